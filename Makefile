@@ -1,0 +1,80 @@
+# The project's front door. `make help` lists every target.
+# Two commands matter to a new user: `make demo` (everything, from nothing) and `make test`.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON      ?= python3.13
+PORT        ?= 4566
+E2E_PORT    ?= 4599
+STACK       ?= shop-saga
+E2E_STACK   ?= shop-saga-e2e
+
+VENV        := .venv
+SAM_VENV    := .venvs/sam
+MS_VENV     := .venvs/ministack
+PY          := $(VENV)/bin/python
+SAM         := $(SAM_VENV)/bin/sam
+LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+               AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH"
+
+.PHONY: help setup up down demo test lint unit e2e chaos build deploy seed status reset redrive clean
+
+help: ## List every target
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/dev.txt
+	@scripts/ensure-venv $(PYTHON) $(VENV) requirements/dev.txt
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements/sam.txt
+	@scripts/ensure-venv $(PYTHON) $(SAM_VENV) requirements/sam.txt
+	@touch $@
+
+$(MS_VENV)/.installed: requirements/ministack.txt
+	@scripts/ensure-venv $(PYTHON) $(MS_VENV) requirements/ministack.txt
+	@touch $@
+
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(MS_VENV)/.installed ## Create the three Python environments (project, SAM CLI, local cloud)
+
+build: setup ## sam build (cached, parallel)
+	@$(call LOCAL_ENV,$(PORT)) scripts/quiet "sam build" $(SAM) build --config-env local
+
+deploy: build ## Deploy the stack to the local cloud on PORT (starts it if needed)
+	@$(PY) -m scripts.localcloud start --port $(PORT)
+	@$(call LOCAL_ENV,$(PORT)) scripts/quiet "sam deploy" $(SAM) deploy --config-env local --stack-name $(STACK)
+
+seed: ## Load the sample products into the local stack
+	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.seed --stack $(STACK)
+
+up: deploy seed ## Start the local cloud, deploy and seed; prints the API URL and curl lines
+	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.stackinfo --stack $(STACK) --port $(PORT)
+
+down: ## Stop the local cloud this project started on PORT
+	@$(PY) -m scripts.localcloud stop --port $(PORT)
+
+status: ## Is the local cloud on PORT healthy?
+	@$(PY) -m scripts.localcloud health --port $(PORT)
+
+reset: ## Wipe every resource in the local cloud on PORT
+	@$(PY) -m scripts.localcloud reset --port $(PORT)
+
+demo: up ## From nothing: set up, start the local cloud, deploy, seed, run orders down every saga path
+	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.demo --stack $(STACK)
+
+lint: setup ## ruff, ruff format --check, mypy (pydantic plugin), sam validate --lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared/python services scripts tests
+	@SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
+
+unit: setup ## Unit and contract tests (moto, in-process)
+	$(PY) -m pytest -q -n 2 tests/unit tests/contract
+
+e2e: setup ## End-to-end tests: own local cloud on E2E_PORT, sam deploy, tests, teardown
+	@scripts/e2e $(E2E_PORT) $(E2E_STACK)
+
+test: lint unit e2e ## Everything CI runs: lint, unit and contract tests, end-to-end tests
+
+clean: ## Remove build output and local cloud state (keeps the environments)
+	rm -rf .aws-sam .localcloud .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Developer commands: the local cloud, deploys, seeding, the demo, redrive and measurements."""

@@ -1,0 +1,1 @@
+"""Storage of the inventory service: its one DynamoDB table."""

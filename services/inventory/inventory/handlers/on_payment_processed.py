@@ -1,0 +1,31 @@
+"""Reserve every line of a paid order, or none; emits InventoryReserved or InventoryFailed.
+
+Triggered by PaymentProcessed through the inventory service's own SQS queue (rule InventoryOnPaymentProcessedRule).
+Try it: `sam remote invoke InventoryOnPaymentProcessedFunction
+--event-file events/sqs/PaymentProcessed.json` against the
+local stack, or `sam local invoke` where Docker runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from inventory.handlers.wiring import inventory_repository
+from inventory.logic.reserve_stock import reserve_stock
+from shared.consumer import consume
+from shared.contracts.envelope import Envelope
+from shared.contracts.payment import PaymentProcessed
+from shared.observability import logger
+
+
+def react(envelope: Envelope[PaymentProcessed], attempt: int) -> None:
+    """Apply one PaymentProcessed event."""
+    reserve_stock(envelope, stock=inventory_repository())
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """SQS batch in, partial batch response out."""
+    return consume(event, context, expected=PaymentProcessed, react=react)

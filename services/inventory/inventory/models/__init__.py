@@ -1,0 +1,1 @@
+"""Models of the inventory service: products, reservations, settings."""

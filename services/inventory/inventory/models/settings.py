@@ -1,0 +1,23 @@
+"""Configuration of the inventory functions, validated once per execution environment."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+
+from shared.settings import Settings, load_settings
+
+
+class InventorySettings(Settings):
+    """What every inventory function needs."""
+
+    inventory_table_name: str = Field(alias="INVENTORY_TABLE_NAME", min_length=1)
+    # Test-only: switches consumer deduplication off so the fault suite can prove its checker fails.
+    dedupe_events: bool = Field(default=True, alias="DEDUPE_EVENTS")
+
+
+@cache
+def get_settings() -> InventorySettings:
+    """The validated settings; fails fast on the first call if the environment is wrong."""
+    return load_settings(InventorySettings)

@@ -1,0 +1,1 @@
+"""Storage of the order service: its one DynamoDB table."""

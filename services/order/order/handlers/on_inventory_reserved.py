@@ -1,0 +1,31 @@
+"""Confirm the order once every line is reserved; emits OrderConfirmed.
+
+Triggered by InventoryReserved through the order service's own SQS queue (rule OrderOnInventoryReservedRule).
+Try it: `sam remote invoke OrderOnInventoryReservedFunction
+--event-file events/sqs/InventoryReserved.json` against the
+local stack, or `sam local invoke` where Docker runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from order.handlers.wiring import order_repository
+from order.logic.finish_order import confirm_order
+from shared.consumer import consume
+from shared.contracts.envelope import Envelope, utc_now
+from shared.contracts.inventory import InventoryReserved
+from shared.observability import logger
+
+
+def react(envelope: Envelope[InventoryReserved], attempt: int) -> None:
+    """Apply one InventoryReserved event."""
+    confirm_order(envelope, orders=order_repository(), now=utc_now())
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """SQS batch in, partial batch response out."""
+    return consume(event, context, expected=InventoryReserved, react=react)

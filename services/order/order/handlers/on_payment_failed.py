@@ -1,0 +1,31 @@
+"""Cancel the order when its charge is declined; emits OrderCancelled (payment_declined).
+
+Triggered by PaymentFailed through the order service's own SQS queue (rule OrderOnPaymentFailedRule).
+Try it: `sam remote invoke OrderOnPaymentFailedFunction
+--event-file events/sqs/PaymentFailed.json` against the
+local stack, or `sam local invoke` where Docker runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from order.handlers.wiring import order_repository
+from order.logic.finish_order import cancel_on_payment_failed
+from shared.consumer import consume
+from shared.contracts.envelope import Envelope, utc_now
+from shared.contracts.payment import PaymentFailed
+from shared.observability import logger
+
+
+def react(envelope: Envelope[PaymentFailed], attempt: int) -> None:
+    """Apply one PaymentFailed event."""
+    cancel_on_payment_failed(envelope, orders=order_repository(), now=utc_now())
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """SQS batch in, partial batch response out."""
+    return consume(event, context, expected=PaymentFailed, react=react)

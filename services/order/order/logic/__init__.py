@@ -1,0 +1,1 @@
+"""Business rules of the order service, as plain functions of models and the repository."""

@@ -1,0 +1,30 @@
+"""What can go wrong in the order service, on purpose."""
+
+from __future__ import annotations
+
+from shared.errors import ShopError
+
+
+class OrderNotFound(ShopError):
+    """No order has this id."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order {order_id} does not exist")
+        self.order_id = order_id
+
+
+class OrderAlreadyFinal(ShopError):
+    """The order is confirmed or cancelled and can no longer change."""
+
+    def __init__(self, order_id: str, status: str) -> None:
+        super().__init__(f"order {order_id} is already {status}")
+        self.order_id = order_id
+        self.status = status
+
+
+class IdempotencyKeyReused(ShopError):
+    """The Idempotency-Key was first used with a different body."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Idempotency-Key {key!r} was already used with a different request body")
+        self.key = key

@@ -1,0 +1,1 @@
+"""Storage of the payment service: its one DynamoDB table."""

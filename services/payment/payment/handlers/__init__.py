@@ -1,0 +1,1 @@
+"""Lambda entry points of the payment service: thin adapters from SQS."""

@@ -1,0 +1,31 @@
+"""Charge a new order once; emits PaymentProcessed or PaymentFailed.
+
+Triggered by OrderCreated through the payment service's own SQS queue (rule PaymentOnOrderCreatedRule).
+Try it: `sam remote invoke PaymentOnOrderCreatedFunction
+--event-file events/sqs/OrderCreated.json` against the
+local stack, or `sam local invoke` where Docker runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from payment.handlers.wiring import gateway, payment_repository
+from payment.logic.charge_order import charge_order
+from shared.consumer import consume
+from shared.contracts.envelope import Envelope
+from shared.contracts.order import OrderCreated
+from shared.observability import logger
+
+
+def react(envelope: Envelope[OrderCreated], attempt: int) -> None:
+    """Apply one OrderCreated event."""
+    charge_order(envelope, payments=payment_repository(), gateway=gateway())
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """SQS batch in, partial batch response out."""
+    return consume(event, context, expected=OrderCreated, react=react)

@@ -1,0 +1,1 @@
+"""Models of the payment service: payments, the simulated gateway, settings and errors."""

@@ -1,0 +1,1 @@
+"""Storage of the projector: its one DynamoDB table."""

@@ -1,0 +1,1 @@
+"""Lambda entry point of the projector."""

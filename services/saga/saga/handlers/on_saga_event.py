@@ -1,0 +1,38 @@
+"""Project every saga event into the saga's read model (status, steps, failure reason, timeline).
+
+Triggered by every event of the saga (rule SagaOnSagaEventRule, through the projector's own queue);
+emits nothing. Try it: `sam remote invoke SagaOnSagaEventFunction --event-file events/sqs/OrderCreated.json`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from saga.dal.saga_repository import SagaRepository
+from saga.logic.project_event import project_event
+from saga.models.settings import get_settings
+from shared import aws
+from shared.consumer import consume
+from shared.contracts.base import DomainEvent
+from shared.contracts.envelope import Envelope
+from shared.observability import logger
+
+
+@cache
+def saga_repository() -> SagaRepository:
+    """The repository over the saga table."""
+    return SagaRepository(aws.dynamodb(), get_settings().saga_table_name)
+
+
+def react(envelope: Envelope[DomainEvent], attempt: int) -> None:
+    """Project one event."""
+    project_event(envelope, sagas=saga_repository())
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """SQS batch in, partial batch response out."""
+    return consume(event, context, expected=DomainEvent, react=react)

@@ -1,0 +1,1 @@
+"""The fold from a saga's events to its view."""

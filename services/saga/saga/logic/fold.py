@@ -1,0 +1,110 @@
+"""The saga view as a pure function of the *set* of a saga's events.
+
+Because the view depends only on which events were seen (never on the order they arrived in, nor on how
+often), any permutation or duplication of a saga's events gives the same view: the projector is a
+commutative, idempotent fold. It records; it never decides or commands.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.contracts.base import DomainEvent
+from shared.contracts.envelope import Envelope
+
+SeenEvent = dict[str, Any]
+"""What the projector keeps of one event: `type`, `eventId`, `occurredAt`, and `reason` or `step` if any."""
+
+# Per step, the statuses an event can give it, strongest first: a later stage wins whatever the arrival
+# order, so the view never moves backwards.
+STEPS: dict[str, list[tuple[str, str]]] = {
+    "order": [
+        ("OrderConfirmed", "CONFIRMED"),
+        ("OrderCancelled", "CANCELLED"),
+        ("OrderCreated", "PENDING"),
+    ],
+    "payment": [
+        ("CompensationFailed:refund_payment", "REFUND_FAILED"),
+        ("PaymentRefunded", "REFUNDED"),
+        ("PaymentProcessed", "CHARGED"),
+        ("PaymentFailed", "DECLINED"),
+    ],
+    "inventory": [
+        ("CompensationFailed:release_inventory", "RELEASE_FAILED"),
+        ("InventoryReleased", "RELEASED"),
+        ("InventoryReserved", "RESERVED"),
+        ("InventoryFailed", "FAILED"),
+    ],
+}
+
+
+def seen_event(envelope: Envelope[DomainEvent]) -> SeenEvent:
+    """The part of an event the view is built from."""
+    seen: SeenEvent = {
+        "type": envelope.data.detail_type(),
+        "eventId": envelope.metadata.event_id,
+        "occurredAt": envelope.metadata.occurred_at.isoformat(),
+    }
+    for extra in ("reason", "step"):
+        if (value := getattr(envelope.data, extra, None)) is not None:
+            seen[extra] = value
+    return seen
+
+
+def saga_view(events: list[SeenEvent]) -> dict[str, Any]:
+    """The view of one saga: status, failure reason, each step with its time, and the timeline."""
+    by_kind: dict[str, SeenEvent] = {}
+    for event in sorted(events, key=lambda e: (e["occurredAt"], e["eventId"])):
+        kind = event["type"] + (f":{event['step']}" if "step" in event else "")
+        by_kind.setdefault(kind, event)  # the earliest of a kind, should a kind repeat
+    return {
+        "status": _status(by_kind),
+        "failureReason": _failure_reason(by_kind),
+        "steps": _steps(by_kind),
+        "timeline": [
+            {"type": e["type"], "eventId": e["eventId"], "occurredAt": e["occurredAt"]}
+            for e in sorted(events, key=lambda e: (e["occurredAt"], e["eventId"]))
+        ],
+    }
+
+
+def _status(by_kind: dict[str, SeenEvent]) -> str:
+    seen = {kind.split(":")[0] for kind in by_kind}
+    if "CompensationFailed" in seen:
+        return "COMPENSATION_FAILED"
+    if "OrderConfirmed" in seen:
+        return "COMPLETED"
+    holds_money = "PaymentProcessed" in seen and "PaymentRefunded" not in seen
+    holds_stock = "InventoryReserved" in seen and "InventoryReleased" not in seen
+    if "OrderCancelled" in seen:
+        return "COMPENSATING" if holds_money or holds_stock else "CANCELLED"
+    if seen & {"PaymentFailed", "InventoryFailed"}:
+        return "COMPENSATING"
+    if "InventoryReserved" in seen:
+        return "INVENTORY_RESERVED"
+    if "PaymentProcessed" in seen:
+        return "PAYMENT_PROCESSED"
+    return "STARTED"
+
+
+def _failure_reason(by_kind: dict[str, SeenEvent]) -> str | None:
+    for kind in ("CompensationFailed:refund_payment", "CompensationFailed:release_inventory"):
+        if kind in by_kind:
+            return f"compensation_failed: {by_kind[kind].get('reason')}"
+    if "OrderCancelled" in by_kind:
+        return str(by_kind["OrderCancelled"].get("reason"))
+    if "PaymentFailed" in by_kind:
+        return "payment_declined"
+    if "InventoryFailed" in by_kind:
+        return "out_of_stock"
+    return None
+
+
+def _steps(by_kind: dict[str, SeenEvent]) -> list[dict[str, str]]:
+    steps = []
+    for name, ladder in STEPS.items():
+        for kind, status in ladder:
+            if kind in by_kind:
+                steps.append({"name": name, "status": status, "at": by_kind[kind]["occurredAt"]})
+                break
+    return steps

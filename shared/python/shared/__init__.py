@@ -1,0 +1,1 @@
+"""Code every service of the order saga uses; shipped to Lambda as the shared layer."""

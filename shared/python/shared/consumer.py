@@ -1,0 +1,73 @@
+"""Runs a consumer's reaction over an SQS batch of EventBridge events, reporting partial batch failures.
+
+Each consumer reads its own queue, fed by its own rule. A record whose event was already applied is
+acknowledged; a record that fails is reported alone, so SQS redelivers it while the rest of the batch
+flows on, and after the queue's maxReceiveCount it lands in the consumer's dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.contracts.base import DomainEvent
+from shared.contracts.envelope import Envelope
+from shared.contracts.registry import parse_event
+from shared.errors import DuplicateEvent, MalformedEvent
+from shared.observability import logger
+
+
+def read_record[EventT: DomainEvent](record: SQSRecord, expected: type[EventT]) -> Envelope[EventT]:
+    """The typed envelope in one SQS record whose body is an EventBridge event.
+
+    Raises
+    ------
+    MalformedEvent
+        When the body is not JSON or not a valid `expected` event.
+    """
+    try:
+        raw = json.loads(record.body)
+    except (TypeError, ValueError) as exc:
+        raise MalformedEvent(f"message body is not JSON: {exc}") from exc
+    return parse_event(raw, expected)
+
+
+def consume[EventT: DomainEvent](
+    event: dict[str, Any],
+    context: LambdaContext,
+    *,
+    expected: type[EventT],
+    react: Callable[[Envelope[EventT], int], None],
+) -> dict[str, Any]:
+    """Apply `react(envelope, attempt)` to each event of an SQS batch (attempt 1 is the first delivery).
+
+    Returns the partial batch response for Lambda.
+    """
+
+    def handle(record: SQSRecord) -> None:
+        logger.append_keys(message_id=record.message_id, receive_count=record.attributes.approximate_receive_count)
+        try:
+            envelope = read_record(record, expected)
+        except MalformedEvent as exc:
+            # Logged with the message id, so the record in the DLQ can be matched to why it failed.
+            logger.error("malformed event rejected", reason=str(exc))
+            raise
+        logger.append_keys(
+            correlation_id=envelope.metadata.correlation_id,
+            event_id=envelope.metadata.event_id,
+            detail_type=envelope.data.detail_type(),
+        )
+        try:
+            react(envelope, int(record.attributes.approximate_receive_count or 1))
+        except DuplicateEvent:
+            logger.info("event already applied; skipped")
+
+    response = process_partial_response(
+        event=event, record_handler=handle, processor=BatchProcessor(event_type=EventType.SQS), context=context
+    )
+    return dict(response)

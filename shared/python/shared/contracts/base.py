@@ -1,0 +1,85 @@
+"""Building blocks of every contract: camelCase wire models, money, identifiers and the domain event base."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic.alias_generators import to_camel
+
+APP_NAME = "shop"
+MONEY_PATTERN = r"^\d{1,10}\.\d{2}$"
+_MONEY_RE = re.compile(MONEY_PATTERN)
+
+
+def _money_from_wire(value: Any) -> Decimal:
+    # Money travels as a decimal string with exactly two places: a float would lose cents and DynamoDB
+    # rejects floats, so a JSON number is refused rather than coerced.
+    if isinstance(value, Decimal):
+        return value.quantize(Decimal("0.01"))
+    if not isinstance(value, str):
+        raise ValueError('must be a string with exactly two decimals, e.g. "12.50"')
+    if not _MONEY_RE.fullmatch(value):
+        raise ValueError('must be a string with exactly two decimals, e.g. "12.50"')
+    return Decimal(value)
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("must be above zero")
+    return value
+
+
+_money_schema = WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["2599.98"]})
+_money_to_wire = PlainSerializer(lambda value: f"{value:.2f}", return_type=str)
+
+Money = Annotated[Decimal, BeforeValidator(_money_from_wire), _money_to_wire, _money_schema]
+"""A non-negative amount of money: a two-place decimal string on the wire, a Decimal in code."""
+
+PositiveMoney = Annotated[
+    Decimal, BeforeValidator(_money_from_wire), AfterValidator(_positive), _money_to_wire, _money_schema
+]
+"""An amount above zero."""
+
+OrderId = Annotated[str, Field(min_length=1, max_length=64)]
+ProductId = Annotated[str, Field(min_length=1, max_length=64)]
+Quantity = Annotated[int, Field(strict=True, ge=1, le=1000)]
+
+
+class WireModel(BaseModel):
+    """A model that is camelCase on the wire and snake_case in code."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-compatible camelCase form of the model."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class DomainEvent(WireModel):
+    """The `data` of an event. Its class name is its detail-type; `service` makes its source."""
+
+    service: ClassVar[str]
+
+    def source(self) -> str:
+        """The EventBridge `source` of this event: `<app>.<service>`."""
+        return f"{APP_NAME}.{self.service}"
+
+    @classmethod
+    def allowed_sources(cls) -> frozenset[str]:
+        """Every `source` this detail-type may come from."""
+        return frozenset({f"{APP_NAME}.{cls.service}"})
+
+    @classmethod
+    def detail_type(cls) -> str:
+        """The EventBridge `detail-type` of this event: the class name."""
+        return cls.__name__
+
+
+class LineItem(WireModel):
+    """One line of an order: a product and how many units of it."""
+
+    product_id: ProductId
+    quantity: Quantity

@@ -1,0 +1,37 @@
+"""Events the payment service publishes: a charge, a declined charge, and a refund."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from shared.contracts.base import DomainEvent, LineItem, OrderId, PositiveMoney
+
+
+class PaymentProcessed(DomainEvent):
+    """The order's total was charged; inventory reacts by reserving its lines (carried here)."""
+
+    service: ClassVar[str] = "payment"
+    order_id: OrderId
+    payment_id: str = Field(min_length=1)
+    amount: PositiveMoney
+    # Event-carried state: inventory reserves from this event alone, without reading the order service.
+    items: tuple[LineItem, ...] = Field(min_length=1, max_length=50)
+
+
+class PaymentFailed(DomainEvent):
+    """The charge was declined; the order reacts by cancelling."""
+
+    service: ClassVar[str] = "payment"
+    order_id: OrderId
+    reason: str = Field(min_length=1)
+
+
+class PaymentRefunded(DomainEvent):
+    """A charge was given back in full (compensation)."""
+
+    service: ClassVar[str] = "payment"
+    order_id: OrderId
+    payment_id: str = Field(min_length=1)
+    amount: PositiveMoney

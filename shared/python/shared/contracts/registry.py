@@ -1,0 +1,75 @@
+"""From detail-type to contract: parse any saga event from its EventBridge form into a typed envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.contracts.base import DomainEvent
+from shared.contracts.compensation import CompensationFailed
+from shared.contracts.envelope import Envelope
+from shared.contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved
+from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
+from shared.contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
+from shared.errors import MalformedEvent
+
+CONTRACTS: dict[str, type[DomainEvent]] = {
+    cls.detail_type(): cls
+    for cls in (
+        OrderCreated,
+        PaymentProcessed,
+        PaymentFailed,
+        InventoryReserved,
+        InventoryFailed,
+        PaymentRefunded,
+        InventoryReleased,
+        OrderConfirmed,
+        OrderCancelled,
+        CompensationFailed,
+    )
+}
+
+
+def parse_event[EventT: DomainEvent](raw: Any, expected: type[EventT]) -> Envelope[EventT]:
+    """Parse one EventBridge event that must carry `expected`.
+
+    Raises
+    ------
+    MalformedEvent
+        When the event is not an object, names another detail-type or source, or its detail does not
+        match the contract; the message says which field is wrong.
+    """
+    envelope = parse_any(raw)
+    if not isinstance(envelope.data, expected):
+        raise MalformedEvent(f"expected detail-type {expected.detail_type()}, got {type(envelope.data).__name__}")
+    return envelope  # type: ignore[return-value]
+
+
+def parse_any(raw: Any) -> Envelope[DomainEvent]:
+    """Parse any saga event from its EventBridge form (`source`, `detail-type`, `detail`).
+
+    Raises
+    ------
+    MalformedEvent
+        When the detail-type is unknown, the source is not the one that owns it, or the detail is invalid.
+    """
+    if not isinstance(raw, dict):
+        raise MalformedEvent("event is not a JSON object")
+    detail_type = raw.get("detail-type")
+    model = CONTRACTS.get(detail_type) if isinstance(detail_type, str) else None
+    if model is None:
+        raise MalformedEvent(f"unknown detail-type {detail_type!r}")
+    if raw.get("source") not in model.allowed_sources():
+        raise MalformedEvent(f"{detail_type} may not come from source {raw.get('source')!r}")
+    try:
+        return Envelope[model].model_validate(raw.get("detail"))  # type: ignore[valid-type]
+    except ValidationError as exc:
+        raise MalformedEvent(f"{detail_type} detail is invalid: {describe_errors(exc)}") from exc
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line naming each invalid field and what is wrong with it."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or '(root)'}: {error['msg']}" for error in exc.errors()
+    )

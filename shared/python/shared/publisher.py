@@ -1,0 +1,58 @@
+"""Sends PutEvents entries to the bus in batches of ten and re-sends the entries EventBridge rejected."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from shared.errors import EventPublishError
+from shared.observability import logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+
+MAX_ENTRIES_PER_CALL = 10  # PutEvents limit
+ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class EventBridgePublisher:
+    """Publishes ready-made entries; only the outbox relay uses it, so publishing follows a commit."""
+
+    client: EventBridgeClient
+    backoff_seconds: float = 0.2
+
+    def put_entries(self, entries: Sequence[dict[str, Any]]) -> int:
+        """Publish every entry, re-sending failed ones with backoff.
+
+        Returns
+        -------
+        int
+            How many entries were published.
+
+        Raises
+        ------
+        EventPublishError
+            When entries are still rejected after the last attempt; the caller's batch is then retried
+            as a whole, and the events keep their ids, so consumers dedupe the ones already delivered.
+        """
+        for start in range(0, len(entries), MAX_ENTRIES_PER_CALL):
+            self._put_batch(list(entries[start : start + MAX_ENTRIES_PER_CALL]))
+        return len(entries)
+
+    def _put_batch(self, batch: list[dict[str, Any]]) -> None:
+        pending = batch
+        for attempt in range(1, ATTEMPTS + 1):
+            response = self.client.put_events(Entries=pending)  # type: ignore[arg-type]
+            if not response.get("FailedEntryCount"):
+                return
+            # Result entries line up with request entries; the failed ones carry an ErrorCode.
+            results = response["Entries"]
+            failed = [(entry, result) for entry, result in zip(pending, results, strict=True) if "ErrorCode" in result]
+            logger.warning("PutEvents rejected entries", failed=len(failed), attempt=attempt)
+            pending = [entry for entry, _ in failed]
+            if attempt == ATTEMPTS:
+                raise EventPublishError([dict(result) for _, result in failed])
+            time.sleep(self.backoff_seconds * 2 ** (attempt - 1))

@@ -1,0 +1,34 @@
+"""Reads a function's configuration from its environment once, validated by a pydantic model."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from shared.errors import ShopError
+
+
+class ConfigurationError(ShopError):
+    """The function's environment is missing or has invalid settings."""
+
+
+class Settings(BaseModel):
+    """Base for each service's settings: environment variable names are the field aliases."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+
+def load_settings[SettingsT: Settings](model: type[SettingsT]) -> SettingsT:
+    """Validate the environment against `model`.
+
+    Raises
+    ------
+    ConfigurationError
+        Naming each missing or invalid variable.
+    """
+    try:
+        return model.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        problems = ", ".join(f"{error['loc'][0]}: {error['msg']}" for error in exc.errors())
+        raise ConfigurationError(f"{model.__name__} is misconfigured: {problems}") from exc

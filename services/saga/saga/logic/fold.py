@@ -43,7 +43,7 @@ def seen_event(envelope: Envelope[DomainEvent]) -> SeenEvent:
     seen: SeenEvent = {
         "type": envelope.data.detail_type(),
         "eventId": envelope.metadata.event_id,
-        "occurredAt": envelope.metadata.occurred_at.isoformat(),
+        "occurredAt": envelope.metadata.to_wire()["occurredAt"],
     }
     for extra in ("reason", "step"):
         if (value := getattr(envelope.data, extra, None)) is not None:

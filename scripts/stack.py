@@ -59,7 +59,7 @@ class ApiClient:
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=all_headers)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - our API
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return _result(response.status, dict(response.headers), response.read())
         except urllib.error.HTTPError as error:
             return _result(error.code, dict(error.headers), error.read())

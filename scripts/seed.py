@@ -1,0 +1,53 @@
+"""Load the sample catalogue into the deployed stack through `PUT /products/{productId}`.
+
+    python -m scripts.seed --stack shop-saga      (make seed)
+
+Each run sets every sample product's stock back to its starting level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scripts.stack import ApiClient, api_base_url, stack_outputs
+
+SAMPLE_PRODUCTS: list[dict[str, object]] = [
+    {"productId": "PROD-001", "name": "Premium Laptop", "price": "1299.99", "available": 50},
+    {"productId": "PROD-002", "name": "Wireless Headphones", "price": "199.99", "available": 100},
+    {"productId": "PROD-003", "name": "Smartphone", "price": "799.99", "available": 25},
+    {"productId": "PROD-004", "name": "4K Monitor", "price": "449.00", "available": 30},
+    {"productId": "PROD-005", "name": "Mechanical Keyboard", "price": "129.50", "available": 80},
+    {"productId": "PROD-006", "name": "Ergonomic Mouse", "price": "59.90", "available": 120},
+    {"productId": "PROD-007", "name": "USB-C Dock", "price": "189.00", "available": 40},
+    {"productId": "PROD-008", "name": "Webcam HD", "price": "89.99", "available": 60},
+    {"productId": "PROD-009", "name": "Portable SSD 1TB", "price": "149.00", "available": 70},
+    {"productId": "PROD-010", "name": "Limited Edition Console", "price": "599.00", "available": 2},
+]
+
+
+def seed(api: ApiClient) -> list[dict[str, object]]:
+    """Create or restock every sample product; returns what the API answered."""
+    saved = []
+    for product in SAMPLE_PRODUCTS:
+        body = {key: value for key, value in product.items() if key != "productId"}
+        result = api.call("PUT", f"/products/{product['productId']}", body)
+        if result.status != 200:
+            raise RuntimeError(f"PUT /products/{product['productId']} answered {result.status}: {result.body}")
+        saved.append(result.body)
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", default="shop-saga")
+    args = parser.parse_args(argv)
+    api = ApiClient(api_base_url(stack_outputs(args.stack)))
+    products = seed(api)
+    print(f"seeded {len(products)} products ({', '.join(str(p['productId']) for p in products)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,9 +6,17 @@ python -m scripts.stackinfo --stack shop-saga --port 4566      (the end of `make
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from scripts.stack import api_base_url, stack_outputs
+
+SAMPLE_ORDER = {
+    "customerId": "c-1",
+    "items": [{"productId": "PROD-001", "quantity": 1}],
+    "totalAmount": "1299.99",
+    "payment": {"token": "tok_ok"},
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +35,7 @@ Stack {args.stack} is up on the local cloud (http://127.0.0.1:{args.port}).
 Try:
   curl -s {api}/products/PROD-001
   curl -s -X POST {api}/orders -H 'Content-Type: application/json' \\
-       -d '{{"customerId":"c-1","items":[{{"productId":"PROD-001","quantity":1}}],"totalAmount":"1299.99","payment":{{"token":"tok_ok"}}}}'
+       -d '{json.dumps(SAMPLE_ORDER, separators=(",", ":"))}'
   curl -s {api}/orders/<orderId>
   curl -s -X POST {api}/orders/<orderId>/cancel
 

@@ -22,6 +22,15 @@ from shared.errors import DuplicateEvent, MalformedEvent
 from shared.observability import logger
 
 
+_RECORD_KEYS = ("correlation_id", "event_id", "detail_type")
+
+
+def _processor() -> BatchProcessor:
+    # A wholly failed batch is reported record by record too, rather than raised as one error, so
+    # every outcome reaches SQS the same way.
+    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
 def read_record[EventT: DomainEvent](record: SQSRecord, expected: type[EventT]) -> Envelope[EventT]:
     """The typed envelope in one SQS record whose body is an EventBridge event.
 
@@ -50,6 +59,7 @@ def consume[EventT: DomainEvent](
     """
 
     def handle(record: SQSRecord) -> None:
+        logger.remove_keys(list(_RECORD_KEYS))
         logger.append_keys(message_id=record.message_id, receive_count=record.attributes.approximate_receive_count)
         try:
             envelope = read_record(record, expected)
@@ -67,7 +77,5 @@ def consume[EventT: DomainEvent](
         except DuplicateEvent:
             logger.info("event already applied; skipped")
 
-    response = process_partial_response(
-        event=event, record_handler=handle, processor=BatchProcessor(event_type=EventType.SQS), context=context
-    )
+    response = process_partial_response(event=event, record_handler=handle, processor=_processor(), context=context)
     return dict(response)

@@ -1,8 +1,7 @@
-"""Logger and metrics shared by every function; service name and namespace come from the environment."""
+"""The structured logger every function uses; its service name comes from POWERTOOLS_SERVICE_NAME."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 
 logger = Logger()
-metrics = Metrics()

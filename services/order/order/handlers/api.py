@@ -18,7 +18,7 @@ from order.models.errors import IdempotencyKeyReused, OrderAlreadyFinal, OrderNo
 from order.models.order import PlaceOrderRequest
 from order.models.settings import get_settings
 from shared.contracts.envelope import utc_now
-from shared.http import RequestRejected, json_response, parse_body, rest_resolver
+from shared.http import RequestRejected, json_response, parse_body, problem_response, rest_resolver
 from shared.observability import logger
 
 app = rest_resolver()
@@ -26,17 +26,17 @@ app = rest_resolver()
 
 @app.exception_handler(OrderNotFound)
 def _not_found(error: OrderNotFound) -> Response[str]:
-    raise RequestRejected(404, "Not Found", str(error))
+    return problem_response(RequestRejected(404, "Not Found", str(error)))
 
 
 @app.exception_handler(OrderAlreadyFinal)
 def _already_final(error: OrderAlreadyFinal) -> Response[str]:
-    raise RequestRejected(409, "Conflict", f"{error}; only a PENDING order can be cancelled")
+    return problem_response(RequestRejected(409, "Conflict", f"{error}; only a PENDING order can be cancelled"))
 
 
 @app.exception_handler(IdempotencyKeyReused)
 def _key_reused(error: IdempotencyKeyReused) -> Response[str]:
-    raise RequestRejected(409, "Conflict", f"{error}; use a new key for a new order")
+    return problem_response(RequestRejected(409, "Conflict", f"{error}; use a new key for a new order"))
 
 
 @app.post("/orders")

@@ -1,0 +1,44 @@
+"""Reads template.yaml for tests, keeping CloudFormation tags (!Ref, !GetAtt, ...) as plain values."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """A YAML loader that turns every `!Tag value` into `{"Tag": value}`."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {suffix: value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _tag)
+
+
+@cache
+def template() -> dict[str, Any]:
+    """The parsed template."""
+    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)
+
+
+def resource(logical_id: str) -> dict[str, Any]:
+    """One resource of the template by logical id."""
+    return template()["Resources"][logical_id]  # type: ignore[no-any-return]
+
+
+def resources_of_type(kind: str) -> dict[str, dict[str, Any]]:
+    """Every resource of a CloudFormation or SAM type, by logical id."""
+    return {name: body for name, body in template()["Resources"].items() if body["Type"] == kind}

@@ -1,0 +1,152 @@
+"""The payment service: one charge per order, one refund per charge, and nothing charged after a cancel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from payment.handlers import on_inventory_failed, on_order_cancelled, on_order_created
+from payment.models.gateway import SimulatedGateway
+from shared.contracts.envelope import Envelope
+from shared.contracts.inventory import InventoryFailed, Shortage
+from shared.contracts.order import OrderCancelled, OrderCreated
+from tests.unit.builders import FakeLambdaContext, envelope, lines, sqs_event
+from tests.unit.conftest import Tables
+
+
+def order_created(order_id: str = "o-1", token: str = "tok_ok", total: str = "2599.98") -> Envelope[Any]:
+    return envelope(
+        OrderCreated(
+            order_id=order_id,
+            customer_id="c-1",
+            items=lines(("PROD-001", 2)),
+            total_amount=Decimal(total),
+            currency="USD",
+            deadline=datetime.now(UTC) + timedelta(minutes=5),
+            payment_token=token,
+        )
+    )
+
+
+def cancelled(created: Envelope[Any], reason: str = "customer_request") -> Envelope[Any]:
+    return envelope(OrderCancelled(order_id=created.data.order_id, reason=reason), cause=created.metadata)  # type: ignore[arg-type]
+
+
+def short(created: Envelope[Any]) -> Envelope[Any]:
+    shortage = Shortage(product_id="PROD-001", requested=2, available=1)
+    return envelope(
+        InventoryFailed(order_id=created.data.order_id, reason="out_of_stock", shortages=(shortage,)),
+        cause=created.metadata,
+    )
+
+
+def payment(tables: Tables, order_id: str = "o-1") -> dict[str, Any] | None:
+    return tables.payment.item(f"PAYMENT#{order_id}")
+
+
+def test_an_approved_order_is_charged_its_total(tables: Tables, context: FakeLambdaContext) -> None:
+    created = order_created()
+
+    on_order_created.lambda_handler(sqs_event(created), context)  # type: ignore[arg-type]
+
+    record = payment(tables)
+    assert record is not None and record["status"] == "CHARGED" and record["amount"] == "2599.98"
+    [(detail_type, detail)] = tables.payment.outbox()
+    assert detail_type == "PaymentProcessed"
+    assert detail["data"]["amount"] == "2599.98"
+    assert detail["data"]["items"] == [{"productId": "PROD-001", "quantity": 2}]
+    assert detail["metadata"]["causationId"] == created.metadata.event_id
+    assert detail["metadata"]["correlationId"] == "o-1"
+
+
+def test_a_declined_token_fails_the_payment(tables: Tables, context: FakeLambdaContext) -> None:
+    on_order_created.lambda_handler(sqs_event(order_created(token="tok_decline")), context)  # type: ignore[arg-type]
+
+    assert payment(tables)["status"] == "DECLINED"  # type: ignore[index]
+    [(detail_type, detail)] = tables.payment.outbox()
+    assert detail_type == "PaymentFailed" and detail["data"]["reason"] == "card_declined"
+
+
+def test_an_order_delivered_three_times_is_charged_once(tables: Tables, context: FakeLambdaContext) -> None:
+    created = order_created()
+
+    on_order_created.lambda_handler(sqs_event(created, created), context)  # type: ignore[arg-type]
+    on_order_created.lambda_handler(sqs_event(created), context)  # type: ignore[arg-type]
+
+    assert tables.payment.published() == ["PaymentProcessed"]
+
+
+def test_a_shortage_refunds_the_charge_once(tables: Tables, context: FakeLambdaContext) -> None:
+    created = order_created()
+    on_order_created.lambda_handler(sqs_event(created), context)  # type: ignore[arg-type]
+    failed = short(created)
+
+    on_inventory_failed.lambda_handler(sqs_event(failed, failed), context)  # type: ignore[arg-type]
+    on_order_cancelled.lambda_handler(sqs_event(cancelled(created, "out_of_stock")), context)  # type: ignore[arg-type]
+
+    assert payment(tables)["status"] == "REFUNDED"  # type: ignore[index]
+    assert tables.payment.published() == ["PaymentProcessed", "PaymentRefunded"]
+    refunded = tables.payment.outbox()[1][1]["data"]
+    assert refunded["amount"] == "2599.98"
+
+
+def test_a_cancel_of_a_declined_order_has_nothing_to_refund(tables: Tables, context: FakeLambdaContext) -> None:
+    created = order_created(token="tok_decline")
+    on_order_created.lambda_handler(sqs_event(created), context)  # type: ignore[arg-type]
+
+    on_order_cancelled.lambda_handler(sqs_event(cancelled(created, "payment_declined")), context)  # type: ignore[arg-type]
+
+    assert payment(tables)["status"] == "DECLINED"  # type: ignore[index]
+    assert tables.payment.published() == ["PaymentFailed"]
+
+
+def test_a_cancel_that_arrives_before_the_order_voids_it(tables: Tables, context: FakeLambdaContext) -> None:
+    created = order_created()
+
+    on_order_cancelled.lambda_handler(sqs_event(cancelled(created)), context)  # type: ignore[arg-type]
+    on_order_created.lambda_handler(sqs_event(created), context)  # type: ignore[arg-type]
+
+    assert payment(tables)["status"] == "VOIDED"  # type: ignore[index]
+    assert tables.payment.published() == []
+
+
+def test_a_rejected_refund_is_retried_then_reported_as_compensation_failed(
+    tables: Tables, context: FakeLambdaContext
+) -> None:
+    created = order_created(token="tok_refund_fail")
+    on_order_created.lambda_handler(sqs_event(created), context)  # type: ignore[arg-type]
+    cancel = cancelled(created)
+
+    early = on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=1), context)  # type: ignore[arg-type]
+    assert early == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+    assert payment(tables)["status"] == "CHARGED"  # type: ignore[index]
+
+    last = on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=3), context)  # type: ignore[arg-type]
+
+    assert last == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}  # so SQS moves it to the DLQ
+    assert payment(tables)["status"] == "REFUND_FAILED"  # type: ignore[index]
+    assert tables.payment.published() == ["PaymentProcessed", "CompensationFailed"]
+    failure = tables.payment.outbox()[1][1]["data"]
+    assert failure["step"] == "refund_payment" and "rejected" in failure["reason"]
+
+
+@pytest.mark.parametrize(("rate", "declined"), [(0.0, 0), (1.0, 200)])
+def test_the_decline_rate_declines_that_share_deterministically(rate: float, declined: int) -> None:
+    gateway = SimulatedGateway(decline_rate=rate)
+    results = [gateway.charge(order_id=f"o-{i}", token="tok_ok").approved for i in range(200)]
+    assert results.count(False) == declined
+    assert results == [gateway.charge(order_id=f"o-{i}", token="tok_ok").approved for i in range(200)]
+
+
+def test_half_the_orders_are_declined_at_rate_one_half() -> None:
+    gateway = SimulatedGateway(decline_rate=0.5)
+    declined = sum(not gateway.charge(order_id=f"o-{i}", token="tok_ok").approved for i in range(1000))
+    assert 420 < declined < 580
+
+
+def test_an_unknown_token_is_declined() -> None:
+    decision = SimulatedGateway().charge(order_id="o-1", token="tok_mystery")
+    assert not decision.approved and decision.reason == "invalid_token"

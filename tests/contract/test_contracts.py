@@ -1,0 +1,120 @@
+"""Contract tests: the sample events, the rules that route them, and the template's delivery guarantees."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto.events.models import EventPattern
+from shared.contracts.registry import CONTRACTS, parse_any
+
+from scripts import sample_events
+from tests.template import resources_of_type, template
+
+EVENTS = Path(__file__).resolve().parent.parent.parent / "events"
+EVENTBRIDGE_SAMPLES = sorted(p for folder in ("order", "payment", "inventory") for p in (EVENTS / folder).glob("*.json"))
+RULES = resources_of_type("AWS::Events::Rule")
+
+# Which detail-types each consumer must receive: the saga's choreography, as the design draws it.
+EXPECTED_ROUTES = {
+    "OrderOnPaymentFailedRule": {"PaymentFailed"},
+    "OrderOnInventoryFailedRule": {"InventoryFailed"},
+    "OrderOnInventoryReservedRule": {"InventoryReserved"},
+    "PaymentOnOrderCreatedRule": {"OrderCreated"},
+    "PaymentOnInventoryFailedRule": {"InventoryFailed"},
+    "PaymentOnOrderCancelledRule": {"OrderCancelled"},
+    "InventoryOnPaymentProcessedRule": {"PaymentProcessed"},
+    "InventoryOnOrderCancelledRule": {"OrderCancelled"},
+    "SagaOnSagaEventRule": set(CONTRACTS),
+}
+
+
+def test_events_folder_is_generated_from_the_models() -> None:
+    assert sample_events.main(["--check"]) == 0
+
+
+def test_every_detail_type_has_a_sample() -> None:
+    assert {json.loads(p.read_text())["detail-type"] for p in EVENTBRIDGE_SAMPLES} == set(CONTRACTS)
+
+
+@pytest.mark.parametrize("path", EVENTBRIDGE_SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_sample_event_matches_its_contract(path: Path) -> None:
+    raw = json.loads(path.read_text())
+    envelope = parse_any(raw)
+    assert raw["source"] == envelope.data.source()
+    assert raw["detail-type"] == type(envelope.data).__name__
+    assert path.parent.name == raw["source"].split(".")[1]
+
+
+@pytest.mark.parametrize("path", sorted((EVENTS / "sqs").glob("*.json")), ids=lambda p: p.name)
+def test_sqs_samples_wrap_a_valid_event(path: Path) -> None:
+    [record] = json.loads(path.read_text())["Records"]
+    parse_any(json.loads(record["body"]))
+
+
+def matched(rule: str) -> set[str]:
+    pattern = EventPattern.load(json.dumps(RULES[rule]["Properties"]["EventPattern"]))
+    return {json.loads(p.read_text())["detail-type"] for p in EVENTBRIDGE_SAMPLES if pattern.matches_event(json.loads(p.read_text()))}
+
+
+@pytest.mark.parametrize("rule", sorted(EXPECTED_ROUTES))
+def test_each_rule_routes_exactly_its_events(rule: str) -> None:
+    assert matched(rule) == EXPECTED_ROUTES[rule]
+
+
+def test_no_rule_matches_a_foreign_source() -> None:
+    forged = {**json.loads((EVENTS / "order/OrderCreated.json").read_text()), "source": "someone.else"}
+    for rule in RULES.values():
+        assert not EventPattern.load(json.dumps(rule["Properties"]["EventPattern"])).matches_event(forged)
+
+
+def test_every_rule_has_a_consumer() -> None:
+    assert set(RULES) == set(EXPECTED_ROUTES)
+
+
+def _sqs_consumers() -> dict[str, dict[str, Any]]:
+    return {
+        name: body
+        for name, body in resources_of_type("AWS::Serverless::Function").items()
+        if any(e["Type"] == "SQS" for e in body["Properties"].get("Events", {}).values())
+    }
+
+
+def test_every_consumer_reads_its_own_queue_with_partial_batch_failures() -> None:
+    for name, function in _sqs_consumers().items():
+        [event] = function["Properties"]["Events"].values()
+        queue = event["Properties"]["Queue"]["GetAtt"].split(".")[0]
+        assert queue == name.replace("Function", "Queue")
+        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_every_consumer_queue_has_a_dead_letter_queue_with_an_alarm_and_a_place_in_the_outputs() -> None:
+    queues = {n: b for n, b in resources_of_type("AWS::SQS::Queue").items() if not n.endswith("DeadLetterQueue")}
+    outputs = json.dumps(template()["Outputs"]["DeadLetterQueueUrls"])
+    alarms = resources_of_type("AWS::CloudWatch::Alarm")
+    for name, queue in queues.items():
+        dlq = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["GetAtt"].split(".")[0]
+        assert dlq == name.replace("Queue", "DeadLetterQueue")
+        assert f'"Ref": "{dlq}"' in outputs
+        assert f"{name.replace('Queue', 'DeadLetterAlarm')}" in alarms
+
+
+def test_only_the_relays_may_publish_and_each_on_the_bus_alone() -> None:
+    for name, function in resources_of_type("AWS::Serverless::Function").items():
+        policies = json.dumps(function["Properties"].get("Policies", []))
+        if name.endswith("OutboxRelayFunction"):
+            assert '"EventBridgePutEventsPolicy": {"EventBusName": {"Ref": "EventBus"}}' in policies
+            assert function["Properties"]["Handler"] == "shared.relay.lambda_handler"
+            [stream] = function["Properties"]["Events"].values()
+            assert stream["Properties"]["MaximumRecordAgeInSeconds"] > 0
+            assert "OnFailure" in stream["Properties"]["DestinationConfig"]
+        else:
+            assert "PutEvents" not in policies
+
+
+def test_resources_the_local_cloud_refuses_are_aws_only() -> None:
+    for name, body in template()["Resources"].items():
+        if body["Type"].startswith(("AWS::EventSchemas::", "AWS::Events::Archive")):
+            assert body.get("Condition") == "IsAws", name

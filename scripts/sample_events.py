@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
+
 from shared.contracts.base import DomainEvent, LineItem
 from shared.contracts.compensation import CompensationFailed
 from shared.contracts.envelope import Envelope, EventMetadata
@@ -178,9 +179,7 @@ def api_samples() -> dict[str, dict[str, Any]]:
         "api/CancelOrder.json": api_request(
             "POST", "/orders/{orderId}/cancel", f"/orders/{ORDER_ID}/cancel", orderId=ORDER_ID
         ),
-        "api/GetProduct.json": api_request(
-            "GET", "/products/{productId}", "/products/PROD-001", productId="PROD-001"
-        ),
+        "api/GetProduct.json": api_request("GET", "/products/{productId}", "/products/PROD-001", productId="PROD-001"),
         "api/PutProduct.json": api_request(
             "PUT", "/products/{productId}", "/products/PROD-001", product, productId="PROD-001"
         ),
@@ -236,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only report whether events/ is current")
     args = parser.parse_args(argv)
     rendered = render()
-    stale = [name for name, text in rendered.items() if not (EVENTS / name).exists() or (EVENTS / name).read_text() != text]
+    stale = [
+        name for name, text in rendered.items() if not (EVENTS / name).exists() or (EVENTS / name).read_text() != text
+    ]
     if args.check:
         for name in stale:
             print(f"stale: events/{name} (run python -m scripts.sample_events)")

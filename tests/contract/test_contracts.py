@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 from moto.events.models import EventPattern
-from shared.contracts.registry import CONTRACTS, parse_any
 
 from scripts import sample_events
+from shared.contracts.registry import CONTRACTS, parse_any
 from tests.template import resources_of_type, template
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "events"
-EVENTBRIDGE_SAMPLES = sorted(p for folder in ("order", "payment", "inventory") for p in (EVENTS / folder).glob("*.json"))
+EVENTBRIDGE_SAMPLES = sorted(
+    p for folder in ("order", "payment", "inventory") for p in (EVENTS / folder).glob("*.json")
+)
 RULES = resources_of_type("AWS::Events::Rule")
 
 # Which detail-types each consumer must receive: the saga's choreography, as the design draws it.
@@ -56,7 +58,11 @@ def test_sqs_samples_wrap_a_valid_event(path: Path) -> None:
 
 def matched(rule: str) -> set[str]:
     pattern = EventPattern.load(json.dumps(RULES[rule]["Properties"]["EventPattern"]))
-    return {json.loads(p.read_text())["detail-type"] for p in EVENTBRIDGE_SAMPLES if pattern.matches_event(json.loads(p.read_text()))}
+    return {
+        json.loads(p.read_text())["detail-type"]
+        for p in EVENTBRIDGE_SAMPLES
+        if pattern.matches_event(json.loads(p.read_text()))
+    }
 
 
 @pytest.mark.parametrize("rule", sorted(EXPECTED_ROUTES))

@@ -15,12 +15,13 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared import aws
 from shared.contracts.base import DomainEvent
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import parse_event
 from shared.errors import DuplicateEvent, MalformedEvent
 from shared.observability import logger
-
+from shared.settings import consumer_settings
 
 _RECORD_KEYS = ("correlation_id", "event_id", "detail_type")
 
@@ -29,6 +30,18 @@ def _processor() -> BatchProcessor:
     # A wholly failed batch is reported record by record too, rather than raised as one error, so
     # every outcome reaches SQS the same way.
     return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def park(record: SQSRecord, *, reason: str, queue_url: str) -> None:
+    """Send a record to the dead-letter queue with why it failed; operators redrive it after a fix."""
+    aws.sqs().send_message(
+        QueueUrl=queue_url,
+        MessageBody=record.body,
+        MessageAttributes={
+            "FailureReason": {"DataType": "String", "StringValue": reason[:1000]},
+            "OriginalMessageId": {"DataType": "String", "StringValue": record.message_id},
+        },
+    )
 
 
 def read_record[EventT: DomainEvent](record: SQSRecord, expected: type[EventT]) -> Envelope[EventT]:
@@ -55,8 +68,11 @@ def consume[EventT: DomainEvent](
 ) -> dict[str, Any]:
     """Apply `react(envelope, attempt)` to each event of an SQS batch (attempt 1 is the first delivery).
 
-    Returns the partial batch response for Lambda.
+    Returns the partial batch response for Lambda. A malformed record goes straight to the
+    consumer's dead-letter queue (DEAD_LETTER_QUEUE_URL), with its reason as the `FailureReason`
+    message attribute; without one configured it is reported as failed like any other.
     """
+    dead_letter_queue_url = consumer_settings().dead_letter_queue_url
 
     def handle(record: SQSRecord) -> None:
         logger.remove_keys(list(_RECORD_KEYS))
@@ -66,7 +82,12 @@ def consume[EventT: DomainEvent](
         except MalformedEvent as exc:
             # Logged with the message id, so the record in the DLQ can be matched to why it failed.
             logger.error("malformed event rejected", reason=str(exc))
-            raise
+            if dead_letter_queue_url is None:
+                raise
+            # Retrying cannot fix a malformed event: park it with its reason at once, so it neither
+            # burns retries nor holds up the queue behind it.
+            park(record, reason=str(exc), queue_url=dead_letter_queue_url)
+            return
         logger.append_keys(
             correlation_id=envelope.metadata.correlation_id,
             event_id=envelope.metadata.event_id,

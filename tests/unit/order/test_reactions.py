@@ -6,11 +6,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import boto3
+import pytest
+
 from order.handlers import on_inventory_failed, on_inventory_reserved, on_payment_failed
 from shared.contracts.envelope import Envelope
 from shared.contracts.inventory import InventoryFailed, InventoryReserved, Shortage
 from shared.contracts.order import OrderCreated
 from shared.contracts.payment import PaymentFailed
+from shared.settings import consumer_settings
 from tests.unit.builders import FakeLambdaContext, envelope, lines, sqs_event
 from tests.unit.conftest import Tables
 from tests.unit.order.test_api import VALID, call
@@ -126,3 +130,21 @@ def test_an_order_carries_a_deadline_from_its_settings(tables: Tables, context: 
     assert created.data.deadline - created.metadata.occurred_at < timedelta(seconds=61)
     assert created.data.deadline > datetime.now(UTC)
     assert created.data.total_amount == Decimal("2599.98")
+
+
+def test_a_malformed_event_is_parked_in_the_dead_letter_queue_with_its_reason(
+    tables: Tables, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqs = boto3.client("sqs")
+    dlq = sqs.create_queue(QueueName="order-dlq")["QueueUrl"]
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dlq)
+    consumer_settings.cache_clear()
+
+    response = on_payment_failed.lambda_handler(sqs_event("{broken"), context)  # type: ignore[arg-type]
+
+    assert response == {"batchItemFailures": []}  # acknowledged: it will not block the queue
+    [parked] = sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"])["Messages"]
+    assert parked["Body"] == "{broken"
+    assert "not JSON" in parked["MessageAttributes"]["FailureReason"]["StringValue"]
+    assert parked["MessageAttributes"]["OriginalMessageId"]["StringValue"] == "m-0"
+    assert tables.order.items() == []

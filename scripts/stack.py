@@ -43,7 +43,7 @@ class ApiClient:
     """A minimal JSON client (standard library only, so it runs anywhere the project does)."""
 
     base_url: str
-    timeout: float = 30.0
+    timeout: float = 90.0
 
     def call(
         self,

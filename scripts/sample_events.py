@@ -21,7 +21,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from shared.contracts.base import DomainEvent, LineItem
 from shared.contracts.compensation import CompensationFailed
-from shared.contracts.envelope import Envelope, EventMetadata
+from shared.contracts.envelope import Envelope, EventMetadata, wrap
 from shared.contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, Shortage
 from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
@@ -95,7 +95,7 @@ def event_id_of(name: str) -> str:
 def eventbridge_event(name: str, data: DomainEvent, cause: str | None) -> dict[str, Any]:
     """The event as EventBridge delivers it to a rule target."""
     metadata = EventMetadata(event_id=event_id_of(name), correlation_id=ORDER_ID, causation_id=cause, occurred_at=AT)
-    envelope: Envelope[Any] = Envelope[type(data)](metadata=metadata, data=data)  # type: ignore[misc]
+    envelope = wrap(data, metadata)
     return {
         "version": "0",
         "id": f"eb-{event_id_of(name)}",

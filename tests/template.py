@@ -25,13 +25,14 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
     return {suffix: value}
 
 
-_CloudFormationLoader.add_multi_constructor("!", _tag)
+_CloudFormationLoader.add_multi_constructor("!", _tag)  # type: ignore[no-untyped-call]
 
 
 @cache
 def template() -> dict[str, Any]:
     """The parsed template."""
-    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)
+    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)
+    return loaded
 
 
 def resource(logical_id: str) -> dict[str, Any]:

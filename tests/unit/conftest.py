@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
 from shared import aws
@@ -104,17 +105,12 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
         for logical_id, variable in TABLES.items():
             props = resource(logical_id)["Properties"]
             name = f"test-{logical_id}"
-            extra = (
-                {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}}
-                if "StreamSpecification" in props
-                else {}
-            )
             client.create_table(
                 TableName=name,
                 KeySchema=props["KeySchema"],
                 AttributeDefinitions=props["AttributeDefinitions"],
                 BillingMode="PAY_PER_REQUEST",
-                **extra,
+                StreamSpecification={"StreamEnabled": "StreamSpecification" in props, "StreamViewType": "NEW_IMAGE"},
             )
             monkeypatch.setenv(variable, name)
             names[logical_id] = name
@@ -126,6 +122,6 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
 
 
 @pytest.fixture
-def context() -> FakeLambdaContext:
+def context() -> LambdaContext:
     """A Lambda context for handlers."""
-    return FakeLambdaContext()
+    return cast(LambdaContext, FakeLambdaContext())

@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order.handlers.api import lambda_handler
-from tests.unit.builders import FakeLambdaContext, api_event
+from tests.unit.builders import api_event
 from tests.unit.conftest import Tables
 
 VALID = {
@@ -20,15 +21,15 @@ VALID = {
 
 
 def call(
-    context: FakeLambdaContext, method: str, path: str, body: Any = None, **kwargs: Any
+    context: LambdaContext, method: str, path: str, body: Any = None, **kwargs: Any
 ) -> tuple[int, dict[str, Any], Any]:
-    response = lambda_handler(api_event(method, path, body, **kwargs), context)  # type: ignore[arg-type]
+    response = lambda_handler(api_event(method, path, body, **kwargs), context)
     payload = json.loads(response["body"]) if response.get("body") else None
     headers = {**response.get("headers", {}), **{k: v[0] for k, v in response.get("multiValueHeaders", {}).items()}}
     return response["statusCode"], headers, payload
 
 
-def test_a_valid_order_is_stored_pending_and_announced(tables: Tables, context: FakeLambdaContext) -> None:
+def test_a_valid_order_is_stored_pending_and_announced(tables: Tables, context: LambdaContext) -> None:
     status, headers, body = call(context, "POST", "/orders", VALID)
 
     assert status == 201
@@ -69,7 +70,7 @@ def test_a_valid_order_is_stored_pending_and_announced(tables: Tables, context: 
     ],
 )
 def test_an_invalid_order_names_each_bad_field_and_changes_nothing(
-    tables: Tables, context: FakeLambdaContext, mutation: dict[str, Any], fields: set[str]
+    tables: Tables, context: LambdaContext, mutation: dict[str, Any], fields: set[str]
 ) -> None:
     status, headers, body = call(context, "POST", "/orders", {**VALID, **mutation})
 
@@ -80,25 +81,25 @@ def test_an_invalid_order_names_each_bad_field_and_changes_nothing(
     assert tables.order.items() == []
 
 
-def test_a_body_that_is_not_json_is_rejected(tables: Tables, context: FakeLambdaContext) -> None:
+def test_a_body_that_is_not_json_is_rejected(tables: Tables, context: LambdaContext) -> None:
     status, _, body = call(context, "POST", "/orders", raw="{not json")
     assert status == 400 and "not valid JSON" in body["detail"]
     assert tables.order.items() == []
 
 
-def test_a_body_that_is_not_declared_json_is_rejected(tables: Tables, context: FakeLambdaContext) -> None:
+def test_a_body_that_is_not_declared_json_is_rejected(tables: Tables, context: LambdaContext) -> None:
     status, _, _ = call(context, "POST", "/orders", VALID, headers={"Content-Type": "text/plain"})
     assert status == 415
     assert tables.order.items() == []
 
 
-def test_a_body_over_64_kb_is_rejected(tables: Tables, context: FakeLambdaContext) -> None:
+def test_a_body_over_64_kb_is_rejected(tables: Tables, context: LambdaContext) -> None:
     status, _, _ = call(context, "POST", "/orders", {**VALID, "customerId": "x" * 70_000})
     assert status == 413
     assert tables.order.items() == []
 
 
-def test_the_same_key_and_body_replays_the_first_answer(tables: Tables, context: FakeLambdaContext) -> None:
+def test_the_same_key_and_body_replays_the_first_answer(tables: Tables, context: LambdaContext) -> None:
     key = {"Idempotency-Key": "key-1"}
     first = call(context, "POST", "/orders", VALID, headers=key)
     again = call(context, "POST", "/orders", json.loads(json.dumps(VALID)), headers=key)
@@ -110,7 +111,7 @@ def test_the_same_key_and_body_replays_the_first_answer(tables: Tables, context:
     assert tables.order.published() == ["OrderCreated"]
 
 
-def test_the_same_key_with_another_body_conflicts(tables: Tables, context: FakeLambdaContext) -> None:
+def test_the_same_key_with_another_body_conflicts(tables: Tables, context: LambdaContext) -> None:
     key = {"Idempotency-Key": "key-2"}
     call(context, "POST", "/orders", VALID, headers=key)
     status, _, body = call(context, "POST", "/orders", {**VALID, "totalAmount": "1.00"}, headers=key)
@@ -120,7 +121,7 @@ def test_the_same_key_with_another_body_conflicts(tables: Tables, context: FakeL
     assert len(tables.order.items("ORDER#")) == 1
 
 
-def test_get_returns_the_order_with_its_saga_view(tables: Tables, context: FakeLambdaContext) -> None:
+def test_get_returns_the_order_with_its_saga_view(tables: Tables, context: LambdaContext) -> None:
     _, _, created = call(context, "POST", "/orders", VALID)
     order_id = created["orderId"]
     tables.saga._table.put_item(
@@ -144,14 +145,14 @@ def test_get_returns_the_order_with_its_saga_view(tables: Tables, context: FakeL
     assert body["saga"]["status"] == "STARTED"
 
 
-def test_get_of_an_unknown_order_is_404(tables: Tables, context: FakeLambdaContext) -> None:
+def test_get_of_an_unknown_order_is_404(tables: Tables, context: LambdaContext) -> None:
     status, _, body = call(
         context, "GET", "/orders/nope", resource="/orders/{orderId}", path_parameters={"orderId": "nope"}
     )
     assert status == 404 and "nope" in body["detail"]
 
 
-def test_a_customer_cancels_a_pending_order_once(tables: Tables, context: FakeLambdaContext) -> None:
+def test_a_customer_cancels_a_pending_order_once(tables: Tables, context: LambdaContext) -> None:
     _, _, created = call(context, "POST", "/orders", VALID)
     order_id = created["orderId"]
     path = f"/orders/{order_id}/cancel"
@@ -169,7 +170,7 @@ def test_a_customer_cancels_a_pending_order_once(tables: Tables, context: FakeLa
     assert cancelled["metadata"]["causationId"] == created_event["metadata"]["eventId"]
 
 
-def test_cancelling_an_unknown_order_is_404(tables: Tables, context: FakeLambdaContext) -> None:
+def test_cancelling_an_unknown_order_is_404(tables: Tables, context: LambdaContext) -> None:
     status, _, _ = call(
         context, "POST", "/orders/nope/cancel", resource="/orders/{orderId}/cancel", path_parameters={"orderId": "nope"}
     )

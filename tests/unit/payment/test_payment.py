@@ -7,13 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment.handlers import on_inventory_failed, on_order_cancelled, on_order_created
 from payment.models.gateway import SimulatedGateway
 from shared.contracts.envelope import Envelope
 from shared.contracts.inventory import InventoryFailed, Shortage
-from shared.contracts.order import OrderCancelled, OrderCreated
-from tests.unit.builders import FakeLambdaContext, envelope, lines, sqs_event
+from shared.contracts.order import CancellationReason, OrderCancelled, OrderCreated
+from tests.unit.builders import envelope, lines, sqs_event
 from tests.unit.conftest import Tables
 
 
@@ -31,8 +32,8 @@ def order_created(order_id: str = "o-1", token: str = "tok_ok", total: str = "25
     )
 
 
-def cancelled(created: Envelope[Any], reason: str = "customer_request") -> Envelope[Any]:
-    return envelope(OrderCancelled(order_id=created.data.order_id, reason=reason), cause=created.metadata)  # type: ignore[arg-type]
+def cancelled(created: Envelope[Any], reason: CancellationReason = "customer_request") -> Envelope[Any]:
+    return envelope(OrderCancelled(order_id=created.data.order_id, reason=reason), cause=created.metadata)
 
 
 def short(created: Envelope[Any]) -> Envelope[Any]:
@@ -43,17 +44,19 @@ def short(created: Envelope[Any]) -> Envelope[Any]:
     )
 
 
-def payment(tables: Tables, order_id: str = "o-1") -> dict[str, Any] | None:
-    return tables.payment.item(f"PAYMENT#{order_id}")
+def payment(tables: Tables, order_id: str = "o-1") -> dict[str, Any]:
+    record = tables.payment.item(f"PAYMENT#{order_id}")
+    assert record is not None, f"no payment record for {order_id}"
+    return record
 
 
-def test_an_approved_order_is_charged_its_total(tables: Tables, context: FakeLambdaContext) -> None:
+def test_an_approved_order_is_charged_its_total(tables: Tables, context: LambdaContext) -> None:
     created = order_created()
 
-    on_order_created.lambda_handler(sqs_event(created), context)  # type: ignore[arg-type]
+    on_order_created.lambda_handler(sqs_event(created), context)
 
     record = payment(tables)
-    assert record is not None and record["status"] == "CHARGED" and record["amount"] == "2599.98"
+    assert record["status"] == "CHARGED" and record["amount"] == "2599.98"
     [(detail_type, detail)] = tables.payment.outbox()
     assert detail_type == "PaymentProcessed"
     assert detail["data"]["amount"] == "2599.98"
@@ -62,72 +65,72 @@ def test_an_approved_order_is_charged_its_total(tables: Tables, context: FakeLam
     assert detail["metadata"]["correlationId"] == "o-1"
 
 
-def test_a_declined_token_fails_the_payment(tables: Tables, context: FakeLambdaContext) -> None:
-    on_order_created.lambda_handler(sqs_event(order_created(token="tok_decline")), context)  # type: ignore[arg-type]
+def test_a_declined_token_fails_the_payment(tables: Tables, context: LambdaContext) -> None:
+    on_order_created.lambda_handler(sqs_event(order_created(token="tok_decline")), context)
 
-    assert payment(tables)["status"] == "DECLINED"  # type: ignore[index]
+    assert payment(tables)["status"] == "DECLINED"
     [(detail_type, detail)] = tables.payment.outbox()
     assert detail_type == "PaymentFailed" and detail["data"]["reason"] == "card_declined"
 
 
-def test_an_order_delivered_three_times_is_charged_once(tables: Tables, context: FakeLambdaContext) -> None:
+def test_an_order_delivered_three_times_is_charged_once(tables: Tables, context: LambdaContext) -> None:
     created = order_created()
 
-    on_order_created.lambda_handler(sqs_event(created, created), context)  # type: ignore[arg-type]
-    on_order_created.lambda_handler(sqs_event(created), context)  # type: ignore[arg-type]
+    on_order_created.lambda_handler(sqs_event(created, created), context)
+    on_order_created.lambda_handler(sqs_event(created), context)
 
     assert tables.payment.published() == ["PaymentProcessed"]
 
 
-def test_a_shortage_refunds_the_charge_once(tables: Tables, context: FakeLambdaContext) -> None:
+def test_a_shortage_refunds_the_charge_once(tables: Tables, context: LambdaContext) -> None:
     created = order_created()
-    on_order_created.lambda_handler(sqs_event(created), context)  # type: ignore[arg-type]
+    on_order_created.lambda_handler(sqs_event(created), context)
     failed = short(created)
 
-    on_inventory_failed.lambda_handler(sqs_event(failed, failed), context)  # type: ignore[arg-type]
-    on_order_cancelled.lambda_handler(sqs_event(cancelled(created, "out_of_stock")), context)  # type: ignore[arg-type]
+    on_inventory_failed.lambda_handler(sqs_event(failed, failed), context)
+    on_order_cancelled.lambda_handler(sqs_event(cancelled(created, "out_of_stock")), context)
 
-    assert payment(tables)["status"] == "REFUNDED"  # type: ignore[index]
+    assert payment(tables)["status"] == "REFUNDED"
     assert tables.payment.published() == ["PaymentProcessed", "PaymentRefunded"]
     refunded = tables.payment.outbox()[1][1]["data"]
     assert refunded["amount"] == "2599.98"
 
 
-def test_a_cancel_of_a_declined_order_has_nothing_to_refund(tables: Tables, context: FakeLambdaContext) -> None:
+def test_a_cancel_of_a_declined_order_has_nothing_to_refund(tables: Tables, context: LambdaContext) -> None:
     created = order_created(token="tok_decline")
-    on_order_created.lambda_handler(sqs_event(created), context)  # type: ignore[arg-type]
+    on_order_created.lambda_handler(sqs_event(created), context)
 
-    on_order_cancelled.lambda_handler(sqs_event(cancelled(created, "payment_declined")), context)  # type: ignore[arg-type]
+    on_order_cancelled.lambda_handler(sqs_event(cancelled(created, "payment_declined")), context)
 
-    assert payment(tables)["status"] == "DECLINED"  # type: ignore[index]
+    assert payment(tables)["status"] == "DECLINED"
     assert tables.payment.published() == ["PaymentFailed"]
 
 
-def test_a_cancel_that_arrives_before_the_order_voids_it(tables: Tables, context: FakeLambdaContext) -> None:
+def test_a_cancel_that_arrives_before_the_order_voids_it(tables: Tables, context: LambdaContext) -> None:
     created = order_created()
 
-    on_order_cancelled.lambda_handler(sqs_event(cancelled(created)), context)  # type: ignore[arg-type]
-    on_order_created.lambda_handler(sqs_event(created), context)  # type: ignore[arg-type]
+    on_order_cancelled.lambda_handler(sqs_event(cancelled(created)), context)
+    on_order_created.lambda_handler(sqs_event(created), context)
 
-    assert payment(tables)["status"] == "VOIDED"  # type: ignore[index]
+    assert payment(tables)["status"] == "VOIDED"
     assert tables.payment.published() == []
 
 
 def test_a_rejected_refund_is_retried_then_reported_as_compensation_failed(
-    tables: Tables, context: FakeLambdaContext
+    tables: Tables, context: LambdaContext
 ) -> None:
     created = order_created(token="tok_refund_fail")
-    on_order_created.lambda_handler(sqs_event(created), context)  # type: ignore[arg-type]
+    on_order_created.lambda_handler(sqs_event(created), context)
     cancel = cancelled(created)
 
-    early = on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=1), context)  # type: ignore[arg-type]
+    early = on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=1), context)
     assert early == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
-    assert payment(tables)["status"] == "CHARGED"  # type: ignore[index]
+    assert payment(tables)["status"] == "CHARGED"
 
-    last = on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=3), context)  # type: ignore[arg-type]
+    last = on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=3), context)
 
     assert last == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}  # so SQS moves it to the DLQ
-    assert payment(tables)["status"] == "REFUND_FAILED"  # type: ignore[index]
+    assert payment(tables)["status"] == "REFUND_FAILED"
     assert tables.payment.published() == ["PaymentProcessed", "CompensationFailed"]
     failure = tables.payment.outbox()[1][1]["data"]
     assert failure["step"] == "refund_payment" and "rejected" in failure["reason"]

@@ -9,15 +9,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from saga.handlers import on_saga_event
 from saga.logic.fold import saga_view, seen_event
 from shared.contracts.compensation import CompensationFailed
-from shared.contracts.envelope import Envelope, EventMetadata
+from shared.contracts.envelope import Envelope, EventMetadata, wrap
 from shared.contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, Shortage
 from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
-from tests.unit.builders import FakeLambdaContext, lines, sqs_event
+from tests.unit.builders import lines, sqs_event
 from tests.unit.conftest import Tables
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -28,7 +29,7 @@ def at(second: int, data: Any) -> Envelope[Any]:
     metadata = EventMetadata(
         event_id=f"e-{second}-{type(data).__name__}", correlation_id="o-1", occurred_at=T0 + timedelta(seconds=second)
     )
-    return Envelope[type(data)](metadata=metadata, data=data)  # type: ignore[misc]
+    return wrap(data, metadata)
 
 
 CREATED = at(
@@ -104,13 +105,13 @@ def test_any_order_of_arrival_gives_the_same_view() -> None:
         assert view(*permutation) == expected
 
 
-def test_the_handler_is_idempotent_and_commutative(tables: Tables, context: FakeLambdaContext) -> None:
+def test_the_handler_is_idempotent_and_commutative(tables: Tables, context: LambdaContext) -> None:
     events = [CREATED, CHARGED, SHORT, REFUNDED, CANCELLED_OOS]
     shuffled = events + events[:3]
     random.Random(7).shuffle(shuffled)
 
     for event in shuffled:
-        response = on_saga_event.lambda_handler(sqs_event(event), context)  # type: ignore[arg-type]
+        response = on_saga_event.lambda_handler(sqs_event(event), context)
         assert response == {"batchItemFailures": []}
 
     item = tables.saga.item("SAGA#o-1")

@@ -49,15 +49,16 @@ class Envelope[EventT: DomainEvent](WireModel):
 
 def start_saga[EventT: DomainEvent](data: EventT, *, correlation_id: str) -> Envelope[EventT]:
     """Wrap the first event of a saga: it has no cause."""
-    return _wrap(data, EventMetadata(correlation_id=correlation_id))
+    return wrap(data, EventMetadata(correlation_id=correlation_id))
 
 
 def caused_by[EventT: DomainEvent](data: EventT, cause: EventMetadata) -> Envelope[EventT]:
     """Wrap an event published in reaction to `cause`: same saga, and it names what it reacted to."""
-    return _wrap(data, EventMetadata(correlation_id=cause.correlation_id, causation_id=cause.event_id))
+    return wrap(data, EventMetadata(correlation_id=cause.correlation_id, causation_id=cause.event_id))
 
 
-def _wrap[EventT: DomainEvent](data: EventT, metadata: EventMetadata) -> Envelope[EventT]:
+def wrap[EventT: DomainEvent](data: EventT, metadata: EventMetadata) -> Envelope[EventT]:
+    """Wrap `data` with the given metadata."""
     # Parametrise with the concrete class: serialising a field typed as the base class would drop the
     # subclass's fields.
     model: Any = Envelope[type(data)]  # type: ignore[misc]

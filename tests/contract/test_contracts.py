@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from moto.events.models import EventPattern
 
-from scripts import sample_events
+from scripts import sample_events, schemas
 from shared.contracts.registry import CONTRACTS, parse_any
 from tests.template import resources_of_type, template
 
@@ -124,3 +125,14 @@ def test_resources_the_local_cloud_refuses_are_aws_only() -> None:
     for name, body in template()["Resources"].items():
         if body["Type"].startswith(("AWS::EventSchemas::", "AWS::Events::Archive")):
             assert body.get("Condition") == "IsAws", name
+
+
+def test_json_schemas_are_generated_from_the_models() -> None:
+    assert schemas.main(["--check"]) == 0
+
+
+@pytest.mark.parametrize("path", EVENTBRIDGE_SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_samples_validate_against_the_published_schemas(path: Path) -> None:
+    raw = json.loads(path.read_text())
+    schema = json.loads((schemas.SCHEMAS / f"{raw['detail-type']}.v1.schema.json").read_text())
+    jsonschema.validate(raw["detail"], schema)

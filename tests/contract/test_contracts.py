@@ -22,6 +22,7 @@ RULES = resources_of_type("AWS::Events::Rule")
 
 # Which detail-types each consumer must receive: the saga's choreography, as the design draws it.
 EXPECTED_ROUTES = {
+    "OrderOnOrderCreatedRule": {"OrderCreated"},
     "OrderOnPaymentFailedRule": {"PaymentFailed"},
     "OrderOnInventoryFailedRule": {"InventoryFailed"},
     "OrderOnInventoryReservedRule": {"InventoryReserved"},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -29,3 +29,9 @@ def events() -> EventBridgeClient:
 def sqs() -> SQSClient:
     """The SQS client."""
     return boto3.client("sqs")
+
+
+@cache
+def scheduler() -> Any:
+    """The EventBridge Scheduler client."""
+    return boto3.client("scheduler")

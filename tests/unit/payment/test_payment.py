@@ -153,3 +153,16 @@ def test_half_the_orders_are_declined_at_rate_one_half() -> None:
 def test_an_unknown_token_is_declined() -> None:
     decision = SimulatedGateway().charge(order_id="o-1", token="tok_mystery")
     assert not decision.approved and decision.reason == "invalid_token"
+
+
+def test_a_pending_authorisation_charges_nothing_and_is_voided_by_the_cancel(
+    tables: Tables, context: LambdaContext
+) -> None:
+    created = order_created(token="tok_pending")
+
+    on_order_created.lambda_handler(sqs_event(created), context)
+    assert payment(tables)["status"] == "PENDING"
+    on_order_cancelled.lambda_handler(sqs_event(cancelled(created, "timeout")), context)
+
+    assert payment(tables)["status"] == "VOIDED"
+    assert tables.payment.published() == []

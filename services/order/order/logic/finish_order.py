@@ -106,3 +106,24 @@ def _finish(
         return False
     logger.info("order finished", status=status.value, reason=reason)
     return True
+
+
+def expire_order(order_id: str, *, orders: OrderRepository, now: datetime) -> bool:
+    """An order still pending at its deadline is cancelled with reason `timeout`; returns whether it was.
+
+    A deadline that fires early (clock skew, a manual invoke) or for an order already ended changes
+    nothing.
+    """
+    order = orders.get(order_id)
+    if order is None:
+        logger.warning("deadline for an unknown order", order_id=order_id)
+        return False
+    if not order.is_overdue(now):
+        logger.info("order not overdue; deadline changes nothing", status=order.status.value)
+        return False
+    try:
+        cancel_on_request(order_id, reason="timeout", orders=orders, now=now)
+    except OrderAlreadyFinal:
+        return False
+    logger.info("order timed out and was cancelled")
+    return True

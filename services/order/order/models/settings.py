@@ -24,3 +24,16 @@ class OrderSettings(Settings):
 def get_settings() -> OrderSettings:
     """The validated settings; fails fast on the first call if the environment is wrong."""
     return load_settings(OrderSettings)
+
+
+class DeadlineSettings(Settings):
+    """What the function that schedules deadlines needs."""
+
+    deadline_function_arn: str = Field(alias="DEADLINE_FUNCTION_ARN", min_length=1)
+    scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN", min_length=1)
+
+
+@cache
+def get_deadline_settings() -> DeadlineSettings:
+    """The validated deadline settings."""
+    return load_settings(DeadlineSettings)

@@ -28,6 +28,15 @@ def charge_order(cause: Envelope[OrderCreated], *, payments: PaymentRepository, 
     decision = gateway.charge(order_id=order.order_id, token=order.payment_token)
     tx = payments.transaction()
     tx.consume(cause)
+    if decision.pending:
+        payments.add(tx, Payment(order_id=order.order_id, status=PaymentStatus.PENDING, reason="authorisation_pending"))
+        try:
+            payments.commit(tx)
+        except TransactionConflict:
+            logger.info("payment record appeared concurrently; nothing charged")
+            return
+        logger.info("authorisation pending; nothing charged yet")
+        return
     if decision.approved:
         payment = Payment(
             order_id=order.order_id,

@@ -47,6 +47,16 @@ def refund_payment(
         if isinstance(cause.data, OrderCancelled):
             _void(cause, order_id, payments)
         return
+    if payment.status is PaymentStatus.PENDING and isinstance(cause.data, OrderCancelled):
+        tx = payments.transaction()
+        tx.consume(cause)
+        payments.move(tx, payment, PaymentStatus.VOIDED, reason="cancelled_while_pending")
+        try:
+            payments.commit(tx)
+        except TransactionConflict as exc:
+            raise PaymentChangedConcurrently(order_id) from exc
+        logger.info("pending authorisation voided")
+        return
     if not payment.holds_money:
         logger.info("nothing to refund", status=payment.status.value)
         return

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from shared.errors import ShopError
 
 APPROVING_TOKENS = frozenset({"tok_ok", "tok_refund_fail"})
+# Authorisation that never completes (think of a 3-D Secure challenge the customer abandons): the
+# charge stays pending, so the order waits for its deadline. Lets tests and demos show a timeout.
+PENDING_TOKENS = frozenset({"tok_pending"})
 DECLINING_TOKENS = frozenset({"tok_decline"})
 
 
@@ -21,11 +24,13 @@ class Decision:
 
     approved: bool
     reason: str | None = None
+    pending: bool = False
 
 
 @dataclass(frozen=True)
 class SimulatedGateway:
-    """`tok_ok` approves, `tok_decline` declines, `tok_refund_fail` approves and then refuses every refund.
+    """`tok_ok` approves, `tok_decline` declines, `tok_refund_fail` approves and then refuses every refund,
+    `tok_pending` leaves the authorisation pending for ever (nothing is charged).
 
     `decline_rate` declines that share of otherwise approved charges, chosen by a hash of the order id,
     so a demo sees declines and a replay of the same order always gets the same answer.
@@ -35,6 +40,8 @@ class SimulatedGateway:
 
     def charge(self, *, order_id: str, token: str) -> Decision:
         """Approve or decline the charge of an order."""
+        if token in PENDING_TOKENS:
+            return Decision(approved=False, pending=True)
         if token in DECLINING_TOKENS:
             return Decision(approved=False, reason="card_declined")
         if token not in APPROVING_TOKENS:

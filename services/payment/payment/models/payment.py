@@ -10,9 +10,11 @@ from shared.contracts.base import LineItem, OrderId, PositiveMoney, WireModel
 class PaymentStatus(StrEnum):
     """CHARGED can become REFUNDED (or REFUND_FAILED, then REFUNDED after a redrive); the rest are final.
 
-    VOIDED marks an order cancelled before it was charged, so a late OrderCreated charges nothing.
+    VOIDED marks an order cancelled before it was charged, so a late OrderCreated charges nothing;
+    PENDING (authorisation never completed) becomes VOIDED when the order is cancelled.
     """
 
+    PENDING = "PENDING"
     CHARGED = "CHARGED"
     DECLINED = "DECLINED"
     REFUNDED = "REFUNDED"

@@ -62,6 +62,9 @@ reset: ## Wipe every resource in the local cloud on PORT
 demo: up ## From nothing: set up, start the local cloud, deploy, seed, run orders down every saga path
 	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.demo --stack $(STACK)
 
+redrive: ## Move every consumer DLQ's messages back to its queue (CONSUMER=... for one; DRY_RUN=1 to count)
+	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.redrive --stack $(STACK) $(if $(CONSUMER),--consumer $(CONSUMER)) $(if $(DRY_RUN),--dry-run)
+
 lint: setup ## ruff, ruff format --check, mypy (pydantic plugin), sam validate --lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

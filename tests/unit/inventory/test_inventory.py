@@ -167,3 +167,19 @@ def test_an_invalid_product_is_rejected_and_not_stored(tables: Tables, context: 
 
 def test_an_unknown_product_is_404(tables: Tables, context: LambdaContext) -> None:
     assert product_call(context, "GET", "NOPE")[0] == 404
+
+
+def test_a_release_that_cannot_return_stock_is_retried_then_reported(tables: Tables, context: LambdaContext) -> None:
+    stock(tables, A=5)
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2))), context)
+    tables.inventory._table.delete_item(Key={"pk": "PRODUCT#A"})  # the product vanished meanwhile
+    cancel = cancelled("o-1")
+
+    early = on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=1), context)
+    last = on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=3), context)
+
+    assert early == last == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+    assert tables.inventory.published() == ["InventoryReserved", "CompensationFailed"]
+    failure = tables.inventory.outbox()[1][1]
+    assert failure["data"]["step"] == "release_inventory"
+    assert tables.inventory.item("RESERVATION#o-1")["status"] == "RESERVED"  # type: ignore[index]

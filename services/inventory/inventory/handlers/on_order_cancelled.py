@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inventory.handlers.wiring import inventory_repository
 from inventory.logic.release_stock import release_stock
+from inventory.models.settings import get_settings
 from shared.consumer import consume
 from shared.contracts.envelope import Envelope
 from shared.contracts.order import OrderCancelled
@@ -22,7 +23,7 @@ from shared.observability import logger
 
 def react(envelope: Envelope[OrderCancelled], attempt: int) -> None:
     """Apply one OrderCancelled event."""
-    release_stock(envelope, stock=inventory_repository())
+    release_stock(envelope, stock=inventory_repository(), last_attempt=attempt >= get_settings().max_attempts)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -1,13 +1,15 @@
 """Give a cancelled order's reservation back to stock, once; emits InventoryReleased.
 
 Triggered by OrderCancelled. With nothing reserved it changes nothing, except that an order cancelled
-before payment is marked CANCELLED so a late PaymentProcessed reserves nothing.
+before payment is marked CANCELLED so a late PaymentProcessed reserves nothing. A release that still
+fails on its last delivery emits CompensationFailed (the message then goes to the DLQ for a redrive).
 """
 
 from __future__ import annotations
 
 from inventory.dal.inventory_repository import InventoryRepository
 from inventory.models.stock import Reservation, ReservationStatus
+from shared.contracts.compensation import CompensationFailed
 from shared.contracts.envelope import Envelope, caused_by
 from shared.contracts.inventory import InventoryReleased
 from shared.contracts.order import OrderCancelled
@@ -19,7 +21,7 @@ class ReservationChangedConcurrently(Exception):
     """The reservation changed between read and write; the delivery is retried."""
 
 
-def release_stock(cause: Envelope[OrderCancelled], *, stock: InventoryRepository) -> None:
+def release_stock(cause: Envelope[OrderCancelled], *, stock: InventoryRepository, last_attempt: bool = False) -> None:
     """What a cancelled order holds goes back to stock exactly once.
 
     Raises
@@ -46,5 +48,22 @@ def release_stock(cause: Envelope[OrderCancelled], *, stock: InventoryRepository
     try:
         stock.commit(tx)
     except TransactionConflict as exc:
+        if last_attempt and reservation is not None and "reservation" not in exc.failed:
+            # A product line could not take its units back (the product is gone): operators must act.
+            _record_release_failure(cause, reservation, f"could not return stock: {', '.join(exc.failed)}", stock)
         raise ReservationChangedConcurrently(order_id) from exc
     logger.info(outcome)
+
+
+def _record_release_failure(
+    cause: Envelope[OrderCancelled], reservation: Reservation, reason: str, stock: InventoryRepository
+) -> None:
+    # Not consumed: after a fix, a redrive of the DLQ message retries the release.
+    tx = stock.transaction()
+    tx.emit(
+        caused_by(
+            CompensationFailed(order_id=reservation.order_id, step="release_inventory", reason=reason), cause.metadata
+        )
+    )
+    stock.commit(tx)
+    logger.error("release failed for good; CompensationFailed published", reason=reason)

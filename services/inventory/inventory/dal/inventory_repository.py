@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from inventory.models.stock import Product, Reservation, ReservationStatus
 from shared.contracts.base import LineItem
-from shared.items import plain
+from shared.repository import TableRepository
 from shared.transaction import Transaction
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBServiceResource
 
 PRODUCT_LABEL_PREFIX = "product:"
 
@@ -25,18 +21,13 @@ def _reservation_key(order_id: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class InventoryRepository:
+class InventoryRepository(TableRepository):
     """Reads stock and stages its changes; every decrement is guarded so stock never goes negative."""
-
-    dynamodb: DynamoDBServiceResource
-    table_name: str
-    dedupe: bool = True
 
     def product(self, product_id: str) -> Product | None:
         """The product, or None."""
-        table = self.dynamodb.Table(self.table_name)
-        item = table.get_item(Key=_product_key(product_id), ConsistentRead=True).get("Item")
-        return Product.model_validate(plain(item)) if item else None
+        item = self._item(_product_key(product_id))
+        return Product.model_validate(item) if item else None
 
     def available(self, product_id: str) -> int:
         """Units free to reserve; 0 for a product inventory does not know."""
@@ -49,17 +40,8 @@ class InventoryRepository:
 
     def reservation(self, order_id: str) -> Reservation | None:
         """The order's reservation record, or None."""
-        table = self.dynamodb.Table(self.table_name)
-        item = table.get_item(Key=_reservation_key(order_id), ConsistentRead=True).get("Item")
-        return Reservation.model_validate(plain(item)) if item else None
-
-    def transaction(self) -> Transaction:
-        """A new transaction on the inventory table."""
-        return Transaction(self.table_name, dedupe=self.dedupe)
-
-    def commit(self, tx: Transaction) -> None:
-        """Commit `tx` (see `Transaction.commit` for what it raises)."""
-        tx.commit(self.dynamodb)
+        item = self._item(_reservation_key(order_id))
+        return Reservation.model_validate(item) if item else None
 
     @staticmethod
     def take(tx: Transaction, line: LineItem) -> None:

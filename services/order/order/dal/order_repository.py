@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from order.models.order import Order, OrderStatus
 from shared.items import plain
+from shared.repository import TableRepository
 from shared.transaction import Transaction
 
 if TYPE_CHECKING:
@@ -39,21 +40,17 @@ class StoredResponse:
 
 
 @dataclass(frozen=True)
-class OrderRepository:
+class OrderRepository(TableRepository):
     """Reads orders and stages their writes in a transaction; every state change is conditional."""
-
-    dynamodb: DynamoDBServiceResource
-    table_name: str
-    dedupe: bool = True
 
     def get(self, order_id: str) -> Order | None:
         """The order, or None."""
-        item = self.dynamodb.Table(self.table_name).get_item(Key=_order_key(order_id), ConsistentRead=True).get("Item")
-        return Order.model_validate(plain(item)) if item else None
+        item = self._item(_order_key(order_id))
+        return Order.model_validate(item) if item else None
 
     def stored_response(self, key: str, *, now: float | None = None) -> StoredResponse | None:
         """The remembered response for an Idempotency-Key, unless none or expired."""
-        item = self.dynamodb.Table(self.table_name).get_item(Key=_idempotency_key(key), ConsistentRead=True).get("Item")
+        item = self._item(_idempotency_key(key))
         if not item or int(str(item["expiresAt"])) <= (now or time.time()):
             return None
         return StoredResponse(
@@ -62,14 +59,6 @@ class OrderRepository:
             body=json.loads(str(item["body"])),
             headers=json.loads(str(item["headers"])),
         )
-
-    def transaction(self) -> Transaction:
-        """A new transaction on the order table."""
-        return Transaction(self.table_name, dedupe=self.dedupe)
-
-    def commit(self, tx: Transaction) -> None:
-        """Commit `tx` (see `Transaction.commit` for what it raises)."""
-        tx.commit(self.dynamodb)
 
     @staticmethod
     def add(tx: Transaction, order: Order) -> None:

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from payment.models.payment import Payment, PaymentStatus
-from shared.items import plain
+from shared.repository import TableRepository
 from shared.transaction import Transaction
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBServiceResource
 
 
 def _key(order_id: str) -> dict[str, str]:
@@ -18,25 +14,13 @@ def _key(order_id: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class PaymentRepository:
+class PaymentRepository(TableRepository):
     """Reads payments and stages their writes; one record per order makes a second charge impossible."""
-
-    dynamodb: DynamoDBServiceResource
-    table_name: str
-    dedupe: bool = True
 
     def get(self, order_id: str) -> Payment | None:
         """The order's payment record, or None."""
-        item = self.dynamodb.Table(self.table_name).get_item(Key=_key(order_id), ConsistentRead=True).get("Item")
-        return Payment.model_validate(plain(item)) if item else None
-
-    def transaction(self) -> Transaction:
-        """A new transaction on the payment table."""
-        return Transaction(self.table_name, dedupe=self.dedupe)
-
-    def commit(self, tx: Transaction) -> None:
-        """Commit `tx` (see `Transaction.commit` for what it raises)."""
-        tx.commit(self.dynamodb)
+        item = self._item(_key(order_id))
+        return Payment.model_validate(item) if item else None
 
     @staticmethod
     def add(tx: Transaction, payment: Payment) -> None:

@@ -2,8 +2,9 @@
 
     python -m scripts.demo --stack shop-saga      (the end of `make demo`)
 
-Paths: confirmed, payment declined, out of stock, a multi-line order with one line short, and a
-customer cancel. Prints a table of outcomes and, per path, the saga's timeline from the projector.
+Paths: confirmed, payment declined, out of stock, a multi-line order with one line short, a customer
+cancel, a refund the gateway refuses (COMPENSATION_FAILED) and an order that times out at its deadline
+(about a minute on the local cloud). Prints a table of outcomes and, per path, the saga's timeline.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ SCENARIOS = [
         customer_cancels=True,
         expected="CANCELLED",
     ),
+    Scenario(
+        "refund refused", [{"productId": "PROD-010", "quantity": 9}], "5391.00", "tok_refund_fail", expected="CANCELLED"
+    ),
+    Scenario("timeout", [{"productId": "PROD-005", "quantity": 1}], "129.50", "tok_pending", expected="CANCELLED"),
 ]
 
 
@@ -88,7 +93,7 @@ def wait_until_settled(api: ApiClient, scenarios: list[Scenario], timeout: float
                 pending.remove(scenario)
         if pending:
             print(f"  waiting for {len(pending)} saga(s) to settle: {', '.join(s.path for s in pending)}", flush=True)
-            time.sleep(2)
+            time.sleep(5)
     for scenario in pending:
         scenario.final = api.call("GET", f"/orders/{scenario.order_id}").body
 
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stack", default="shop-saga")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for every saga to settle")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for every saga to settle")
     args = parser.parse_args(argv)
     api = ApiClient(api_base_url(stack_outputs(args.stack)))
     seed(api)

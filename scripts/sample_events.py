@@ -224,6 +224,9 @@ def render() -> dict[str, str]:
         event = eventbridge_event(name, data, cause)
         files[name] = event
         files[f"sqs/{Path(name).name}"] = sqs_batch(event)
+    deadline = sqs_batch({"id": "deadline"})
+    deadline["Records"][0]["body"] = json.dumps({"orderId": ORDER_ID})
+    files["sqs/DeadlineReached.json"] = deadline
     files.update(api_samples())
     files["stream/OutboxInsert.json"] = outbox_stream_record(files["order/OrderCreated.json"])
     return {name: json.dumps(content, indent=2) + "\n" for name, content in sorted(files.items())}

@@ -52,7 +52,9 @@ def test_sample_event_matches_its_contract(path: Path) -> None:
     assert path.parent.name == raw["source"].split(".")[1]
 
 
-@pytest.mark.parametrize("path", sorted((EVENTS / "sqs").glob("*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(p for p in (EVENTS / "sqs").glob("*.json") if p.name != "DeadlineReached.json"), ids=lambda p: p.name
+)
 def test_sqs_samples_wrap_a_valid_event(path: Path) -> None:
     [record] = json.loads(path.read_text())["Records"]
     parse_any(json.loads(record["body"]))

@@ -22,7 +22,7 @@ from tests.unit.order.test_api import VALID, call
 
 @pytest.fixture
 def scheduling(tables: Tables, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("DEADLINE_FUNCTION_ARN", "arn:aws:lambda:us-east-1:123456789012:function:deadline")
+    monkeypatch.setenv("DEADLINE_QUEUE_ARN", "arn:aws:sqs:us-east-1:123456789012:deadline")
     monkeypatch.setenv("SCHEDULER_ROLE_ARN", "arn:aws:iam::123456789012:role/scheduler")
     get_deadline_settings.cache_clear()
     from order.handlers import wiring
@@ -46,7 +46,7 @@ def test_each_order_gets_one_deadline_schedule(tables: Tables, context: LambdaCo
     schedule = scheduling.get_schedule(Name=f"deadline-{created.data.order_id}")
     assert schedule["ScheduleExpression"] == f"at({created.data.deadline:%Y-%m-%dT%H:%M:%S})"
     assert json.loads(schedule["Target"]["Input"]) == {"orderId": created.data.order_id}
-    assert schedule["Target"]["Arn"].endswith(":function:deadline")
+    assert schedule["Target"]["Arn"].endswith(":deadline")
 
 
 def overdue(tables: Tables, order_id: str) -> None:
@@ -62,9 +62,9 @@ def test_a_pending_order_past_its_deadline_is_cancelled_as_a_timeout(tables: Tab
     order_id = created.data.order_id
     overdue(tables, order_id)
 
-    result = on_deadline.lambda_handler({"orderId": order_id}, context)
+    result = on_deadline.lambda_handler(sqs_event({"orderId": order_id}), context)
 
-    assert result == {"orderId": order_id, "cancelled": True}
+    assert result == {"batchItemFailures": []}
     order = tables.order.item(f"ORDER#{order_id}")
     assert order is not None and (order["status"], order["cancellationReason"]) == ("CANCELLED", "timeout")
     assert tables.order.published() == ["OrderCreated", "OrderCancelled"]
@@ -76,7 +76,7 @@ def test_a_pending_order_past_its_deadline_is_cancelled_as_a_timeout(tables: Tab
 def test_a_deadline_before_its_time_changes_nothing(tables: Tables, context: LambdaContext) -> None:
     order_id = place(tables, context).data.order_id
 
-    assert on_deadline.lambda_handler({"orderId": order_id}, context)["cancelled"] is False
+    on_deadline.lambda_handler(sqs_event({"orderId": order_id}), context)
     assert tables.order.published() == ["OrderCreated"]
 
 
@@ -87,10 +87,15 @@ def test_a_deadline_after_the_order_ended_changes_nothing(tables: Tables, contex
     on_payment_failed.lambda_handler(sqs_event(failed), context)
     overdue(tables, order_id)
 
-    assert on_deadline.lambda_handler({"orderId": order_id}, context)["cancelled"] is False
+    on_deadline.lambda_handler(sqs_event({"orderId": order_id}), context)
     assert tables.order.published() == ["OrderCreated", "OrderCancelled"]
 
 
-def test_bad_deadline_input_is_rejected_with_a_reason(tables: Tables, context: LambdaContext) -> None:
-    result = on_deadline.lambda_handler({"order": "x"}, context)
-    assert result["cancelled"] is False and "orderId" in result["error"]
+def test_an_unreadable_deadline_fails_only_its_record(tables: Tables, context: LambdaContext) -> None:
+    order_id = place(tables, context).data.order_id
+    overdue(tables, order_id)
+
+    result = on_deadline.lambda_handler(sqs_event({"order": "x"}, {"orderId": order_id}), context)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+    assert tables.order.published() == ["OrderCreated", "OrderCancelled"]

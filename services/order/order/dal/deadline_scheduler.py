@@ -19,7 +19,8 @@ def schedule_name(order_id: str) -> str:
 
 @dataclass(frozen=True)
 class DeadlineScheduler:
-    """Creates the deadline schedule of an order, once; the schedule invokes the deadline function."""
+    """Creates the deadline schedule of an order, once; at the deadline it sends `{"orderId"}` to the
+    deadline queue, which feeds the deadline function."""
 
     client: Any  # boto3 "scheduler" client
     target_arn: str

@@ -1,15 +1,18 @@
 """Cancel an order still pending at its deadline; emits OrderCancelled (timeout) through the outbox.
 
-Triggered by the order's one-time EventBridge Scheduler schedule with `{"orderId": "..."}`.
-Try it: `sam remote invoke OrderDeadlineFunction --event '{"orderId": "<id>"}'`.
+Triggered by the deadline queue, into which each order's one-time EventBridge Scheduler schedule sends
+`{"orderId": "..."}` at the deadline. Try it: `sam remote invoke OrderDeadlineFunction --event-file
+events/sqs/DeadlineReached.json`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from order.handlers.wiring import order_repository
 from order.logic.finish_order import expire_order
@@ -18,21 +21,21 @@ from shared.observability import logger
 
 
 class DeadlineReached(BaseModel):
-    """The schedule's input."""
+    """What the schedule sends at the deadline."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
     order_id: str = Field(alias="orderId", min_length=1)
 
 
-@logger.inject_lambda_context(log_event=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Scheduler input in; whether the order was cancelled out."""
-    try:
-        deadline = DeadlineReached.model_validate(event)
-    except ValidationError as exc:
-        # Retrying cannot fix it; say why and stop.
-        logger.error("deadline input rejected", reason=str(exc))
-        return {"cancelled": False, "error": 'input must be {"orderId": "..."}'}
+def handle(record: SQSRecord) -> None:
+    """Apply one deadline; an unreadable one fails its record (retried, then kept in the DLQ)."""
+    deadline = DeadlineReached.model_validate_json(record.body)
     logger.append_keys(correlation_id=deadline.order_id)
-    cancelled = expire_order(deadline.order_id, orders=order_repository(), now=utc_now())
-    return {"orderId": deadline.order_id, "cancelled": cancelled}
+    expire_order(deadline.order_id, orders=order_repository(), now=utc_now())
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """SQS batch in, partial batch response out."""
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return dict(process_partial_response(event=event, record_handler=handle, processor=processor, context=context))

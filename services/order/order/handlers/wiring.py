@@ -27,4 +27,4 @@ def saga_views() -> SagaViewReader:
 def deadline_scheduler() -> DeadlineScheduler:
     """The scheduler of order deadlines."""
     settings = get_deadline_settings()
-    return DeadlineScheduler(aws.scheduler(), settings.deadline_function_arn, settings.scheduler_role_arn)
+    return DeadlineScheduler(aws.scheduler(), settings.deadline_queue_arn, settings.scheduler_role_arn)

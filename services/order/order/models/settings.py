@@ -29,7 +29,7 @@ def get_settings() -> OrderSettings:
 class DeadlineSettings(Settings):
     """What the function that schedules deadlines needs."""
 
-    deadline_function_arn: str = Field(alias="DEADLINE_FUNCTION_ARN", min_length=1)
+    deadline_queue_arn: str = Field(alias="DEADLINE_QUEUE_ARN", min_length=1)
     scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN", min_length=1)
 
 

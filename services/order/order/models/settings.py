@@ -10,11 +10,10 @@ from shared.settings import Settings, load_settings
 
 
 class OrderSettings(Settings):
-    """What every order function needs; the relay also needs the bus."""
+    """What every order function needs."""
 
     order_table_name: str = Field(alias="ORDER_TABLE_NAME", min_length=1)
     saga_table_name: str = Field(alias="SAGA_TABLE_NAME", min_length=1)
-    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
     deadline_seconds: int = Field(alias="ORDER_DEADLINE_SECONDS", ge=1)
     # Test-only: switches consumer deduplication off so the fault suite can prove its checker fails.
     dedupe_events: bool = Field(default=True, alias="DEDUPE_EVENTS")

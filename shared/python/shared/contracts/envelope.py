@@ -37,15 +37,6 @@ class Envelope[EventT: DomainEvent](WireModel):
     metadata: EventMetadata
     data: EventT
 
-    def to_entry(self, bus_name: str) -> dict[str, Any]:
-        """The PutEvents entry that publishes this envelope on `bus_name`."""
-        return {
-            "EventBusName": bus_name,
-            "Source": self.data.source(),
-            "DetailType": self.data.detail_type(),
-            "Detail": self.model_dump_json(by_alias=True),
-        }
-
 
 def start_saga[EventT: DomainEvent](data: EventT, *, correlation_id: str) -> Envelope[EventT]:
     """Wrap the first event of a saga: it has no cause."""

@@ -30,16 +30,24 @@ def _clear_caches() -> None:
     from inventory.handlers import wiring as inventory_wiring
     from inventory.models.settings import get_settings as inventory_settings
     from order.handlers import wiring as order_wiring
+    from order.models.settings import get_deadline_settings
     from order.models.settings import get_settings as order_settings
     from payment.handlers import wiring as payment_wiring
     from payment.models.settings import get_settings as payment_settings
     from saga.handlers.on_saga_event import saga_repository
     from saga.models.settings import get_settings as saga_settings
+    from shared.faults import fault_settings
+    from shared.settings import consumer_settings
 
     for cached in (
         aws.dynamodb,
         aws.events,
         aws.sqs,
+        aws.scheduler,
+        consumer_settings,
+        fault_settings,
+        get_deadline_settings,
+        order_wiring.deadline_scheduler,
         order_settings,
         payment_settings,
         inventory_settings,

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import aws
+from shared import aws, faults
 from shared.contracts.base import DomainEvent
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import parse_event
@@ -73,6 +73,7 @@ def consume[EventT: DomainEvent](
     message attribute; without one configured it is reported as failed like any other.
     """
     dead_letter_queue_url = consumer_settings().dead_letter_queue_url
+    faults.fail_if_in_outage()
 
     def handle(record: SQSRecord) -> None:
         logger.remove_keys(list(_RECORD_KEYS))

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.types import TypeDeserializer
 from pydantic import Field
 
-from shared import aws
+from shared import aws, faults
 from shared.observability import logger
 from shared.publisher import EventBridgePublisher
 from shared.settings import Settings, load_settings
@@ -63,7 +63,9 @@ def _publisher() -> EventBridgePublisher:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Entry point of every service's relay function (its table stream is the trigger)."""
     settings = load_settings(RelaySettings)
+    faults.crash_relay("before_publish")
     published = relay_outbox(event.get("Records", []), bus_name=settings.event_bus_name, publisher=_publisher())
+    faults.crash_relay("after_publish")
     if published:
         logger.info("outbox relayed", published=published)
     return {"published": published}

@@ -166,3 +166,20 @@ def test_a_pending_authorisation_charges_nothing_and_is_voided_by_the_cancel(
 
     assert payment(tables)["status"] == "VOIDED"
     assert tables.payment.published() == []
+
+
+def test_with_the_guards_switched_off_a_duplicate_charges_twice(
+    tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The negative control of the fault suite relies on this: without the guards, duplicates do harm.
+    monkeypatch.setenv("DEDUPE_EVENTS", "false")
+    from payment.handlers import wiring
+    from payment.models.settings import get_settings
+
+    get_settings.cache_clear()
+    wiring.payment_repository.cache_clear()
+    created = order_created()
+
+    on_order_created.lambda_handler(sqs_event(created, created), context)
+
+    assert tables.payment.published() == ["PaymentProcessed", "PaymentProcessed"]

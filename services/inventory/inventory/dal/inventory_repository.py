@@ -65,13 +65,12 @@ class InventoryRepository(TableRepository):
             values={":quantity": line.quantity},
         )
 
-    @staticmethod
-    def add_reservation(tx: Transaction, reservation: Reservation) -> None:
-        """Stage the first and only reservation record of an order."""
+    def add_reservation(self, tx: Transaction, reservation: Reservation) -> None:
+        """Stage the first and only reservation record of an order (unguarded only with dedupe off)."""
         tx.put(
             {**_reservation_key(reservation.order_id), **reservation.to_wire()},
             label="reservation",
-            condition="attribute_not_exists(pk)",
+            condition="attribute_not_exists(pk)" if self.dedupe else None,
         )
 
     @staticmethod

@@ -31,7 +31,7 @@ def reserve_stock(cause: Envelope[PaymentProcessed], *, stock: InventoryReposito
     """
     order_id = cause.data.order_id
     existing = stock.reservation(order_id)
-    if existing is not None:
+    if existing is not None and stock.dedupe:
         logger.info("order already has a reservation record; nothing to reserve", status=existing.status.value)
         return
     lines = merge_lines(cause.data.items)

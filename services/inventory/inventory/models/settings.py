@@ -15,7 +15,8 @@ class InventorySettings(Settings):
     inventory_table_name: str = Field(alias="INVENTORY_TABLE_NAME", min_length=1)
     # Deliveries a release gets before it is reported as CompensationFailed (the queue's maxReceiveCount).
     max_attempts: int = Field(default=3, alias="MAX_RECEIVE_COUNT", ge=1)
-    # Test-only: switches consumer deduplication off so the fault suite can prove its checker fails.
+    # Test-only: switches every once-only guard off (the inbox, and for payment and inventory the one
+    # record per order), so the fault suite's negative control can prove its checker catches it.
     dedupe_events: bool = Field(default=True, alias="DEDUPE_EVENTS")
 
 

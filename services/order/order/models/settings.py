@@ -15,7 +15,8 @@ class OrderSettings(Settings):
     order_table_name: str = Field(alias="ORDER_TABLE_NAME", min_length=1)
     saga_table_name: str = Field(alias="SAGA_TABLE_NAME", min_length=1)
     deadline_seconds: int = Field(alias="ORDER_DEADLINE_SECONDS", ge=1)
-    # Test-only: switches consumer deduplication off so the fault suite can prove its checker fails.
+    # Test-only: switches every once-only guard off (the inbox, and for payment and inventory the one
+    # record per order), so the fault suite's negative control can prove its checker catches it.
     dedupe_events: bool = Field(default=True, alias="DEDUPE_EVENTS")
 
 

@@ -22,10 +22,10 @@ class PaymentRepository(TableRepository):
         item = self._item(_key(order_id))
         return Payment.model_validate(item) if item else None
 
-    @staticmethod
-    def add(tx: Transaction, payment: Payment) -> None:
-        """Stage the first and only payment record of an order."""
-        tx.put({**_key(payment.order_id), **payment.to_wire()}, label="payment", condition="attribute_not_exists(pk)")
+    def add(self, tx: Transaction, payment: Payment) -> None:
+        """Stage the first and only payment record of an order (unguarded only with dedupe switched off)."""
+        condition = "attribute_not_exists(pk)" if self.dedupe else None
+        tx.put({**_key(payment.order_id), **payment.to_wire()}, label="payment", condition=condition)
 
     @staticmethod
     def move(tx: Transaction, payment: Payment, to: PaymentStatus, *, reason: str | None = None) -> None:

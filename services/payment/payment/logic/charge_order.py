@@ -22,7 +22,7 @@ def charge_order(cause: Envelope[OrderCreated], *, payments: PaymentRepository, 
     """An order is charged its total exactly once, unless it was cancelled first."""
     order = cause.data
     existing = payments.get(order.order_id)
-    if existing is not None:
+    if existing is not None and payments.dedupe:
         logger.info("order already has a payment record; nothing to charge", status=existing.status.value)
         return
     decision = gateway.charge(order_id=order.order_id, token=order.payment_token)

@@ -17,7 +17,8 @@ class PaymentSettings(Settings):
     # How many deliveries a refund gets before it is reported as CompensationFailed (the queue's
     # maxReceiveCount, so the last attempt is also the one that sends the message to the DLQ).
     max_attempts: int = Field(default=3, alias="MAX_RECEIVE_COUNT", ge=1)
-    # Test-only: switches consumer deduplication off so the fault suite can prove its checker fails.
+    # Test-only: switches every once-only guard off (the inbox, and for payment and inventory the one
+    # record per order), so the fault suite's negative control can prove its checker catches it.
     dedupe_events: bool = Field(default=True, alias="DEDUPE_EVENTS")
 
 

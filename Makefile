@@ -74,8 +74,11 @@ lint: setup ## ruff, ruff format --check, mypy (pydantic plugin), sam validate -
 unit: setup ## Unit and contract tests (moto, in-process)
 	$(PY) -m pytest -q -n 2 tests/unit tests/contract
 
-e2e: setup ## End-to-end tests: own local cloud on E2E_PORT, sam deploy, tests, teardown
-	@scripts/e2e $(E2E_PORT) $(E2E_STACK)
+e2e: setup ## End-to-end and fault-injection tests: own local cloud on E2E_PORT, sam deploy, tests, teardown
+	@scripts/e2e $(E2E_PORT) $(E2E_STACK) quick
+
+chaos: setup ## A larger fault-injection run (CHAOS_ORDERS=120) and its negative control, on its own local cloud
+	@scripts/e2e $(E2E_PORT) $(E2E_STACK) chaos
 
 test: lint unit e2e ## Everything CI runs: lint, unit and contract tests, end-to-end tests
 

@@ -261,7 +261,7 @@ class FaultSuite:
                 self.api.call("POST", f"/orders/{order.order_id}/cancel")
             return order
 
-        with ThreadPoolExecutor(max_workers=4) as pool:
+        with ThreadPoolExecutor(max_workers=3) as pool:
             return list(pool.map(one, range(self.n_orders)))
 
     def _poison(self) -> list[str]:

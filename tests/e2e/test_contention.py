@@ -17,7 +17,7 @@ ORDERS = 60
 def test_sixty_orders_for_twenty_five_units(api: ApiClient, bus: BusListener, new_product: Callable[..., str]) -> None:
     product = new_product(STOCK, "5.00")
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         order_ids = list(pool.map(lambda _: place(api, [(product, 1)], "5.00"), range(ORDERS)))
     finals = {order_id: settle(api, bus, order_id, timeout=240) for order_id in order_ids}
 

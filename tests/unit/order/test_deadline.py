@@ -44,7 +44,8 @@ def test_each_order_gets_one_deadline_schedule(tables: Tables, context: LambdaCo
     on_order_created.lambda_handler(sqs_event(created, created), context)
 
     schedule = scheduling.get_schedule(Name=f"deadline-{created.data.order_id}")
-    assert schedule["ScheduleExpression"] == f"at({created.data.deadline:%Y-%m-%dT%H:%M:%S})"
+    fires = created.data.deadline.replace(microsecond=0) + timedelta(seconds=1)
+    assert schedule["ScheduleExpression"] == f"at({fires:%Y-%m-%dT%H:%M:%S})"
     assert json.loads(schedule["Target"]["Input"]) == {"orderId": created.data.order_id}
     assert schedule["Target"]["Arn"].endswith(":deadline")
 
@@ -73,10 +74,12 @@ def test_a_pending_order_past_its_deadline_is_cancelled_as_a_timeout(tables: Tab
     assert cancelled["metadata"]["causationId"] == created.metadata.event_id
 
 
-def test_a_deadline_before_its_time_changes_nothing(tables: Tables, context: LambdaContext) -> None:
+def test_a_deadline_before_its_time_is_retried_later_not_dropped(tables: Tables, context: LambdaContext) -> None:
     order_id = place(tables, context).data.order_id
 
-    on_deadline.lambda_handler(sqs_event({"orderId": order_id}), context)
+    result = on_deadline.lambda_handler(sqs_event({"orderId": order_id}), context)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
     assert tables.order.published() == ["OrderCreated"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -15,6 +15,12 @@ from shared.observability import logger
 def schedule_name(order_id: str) -> str:
     """The schedule of an order's deadline (names are unique per group, at most 64 characters)."""
     return f"deadline-{order_id}"[:64]
+
+
+def schedule_time(deadline: datetime) -> datetime:
+    """The whole second at or after the deadline: `at()` takes seconds, and firing early would be a no-op."""
+    whole = deadline.astimezone(UTC).replace(microsecond=0)
+    return whole if whole == deadline else whole + timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class DeadlineScheduler:
         try:
             self.client.create_schedule(
                 Name=schedule_name(order_id),
-                ScheduleExpression=f"at({at.astimezone(UTC):%Y-%m-%dT%H:%M:%S})",
+                ScheduleExpression=f"at({schedule_time(at):%Y-%m-%dT%H:%M:%S})",
                 ScheduleExpressionTimezone="UTC",
                 FlexibleTimeWindow={"Mode": "OFF"},
                 ActionAfterCompletion="DELETE",

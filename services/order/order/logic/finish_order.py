@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from order.dal.order_repository import OrderRepository
-from order.models.errors import OrderAlreadyFinal, OrderNotFound
+from order.models.errors import DeadlineNotReached, OrderAlreadyFinal, OrderNotFound
 from order.models.order import Order, OrderStatus
 from shared.contracts.base import DomainEvent
 from shared.contracts.envelope import Envelope, EventMetadata, caused_by
@@ -111,16 +111,23 @@ def _finish(
 def expire_order(order_id: str, *, orders: OrderRepository, now: datetime) -> bool:
     """An order still pending at its deadline is cancelled with reason `timeout`; returns whether it was.
 
-    A deadline that fires early (clock skew, a manual invoke) or for an order already ended changes
-    nothing.
+    A deadline for an order already ended changes nothing.
+
+    Raises
+    ------
+    DeadlineNotReached
+        When the order is pending but its deadline is still ahead (the schedule fired early, or a
+        manual invoke): the delivery is retried later rather than dropped, so the order cannot be lost.
     """
     order = orders.get(order_id)
     if order is None:
         logger.warning("deadline for an unknown order", order_id=order_id)
         return False
-    if not order.is_overdue(now):
-        logger.info("order not overdue; deadline changes nothing", status=order.status.value)
+    if order.is_terminal:
+        logger.info("order already final; deadline changes nothing", status=order.status.value)
         return False
+    if not order.is_overdue(now):
+        raise DeadlineNotReached(order_id, order.deadline.isoformat())
     try:
         cancel_on_request(order_id, reason="timeout", orders=orders, now=now)
     except OrderAlreadyFinal:

@@ -22,6 +22,15 @@ class OrderAlreadyFinal(ShopError):
         self.status = status
 
 
+class DeadlineNotReached(ShopError):
+    """A deadline arrived before its time; it is tried again later."""
+
+    def __init__(self, order_id: str, deadline: str) -> None:
+        super().__init__(f"order {order_id} is not due until {deadline}")
+        self.order_id = order_id
+        self.deadline = deadline
+
+
 class IdempotencyKeyReused(ShopError):
     """The Idempotency-Key was first used with a different body."""
 

@@ -55,6 +55,7 @@ class BusListener:
         )
         self._events.put_targets(Rule=self.name, EventBusName=bus_name, Targets=[{"Id": "listener", "Arn": arn}])
         self.by_saga: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._seen: set[str | None] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
@@ -65,13 +66,17 @@ class BusListener:
             messages = self._sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
             for message in messages.get("Messages", []):
                 event = json.loads(message["Body"])
-                saga = (event.get("detail") or {}).get("metadata", {}).get("correlationId", "?")
+                metadata = (event.get("detail") or {}).get("metadata", {})
+                saga, event_id = metadata.get("correlationId", "?"), metadata.get("eventId")
                 with self._lock:
-                    self.by_saga[saga].append(event)
+                    # A consumer dedupes on eventId: a re-published event is the same event.
+                    if event_id not in self._seen:
+                        self._seen.add(event_id)
+                        self.by_saga[saga].append(event)
                 self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def events(self, saga_id: str) -> list[dict[str, Any]]:
-        """Every event seen so far for one saga."""
+        """Every distinct event (by eventId) seen so far for one saga."""
         with self._lock:
             return list(self.by_saga.get(saga_id, []))
 
@@ -109,14 +114,29 @@ def bus(outputs: dict[str, str]) -> Iterator[BusListener]:
 
 @pytest.fixture
 def new_product(api: ApiClient) -> Callable[..., str]:
-    """Create a product of our own, so no other test can touch its stock."""
+    """Create products of our own."""
+    return lambda available, price="10.00": create_product(api, available, price)
 
-    def create(available: int, price: str = "10.00") -> str:
-        product_id = f"E2E-{uuid.uuid4().hex[:10]}"
-        result = api.call(
-            "PUT", f"/products/{product_id}", {"name": product_id, "price": price, "available": available}
-        )
-        assert result.status == 200, result.body
-        return product_id
 
-    return create
+def create_product(api: ApiClient, available: int, price: str = "10.00") -> str:
+    """A product of our own, so no other test can touch its stock."""
+    product_id = f"E2E-{uuid.uuid4().hex[:10]}"
+    result = api.call("PUT", f"/products/{product_id}", {"name": product_id, "price": price, "available": available})
+    assert result.status == 200, result.body
+    return product_id
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stalled_order(api: ApiClient, bus: BusListener) -> tuple[str, str]:
+    """An order whose payment never completes, placed first so that its deadline runs out while the
+    other tests run (test_timeout checks it last): (order id, product id)."""
+    product = create_product(api, 5)
+    body = {
+        "customerId": "e2e-stalled",
+        "items": [{"productId": product, "quantity": 1}],
+        "totalAmount": "10.00",
+        "payment": {"token": "tok_pending"},
+    }
+    result = api.call("POST", "/orders", body)
+    assert result.status == 201, result.body
+    return str(result.body["orderId"]), product

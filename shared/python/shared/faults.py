@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import time
 from functools import cache
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,8 +32,9 @@ class FaultPlan(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
     relay_crash_rate: float = Field(default=0.0, alias="relayCrashRate", ge=0, le=1)
-    # Consumer logical name (e.g. "PaymentOnOrderCreated") -> [start, end] in epoch seconds.
-    outages: dict[str, list[float]] = Field(default_factory=dict)
+    # Consumer logical name (e.g. "PaymentOnOrderCreated") -> seconds it is down, counted from the first
+    # batch it receives once the plan is written (so the outage meets real traffic).
+    outages: dict[str, float] = Field(default_factory=dict)
 
 
 class FaultSettings(Settings):
@@ -49,12 +51,29 @@ def fault_settings() -> FaultSettings:
     return load_settings(FaultSettings)
 
 
-def _plan() -> FaultPlan | None:
+def _plan_item() -> dict[str, Any] | None:
     settings = fault_settings()
     if not settings.enabled or not settings.table_name:
         return None
-    item = aws.dynamodb().Table(settings.table_name).get_item(Key=PLAN_KEY, ConsistentRead=True).get("Item")
+    return aws.dynamodb().Table(settings.table_name).get_item(Key=PLAN_KEY, ConsistentRead=True).get("Item")
+
+
+def _plan() -> FaultPlan | None:
+    item = _plan_item()
     return FaultPlan.model_validate(item.get("plan", {})) if item else None
+
+
+def _outage_start(consumer: str, now: int) -> int:
+    """When this consumer's outage began: the first caller sets it, everyone after reads it."""
+    table = aws.dynamodb().Table(str(fault_settings().table_name))
+    result = table.update_item(
+        Key=PLAN_KEY,
+        UpdateExpression="SET #started = if_not_exists(#started, :now)",
+        ExpressionAttributeNames={"#started": f"outage_started_{consumer}"},
+        ExpressionAttributeValues={":now": now},
+        ReturnValues="ALL_NEW",
+    )
+    return int(str(result["Attributes"][f"outage_started_{consumer}"]))
 
 
 def _count(kind: str) -> None:
@@ -95,9 +114,11 @@ def fail_if_in_outage() -> None:
     plan = _plan()
     if plan is None:
         return
-    now = time.time()
-    for consumer, (start, end) in plan.outages.items():
-        if f"-{consumer}Function" in fault_settings().function_name and start <= now <= end:
+    for consumer, seconds in plan.outages.items():
+        if f"-{consumer}Function" not in fault_settings().function_name:
+            continue
+        now = int(time.time())
+        if now - _outage_start(consumer, now) <= seconds:
             _count("consumer_outage_failures")
             logger.warning("injected consumer outage", consumer=consumer)
             raise InjectedFault(f"injected outage of {consumer}")

@@ -27,18 +27,28 @@ def plan(tables: Tables, **plan: object) -> None:
 
 def test_nothing_is_injected_unless_enabled(tables: Tables) -> None:
     faults.fault_settings.cache_clear()
-    plan(tables, relayCrashRate=1, outages={"PaymentOnOrderCreated": [0, int(time.time()) + 60]})
+    plan(tables, relayCrashRate=1, outages={"PaymentOnOrderCreated": 60})
     faults.crash_relay("before_publish")
     faults.fail_if_in_outage()
 
 
-def test_a_consumer_fails_inside_its_outage_window_only(enabled: Tables) -> None:
-    now = int(time.time())
-    plan(enabled, outages={"PaymentOnOrderCreated": [now - 1, now + 60], "InventoryOnOrderCancelled": [0, now + 60]})
-    with pytest.raises(InjectedFault):
-        faults.fail_if_in_outage()
-    assert enabled.payment.item("FAULTS")["consumer_outage_failures"] == 1  # type: ignore[index]
-    plan(enabled, outages={"PaymentOnOrderCreated": [now + 30, now + 60]})
+def test_a_consumer_is_down_from_its_first_batch_for_the_planned_seconds(enabled: Tables) -> None:
+    plan(enabled, outages={"PaymentOnOrderCreated": 60, "InventoryOnOrderCancelled": 60})
+    for _ in range(2):
+        with pytest.raises(InjectedFault):
+            faults.fail_if_in_outage()
+    item = enabled.payment.item("FAULTS")
+    assert item is not None and item["consumer_outage_failures"] == 2
+    assert abs(int(item["outage_started_PaymentOnOrderCreated"]) - time.time()) < 5
+
+
+def test_a_consumer_recovers_when_its_outage_is_over(enabled: Tables) -> None:
+    plan(enabled, outages={"PaymentOnOrderCreated": 5})
+    boto3.resource("dynamodb").Table(enabled.payment.name).update_item(
+        Key={"pk": "FAULTS"},
+        UpdateExpression="SET outage_started_PaymentOnOrderCreated = :t",
+        ExpressionAttributeValues={":t": int(time.time()) - 60},
+    )
     faults.fail_if_in_outage()
 
 

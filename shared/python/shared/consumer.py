@@ -94,10 +94,16 @@ def consume[EventT: DomainEvent](
             event_id=envelope.metadata.event_id,
             detail_type=envelope.data.detail_type(),
         )
+        attempt = int(record.attributes.approximate_receive_count or 1)
         try:
-            react(envelope, int(record.attributes.approximate_receive_count or 1))
+            react(envelope, attempt)
         except DuplicateEvent:
             logger.info("event already applied; skipped")
+        except Exception:
+            # The record is retried, and after the last attempt SQS moves it to the DLQ: this line,
+            # keyed by message id, is the record of why.
+            logger.exception("event failed; it will be delivered again or dead-lettered", attempt=attempt)
+            raise
 
     response = process_partial_response(event=event, record_handler=handle, processor=_processor(), context=context)
     return dict(response)

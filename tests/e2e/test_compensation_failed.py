@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import boto3
 
-from scripts.redrive import count, redrives_of_stack
+from scripts.redrive import count, redrive, redrives_of_stack
 from scripts.stack import ApiClient
 from tests.e2e.conftest import BusListener, wait_for
 from tests.e2e.saga import money, place, settle
@@ -31,8 +31,14 @@ def test_a_refund_the_gateway_keeps_refusing_surfaces_as_compensation_failed(
     sqs = boto3.client("sqs")
     parked = {t.consumer: t for t in redrives_of_stack(os.environ["AWS_SAM_STACK_NAME"])}
     refund_queues = [parked["PaymentOnInventoryFailed"], parked["PaymentOnOrderCancelled"]]
+    # Both refund triggers (InventoryFailed, OrderCancelled) failed for good: each waits in its DLQ.
     wait_for(
-        lambda: sum(count(sqs, t.dead_letter_queue_url) for t in refund_queues) or None,
-        timeout=60,
-        what="the failed refund in a dead-letter queue",
+        lambda: all(count(sqs, t.dead_letter_queue_url) for t in refund_queues) or None,
+        timeout=90,
+        what="the failed refunds in their dead-letter queues",
     )
+
+    # After a fix, operators move it back for another try; the command says how many it moved.
+    moved = sum(redrive(sqs, target) for target in refund_queues)
+    assert moved >= 2
+    assert sum(count(sqs, t.dead_letter_queue_url) for t in refund_queues) == 0

@@ -198,7 +198,10 @@ class FaultSuite:
                 self._feed_out_of_order(placed, bus)
                 self._drain()
             report = Report(orders=len(placed))
-            report.outcomes = Counter(order.get("status", "?") for order in finals.values())
+            report.outcomes = Counter(
+                "/".join(filter(None, (order.get("status", "?"), order.get("cancellationReason"))))
+                for order in finals.values()
+            )
             report.injected = self._collect_fault_counts()
             report.violations = self.check(placed, finals, bus, initial, poison)
             return report

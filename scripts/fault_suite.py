@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,7 +29,7 @@ from typing import Any
 
 import boto3
 
-from scripts.stack import ApiClient, api_base_url, stack_outputs
+from scripts.stack import ApiClient, BusSubscriber, api_base_url, stack_outputs
 
 SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}
 FAULT_COUNTERS = ("crash_before_publish", "crash_after_publish", "consumer_outage_failures")
@@ -51,53 +51,21 @@ class Injected:
 
 
 class Duplicator:
-    """A consumer of the bus (own rule, own queue) that records every event and delivers each again."""
+    """Delivers every new saga event on the bus once or twice more: half at once, half late."""
 
     def __init__(self, bus_name: str, injected: Injected, rng: random.Random) -> None:
         self._events = boto3.client("events")
-        self._sqs = boto3.client("sqs")
-        self.name = f"fault-suite-{uuid.uuid4().hex[:8]}"
-        self.queue_url = self._sqs.create_queue(QueueName=self.name)["QueueUrl"]
-        arn = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
         self.bus_name, self.injected, self.rng = bus_name, injected, rng
-        self._events.put_rule(
-            Name=self.name, EventBusName=bus_name, EventPattern=json.dumps({"source": [{"prefix": "shop."}]})
-        )
-        self._events.put_targets(Rule=self.name, EventBusName=bus_name, Targets=[{"Id": "suite", "Arn": arn}])
-        self.by_saga: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # saga -> eventId -> event
-        self.deliveries: Counter[str] = Counter()  # eventId -> times seen on the bus
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=4)
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._thread.start()
 
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            batch = self._sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-            for message in batch.get("Messages", []):
-                self._record(json.loads(message["Body"]))
-                self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-    def _record(self, event: dict[str, Any]) -> None:
-        metadata = (event.get("detail") or {}).get("metadata") or {}
-        event_id, saga = metadata.get("eventId"), metadata.get("correlationId")
-        if not event_id or not saga:
-            return
-        with self._lock:
-            first = event_id not in self.deliveries
-            self.deliveries[event_id] += 1
-            self.by_saga[saga].setdefault(event_id, event)
-        if first:
-            for _ in range(self.rng.choice((1, 2))):
-                if self.rng.random() < 0.5:
-                    self.injected.add("duplicate_concurrent")
-                    self._pool.submit(self._redeliver, event, 0.0)
-                else:
-                    self.injected.add("duplicate_late")
-                    self._pool.submit(self._redeliver, event, self.rng.uniform(1, 6))
+    def __call__(self, event: dict[str, Any]) -> None:
+        for _ in range(self.rng.choice((1, 2))):
+            if self.rng.random() < 0.5:
+                self.injected.add("duplicate_concurrent")
+                self._pool.submit(self._redeliver, event, 0.0)
+            else:
+                self.injected.add("duplicate_late")
+                self._pool.submit(self._redeliver, event, self.rng.uniform(1, 6))
 
     def _redeliver(self, event: dict[str, Any], delay: float) -> None:
         time.sleep(delay)
@@ -112,18 +80,8 @@ class Duplicator:
             ]
         )
 
-    def events(self, saga: str) -> list[dict[str, Any]]:
-        """The distinct events (by event id) seen for one saga."""
-        with self._lock:
-            return list(self.by_saga.get(saga, {}).values())
-
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
         self._pool.shutdown(wait=True)
-        self._events.remove_targets(Rule=self.name, EventBusName=self.bus_name, Ids=["suite"])
-        self._events.delete_rule(Name=self.name, EventBusName=self.bus_name)
-        self._sqs.delete_queue(QueueUrl=self.queue_url)
 
 
 @dataclass
@@ -190,7 +148,8 @@ class FaultSuite:
         products = self._products()
         initial = dict(products)
         self._plan_faults(started)
-        bus = Duplicator(self.outputs["EventBusName"], self.injected, self.rng)
+        duplicator = Duplicator(self.outputs["EventBusName"], self.injected, self.rng)
+        bus = BusSubscriber(self.outputs["EventBusName"], prefix="fault-suite", on_new_event=duplicator)
         try:
             placed, poison = self._place_orders(products), self._poison()
             finals = self._wait_until_settled(placed, bus, settle_timeout)
@@ -207,6 +166,7 @@ class FaultSuite:
             return report
         finally:
             bus.close()
+            duplicator.close()
             self._clear_faults()
 
     def _products(self) -> dict[str, int]:
@@ -308,7 +268,7 @@ class FaultSuite:
             ids.append(poison_id)
         return ids
 
-    def _wait_until_settled(self, placed: list[PlacedOrder], bus: Duplicator, timeout: float) -> dict[str, Any]:
+    def _wait_until_settled(self, placed: list[PlacedOrder], bus: BusSubscriber, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         finals: dict[str, Any] = {}
         pending = {order.order_id for order in placed}
@@ -331,7 +291,7 @@ class FaultSuite:
         time.sleep(3)  # let late duplicates land before the checker looks
         return finals
 
-    def _feed_out_of_order(self, placed: list[PlacedOrder], bus: Duplicator) -> None:
+    def _feed_out_of_order(self, placed: list[PlacedOrder], bus: BusSubscriber) -> None:
         """Old events, shuffled, straight into the projector's and the consumers' own queues."""
         targets = {
             "SagaOnSagaEventQueue": None,
@@ -372,7 +332,7 @@ class FaultSuite:
         self,
         placed: list[PlacedOrder],
         finals: dict[str, Any],
-        bus: Duplicator,
+        bus: BusSubscriber,
         initial_stock: dict[str, int],
         poison: list[str],
     ) -> list[str]:

@@ -6,19 +6,14 @@ and records every saga event it sees by saga id.
 
 from __future__ import annotations
 
-import json
 import os
-import threading
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Iterator
-from typing import Any
 
-import boto3
 import pytest
 
-from scripts.stack import ApiClient, api_base_url, stack_outputs
+from scripts.stack import ApiClient, BusSubscriber, api_base_url, stack_outputs
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -38,58 +33,8 @@ def wait_for[T](
     raise AssertionError(f"{what} not met within {timeout}s")
 
 
-class BusListener:
-    """A new consumer on the bus: its own rule, its own queue, polled in the background."""
-
-    def __init__(self, bus_name: str) -> None:
-        self._events = boto3.client("events")
-        self._sqs = boto3.client("sqs")
-        self.name = f"e2e-listener-{uuid.uuid4().hex[:8]}"
-        self.queue_url = self._sqs.create_queue(QueueName=self.name)["QueueUrl"]
-        arn = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        self.bus_name = bus_name
-        self._events.put_rule(
-            Name=self.name, EventBusName=bus_name, EventPattern=json.dumps({"source": [{"prefix": "shop."}]})
-        )
-        self._events.put_targets(Rule=self.name, EventBusName=bus_name, Targets=[{"Id": "listener", "Arn": arn}])
-        self.by_saga: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self._seen: set[str | None] = set()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._thread.start()
-
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            messages = self._sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-            for message in messages.get("Messages", []):
-                event = json.loads(message["Body"])
-                metadata = (event.get("detail") or {}).get("metadata", {})
-                saga, event_id = metadata.get("correlationId", "?"), metadata.get("eventId")
-                with self._lock:
-                    # A consumer dedupes on eventId: a re-published event is the same event.
-                    if event_id not in self._seen:
-                        self._seen.add(event_id)
-                        self.by_saga[saga].append(event)
-                self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-    def events(self, saga_id: str) -> list[dict[str, Any]]:
-        """Every distinct event (by eventId) seen so far for one saga."""
-        with self._lock:
-            return list(self.by_saga.get(saga_id, []))
-
-    def types(self, saga_id: str) -> list[str]:
-        """The detail-types seen for one saga, sorted."""
-        return sorted(event["detail-type"] for event in self.events(saga_id))
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._events.remove_targets(Rule=self.name, EventBusName=self.bus_name, Ids=["listener"])
-        self._events.delete_rule(Name=self.name, EventBusName=self.bus_name)
-        self._sqs.delete_queue(QueueUrl=self.queue_url)
+# The listener subscribes its own queue to the bus with its own rule, exactly as a new consumer would.
+BusListener = BusSubscriber
 
 
 @pytest.fixture(scope="session")
@@ -107,7 +52,7 @@ def api(outputs: dict[str, str]) -> ApiClient:
 
 @pytest.fixture(scope="session")
 def bus(outputs: dict[str, str]) -> Iterator[BusListener]:
-    listener = BusListener(outputs["EventBusName"])
+    listener = BusListener(outputs["EventBusName"], prefix="e2e-listener")
     yield listener
     listener.close()
 

@@ -25,7 +25,7 @@ from shared.contracts.envelope import Envelope, EventMetadata, wrap
 from shared.contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, Shortage
 from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
-from shared.transaction import outbox_item
+from shared.outbox import outbox_item
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"

@@ -27,7 +27,6 @@ EXPECTED_ROUTES = {
     "OrderOnInventoryFailedRule": {"InventoryFailed"},
     "OrderOnInventoryReservedRule": {"InventoryReserved"},
     "PaymentOnOrderCreatedRule": {"OrderCreated"},
-    "PaymentOnInventoryFailedRule": {"InventoryFailed"},
     "PaymentOnOrderCancelledRule": {"OrderCancelled"},
     "InventoryOnPaymentProcessedRule": {"PaymentProcessed"},
     "InventoryOnOrderCancelledRule": {"OrderCancelled"},

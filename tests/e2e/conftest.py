@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from scripts.stack import ApiClient, BusSubscriber, api_base_url, stack_outputs
+from scripts.stack import ApiClient, api_base_url, stack_outputs
+from tests.support.bus import BusSubscriber
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from scripts.fault_suite import FaultSuite
+from tests.support.fault_suite import FaultSuite
 
 ORDERS = 20
 

@@ -2,7 +2,9 @@
 
 Each consumer reads its own queue, fed by its own rule. A record whose event was already applied is
 acknowledged; a record that fails is reported alone, so SQS redelivers it while the rest of the batch
-flows on, and after the queue's maxReceiveCount it lands in the consumer's dead-letter queue.
+flows on, and after the queue's maxReceiveCount it lands in the consumer's dead-letter queue. A
+consumer whose failure must not go unnoticed (a compensation) passes `give_up`, which runs once on
+the last delivery before the record goes to the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import aws, faults
+from shared import aws
 from shared.contracts.base import DomainEvent
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import parse_event
@@ -64,16 +66,18 @@ def consume[EventT: DomainEvent](
     context: LambdaContext,
     *,
     expected: type[EventT],
-    react: Callable[[Envelope[EventT], int], None],
+    react: Callable[[Envelope[EventT]], None],
+    give_up: Callable[[Envelope[EventT], Exception], None] | None = None,
 ) -> dict[str, Any]:
-    """Apply `react(envelope, attempt)` to each event of an SQS batch (attempt 1 is the first delivery).
+    """Apply `react(envelope)` to each event of an SQS batch; on the last delivery (MAX_RECEIVE_COUNT)
+    of a record that fails, `give_up(envelope, error)` first.
 
     Returns the partial batch response for Lambda. A malformed record goes straight to the
     consumer's dead-letter queue (DEAD_LETTER_QUEUE_URL), with its reason as the `FailureReason`
     message attribute; without one configured it is reported as failed like any other.
     """
-    dead_letter_queue_url = consumer_settings().dead_letter_queue_url
-    faults.fail_if_in_outage()
+    settings = consumer_settings()
+    dead_letter_queue_url = settings.dead_letter_queue_url
 
     def handle(record: SQSRecord) -> None:
         logger.remove_keys(list(_RECORD_KEYS))
@@ -96,13 +100,18 @@ def consume[EventT: DomainEvent](
         )
         attempt = int(record.attributes.approximate_receive_count or 1)
         try:
-            react(envelope, attempt)
+            react(envelope)
         except DuplicateEvent:
             logger.info("event already applied; skipped")
-        except Exception:
+        except Exception as exc:
             # The record is retried, and after the last attempt SQS moves it to the DLQ: this line,
             # keyed by message id, is the record of why.
             logger.exception("event failed; it will be delivered again or dead-lettered", attempt=attempt)
+            if give_up is not None and attempt >= settings.max_receive_count:
+                try:
+                    give_up(envelope, exc)
+                except Exception:
+                    logger.exception("could not report the failure; the record still goes to the DLQ")
             raise
 
     response = process_partial_response(event=event, record_handler=handle, processor=_processor(), context=context)

@@ -1,4 +1,9 @@
-"""The small hierarchy of errors our code raises on purpose; handlers map them at the edges."""
+"""The small hierarchy of errors our code raises on purpose; handlers map them at the edges.
+
+Three families matter to a consumer: `MalformedEvent` (never retried: parked with its reason),
+`DuplicateEvent` (already applied: acknowledged), and `ChangedConcurrently` (a guarded write lost a
+race: the delivery is retried and sees the new state). Everything else is retried, then dead-lettered.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,10 @@ class ShopError(Exception):
     """Base for errors our code raises on purpose."""
 
 
+class ConfigurationError(ShopError):
+    """The function's environment is missing or has invalid settings."""
+
+
 class MalformedEvent(ShopError):
     """An event that can never be processed as it is (bad JSON, unknown type or version, invalid field)."""
 
@@ -17,12 +26,49 @@ class DuplicateEvent(ShopError):
     """The consumer already applied this event id; nothing more to do."""
 
 
-class TransactionConflict(ShopError):
-    """A condition in a DynamoDB transaction failed; `failed` names the labels of the failing items."""
+class ChangedConcurrently(ShopError):
+    """A guarded write found its item changed since it was read; a retry sees the new state."""
 
-    def __init__(self, failed: list[str]) -> None:
-        super().__init__(f"transaction conditions failed: {', '.join(failed)}")
-        self.failed = failed
+    what = "item"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{self.what} {key} changed concurrently")
+        self.key = key
+
+
+class OrderChangedConcurrently(ChangedConcurrently):
+    """The order moved on (confirmed, cancelled, or created) between our read and our write."""
+
+    what = "order"
+
+
+class PaymentChangedConcurrently(ChangedConcurrently):
+    """The payment record changed between our read and our write."""
+
+    what = "payment of order"
+
+
+class ReservationChangedConcurrently(ChangedConcurrently):
+    """The reservation record changed between our read and our write."""
+
+    what = "reservation of order"
+
+
+class StockChangedConcurrently(ChangedConcurrently):
+    """A product's stock or version changed between our read and our write."""
+
+    what = "stock of product"
+
+
+class SagaChangedConcurrently(ChangedConcurrently):
+    """Another event of the same saga was projected between our read and our write."""
+
+    what = "saga"
+
+
+class WriteContention(ShopError):
+    """DynamoDB cancelled a transaction for a reason other than a condition (a concurrent transaction on
+    the same item, throttling): nothing was written, and the step is simply retried."""
 
 
 class EventPublishError(ShopError):

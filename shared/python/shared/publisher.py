@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.errors import EventPublishError
 from shared.observability import logger
@@ -15,6 +15,14 @@ if TYPE_CHECKING:
 
 MAX_ENTRIES_PER_CALL = 10  # PutEvents limit
 ATTEMPTS = 4
+
+
+class Publisher(Protocol):
+    """Sends ready-made PutEvents entries to the bus."""
+
+    def put_entries(self, entries: Sequence[dict[str, Any]]) -> int:
+        """Publish every entry; returns how many were published."""
+        ...
 
 
 @dataclass(frozen=True)

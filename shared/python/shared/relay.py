@@ -13,11 +13,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.types import TypeDeserializer
 from pydantic import Field
 
-from shared import aws, faults
+from shared import aws, seams
 from shared.observability import logger
-from shared.publisher import EventBridgePublisher
+from shared.outbox import OUTBOX_PREFIX
+from shared.publisher import EventBridgePublisher, Publisher
 from shared.settings import Settings, load_settings
-from shared.transaction import OUTBOX_PREFIX
 
 _deserializer = TypeDeserializer()
 
@@ -43,7 +43,7 @@ def outbox_entries(records: list[dict[str, Any]], bus_name: str) -> list[dict[st
     return entries
 
 
-def relay_outbox(records: list[dict[str, Any]], *, bus_name: str, publisher: EventBridgePublisher) -> int:
+def relay_outbox(records: list[dict[str, Any]], *, bus_name: str, publisher: Publisher) -> int:
     """Publish the outbox records of a stream batch; returns how many events were sent."""
     return publisher.put_entries(outbox_entries(records, bus_name))
 
@@ -55,17 +55,20 @@ class RelaySettings(Settings):
 
 
 @cache
-def _publisher() -> EventBridgePublisher:
-    return EventBridgePublisher(aws.events())
+def _settings() -> RelaySettings:
+    return load_settings(RelaySettings)
+
+
+@cache
+def _publisher() -> Publisher:
+    return seams.publisher(EventBridgePublisher(aws.events()))
 
 
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Entry point of every service's relay function (its table stream is the trigger)."""
-    settings = load_settings(RelaySettings)
-    faults.crash_relay("before_publish")
-    published = relay_outbox(event.get("Records", []), bus_name=settings.event_bus_name, publisher=_publisher())
-    faults.crash_relay("after_publish")
+    bus_name = _settings().event_bus_name
+    published = relay_outbox(event.get("Records", []), bus_name=bus_name, publisher=_publisher())
     if published:
         logger.info("outbox relayed", published=published)
     return {"published": published}

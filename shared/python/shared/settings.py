@@ -7,11 +7,7 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.errors import ShopError
-
-
-class ConfigurationError(ShopError):
-    """The function's environment is missing or has invalid settings."""
+from shared.errors import ConfigurationError
 
 
 class Settings(BaseModel):
@@ -39,6 +35,8 @@ class ConsumerSettings(Settings):
     """What every SQS consumer needs beside its service's settings."""
 
     dead_letter_queue_url: str | None = Field(default=None, alias="DEAD_LETTER_QUEUE_URL", min_length=1)
+    # The queue's maxReceiveCount: the delivery on which a failing record is given up.
+    max_receive_count: int = Field(default=3, alias="MAX_RECEIVE_COUNT", ge=1)
 
 
 @cache

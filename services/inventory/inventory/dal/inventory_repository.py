@@ -1,15 +1,18 @@
-"""The inventory table: products, one reservation per order, and the service's inbox and outbox."""
+"""The inventory table: products (`PRODUCT#<id>`), one reservation per order (`RESERVATION#<orderId>`),
+beside the inbox and outbox."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from inventory.models.errors import OutOfStock, ProductMissing
 from inventory.models.stock import Product, Reservation, ReservationStatus
 from shared.contracts.base import LineItem
-from shared.repository import TableRepository
-from shared.transaction import Transaction
+from shared.errors import ReservationChangedConcurrently
+from shared.storage import Put, Update, absent, at_least, exists, transition
+from shared.unit_of_work import Repository, Step, UnitOfWork
 
-PRODUCT_LABEL_PREFIX = "product:"
+# Names of the once-only guards these writes enforce (the negative controls switch them off).
+ONE_RESERVATION_PER_ORDER = "one_reservation_per_order"
+ONE_RELEASE_PER_RESERVATION = "one_release_per_reservation"
 
 
 def _product_key(product_id: str) -> dict[str, str]:
@@ -20,67 +23,103 @@ def _reservation_key(order_id: str) -> dict[str, str]:
     return {"pk": f"RESERVATION#{order_id}"}
 
 
-@dataclass(frozen=True)
-class InventoryRepository(TableRepository):
-    """Reads stock and stages its changes; every decrement is guarded so stock never goes negative."""
+class ProductRepository(Repository):
+    """Products and their free stock; every decrement is guarded so stock never goes negative."""
 
-    def product(self, product_id: str) -> Product | None:
+    def get(self, product_id: str) -> Product | None:
         """The product, or None."""
-        item = self._item(_product_key(product_id))
+        item = self.table.get(_product_key(product_id))
         return Product.model_validate(item) if item else None
 
     def available(self, product_id: str) -> int:
         """Units free to reserve; 0 for a product inventory does not know."""
-        product = self.product(product_id)
+        product = self.get(product_id)
         return product.available if product else 0
 
-    def save_product(self, product: Product) -> None:
-        """Create or replace a product (an operator's restock)."""
-        self.dynamodb.Table(self.table_name).put_item(Item={**_product_key(product.product_id), **product.to_wire()})
+    def save(self, product: Product) -> None:
+        """Create or replace a product (an operator's write)."""
+        self._stage(Put({**_product_key(product.product_id), **product.to_wire()}))
 
-    def reservation(self, order_id: str) -> Reservation | None:
+    def take(self, line: LineItem) -> None:
+        """Take a line's units from stock, only if that many are free (else `OutOfStock`)."""
+        self._stage(
+            Update(
+                _product_key(line.product_id),
+                add={"available": -line.quantity},
+                condition=at_least("available", line.quantity),
+                conflict=lambda: OutOfStock(line.product_id),
+            )
+        )
+
+    def give_back(self, line: LineItem) -> None:
+        """Return a line's units to stock (`ProductMissing` if the product is gone)."""
+        self._stage(
+            Update(
+                _product_key(line.product_id),
+                add={"available": line.quantity},
+                condition=exists(),
+                conflict=lambda: ProductMissing(line.product_id),
+            )
+        )
+
+
+class ReservationRepository(Repository):
+    """What inventory holds per order: created once, then released at most once."""
+
+    def get(self, order_id: str) -> Reservation | None:
         """The order's reservation record, or None."""
-        item = self._item(_reservation_key(order_id))
+        item = self.table.get(_reservation_key(order_id))
         return Reservation.model_validate(item) if item else None
 
-    @staticmethod
-    def take(tx: Transaction, line: LineItem) -> None:
-        """Stage taking a line's units from stock, only if that many are available."""
-        tx.update(
-            _product_key(line.product_id),
-            "SET available = available - :quantity",
-            label=f"{PRODUCT_LABEL_PREFIX}{line.product_id}",
-            condition="available >= :quantity",
-            values={":quantity": line.quantity},
+    def add(self, reservation: Reservation) -> None:
+        """The first and only reservation record of an order (else `ReservationChangedConcurrently`)."""
+        self._stage(
+            Put(
+                {**_reservation_key(reservation.order_id), **reservation.to_wire()},
+                condition=absent(),
+                conflict=lambda: ReservationChangedConcurrently(reservation.order_id),
+                guard=ONE_RESERVATION_PER_ORDER,
+            )
         )
 
-    @staticmethod
-    def give_back(tx: Transaction, line: LineItem) -> None:
-        """Stage returning a line's units to stock."""
-        tx.update(
-            _product_key(line.product_id),
-            "SET available = available + :quantity",
-            label=f"{PRODUCT_LABEL_PREFIX}{line.product_id}",
-            condition="attribute_exists(pk)",
-            values={":quantity": line.quantity},
+    def release(self, reservation: Reservation) -> None:
+        """RESERVED becomes RELEASED, once (else `ReservationChangedConcurrently`)."""
+        self._stage(
+            transition(
+                _reservation_key(reservation.order_id),
+                from_=reservation.status.value,
+                to=ReservationStatus.RELEASED.value,
+                conflict=lambda: ReservationChangedConcurrently(reservation.order_id),
+                guard=ONE_RELEASE_PER_RESERVATION,
+            )
         )
 
-    def add_reservation(self, tx: Transaction, reservation: Reservation) -> None:
-        """Stage the first and only reservation record of an order (unguarded only with dedupe off)."""
-        tx.put(
-            {**_reservation_key(reservation.order_id), **reservation.to_wire()},
-            label="reservation",
-            condition="attribute_not_exists(pk)" if self.dedupe else None,
-        )
 
-    @staticmethod
-    def move_reservation(tx: Transaction, reservation: Reservation, to: ReservationStatus) -> None:
-        """Stage a status change that only applies if the reservation is still as it was read."""
-        tx.update(
-            _reservation_key(reservation.order_id),
-            "SET #status = :to",
-            label="reservation",
-            condition="#status = :from",
-            names={"#status": "status"},
-            values={":to": to.value, ":from": reservation.status.value},
-        )
+class InventoryStep(Step):
+    """A step of the inventory service."""
+
+    @property
+    def products(self) -> ProductRepository:
+        """Products, with writes staged on this step."""
+        return ProductRepository(self.table, self)
+
+    @property
+    def reservations(self) -> ReservationRepository:
+        """Reservations, with writes staged on this step."""
+        return ReservationRepository(self.table, self)
+
+
+class InventoryUnitOfWork(UnitOfWork[InventoryStep]):
+    """The inventory service's unit of work on its table."""
+
+    step_type = InventoryStep
+
+    @property
+    def products(self) -> ProductRepository:
+        """Products, read only."""
+        return ProductRepository(self.table)
+
+    @property
+    def reservations(self) -> ReservationRepository:
+        """Reservations, read only."""
+        return ReservationRepository(self.table)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import StringConstraints, TypeAdapter, ValidationError
 
-from inventory.handlers.wiring import inventory_repository
+from inventory.handlers.wiring import unit_of_work
 from inventory.models.stock import Product, ProductUpdate
 from shared.http import RequestRejected, json_response, parse_body, rest_resolver
 from shared.observability import logger
@@ -32,7 +32,7 @@ def _valid_product_id(product_id: str) -> str:
 
 @app.get("/products/<product_id>")
 def get_product(product_id: str) -> Response[str]:
-    product = inventory_repository().product(_valid_product_id(product_id))
+    product = unit_of_work().products.get(_valid_product_id(product_id))
     if product is None:
         raise RequestRejected(404, "Not Found", f"product {product_id} does not exist")
     return json_response(200, product.to_wire())
@@ -43,7 +43,9 @@ def put_product(product_id: str) -> Response[str]:
     product_id = _valid_product_id(product_id)
     update = parse_body(app, ProductUpdate)
     product = Product(product_id=product_id, name=update.name, price=update.price, available=update.available)
-    inventory_repository().save_product(product)
+    uow = unit_of_work()
+    with uow.starting(product_id) as step:
+        step.products.save(product)
     logger.info("product saved", product_id=product_id, available=product.available)
     return json_response(200, product.to_wire())
 

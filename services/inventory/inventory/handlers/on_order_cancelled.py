@@ -1,9 +1,9 @@
-"""Release a cancelled order's reservation; emits InventoryReleased or nothing.
+"""Release a cancelled order's reservation; emits InventoryReleased, CompensationFailed, or nothing.
 
-Triggered by OrderCancelled through the inventory service's own SQS queue (rule InventoryOnOrderCancelledRule).
-Try it: `sam remote invoke InventoryOnOrderCancelledFunction
---event-file events/sqs/OrderCancelled.json` against the
-local stack, or `sam local invoke` where Docker runs.
+Triggered by OrderCancelled through the inventory service's own SQS queue (rule
+InventoryOnOrderCancelledRule). Try it: `sam remote invoke InventoryOnOrderCancelledFunction
+--event-file events/sqs/OrderCancelled.json` against the local stack, or `sam local invoke` where
+Docker runs.
 """
 
 from __future__ import annotations
@@ -12,21 +12,25 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inventory.handlers.wiring import inventory_repository
-from inventory.logic.release_stock import release_stock
-from inventory.models.settings import get_settings
+from inventory.handlers.wiring import unit_of_work
+from inventory.logic.release_stock import release_stock, report_release_failure
 from shared.consumer import consume
 from shared.contracts.envelope import Envelope
 from shared.contracts.order import OrderCancelled
 from shared.observability import logger
 
 
-def react(envelope: Envelope[OrderCancelled], attempt: int) -> None:
+def react(envelope: Envelope[OrderCancelled]) -> None:
     """Apply one OrderCancelled event."""
-    release_stock(envelope, stock=inventory_repository(), last_attempt=attempt >= get_settings().max_attempts)
+    release_stock(envelope, uow=unit_of_work())
+
+
+def give_up(envelope: Envelope[OrderCancelled], error: Exception) -> None:
+    """The last delivery failed: report the release as failed."""
+    report_release_failure(envelope, error, uow=unit_of_work())
 
 
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """SQS batch in, partial batch response out."""
-    return consume(event, context, expected=OrderCancelled, react=react)
+    return consume(event, context, expected=OrderCancelled, react=react, give_up=give_up)

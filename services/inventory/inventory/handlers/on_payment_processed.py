@@ -1,9 +1,9 @@
 """Reserve every line of a paid order, or none; emits InventoryReserved or InventoryFailed.
 
-Triggered by PaymentProcessed through the inventory service's own SQS queue (rule InventoryOnPaymentProcessedRule).
-Try it: `sam remote invoke InventoryOnPaymentProcessedFunction
---event-file events/sqs/PaymentProcessed.json` against the
-local stack, or `sam local invoke` where Docker runs.
+Triggered by PaymentProcessed through the inventory service's own SQS queue (rule
+InventoryOnPaymentProcessedRule). Try it: `sam remote invoke InventoryOnPaymentProcessedFunction
+--event-file events/sqs/PaymentProcessed.json` against the local stack, or `sam local invoke` where
+Docker runs.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inventory.handlers.wiring import inventory_repository
+from inventory.handlers.wiring import unit_of_work
 from inventory.logic.reserve_stock import reserve_stock
 from shared.consumer import consume
 from shared.contracts.envelope import Envelope
@@ -20,9 +20,9 @@ from shared.contracts.payment import PaymentProcessed
 from shared.observability import logger
 
 
-def react(envelope: Envelope[PaymentProcessed], attempt: int) -> None:
+def react(envelope: Envelope[PaymentProcessed]) -> None:
     """Apply one PaymentProcessed event."""
-    reserve_stock(envelope, stock=inventory_repository())
+    reserve_stock(envelope, uow=unit_of_work())
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -1,16 +1,18 @@
-"""Builds the inventory service's adapters from its settings, once per execution environment."""
+"""Builds the inventory service's adapters from each function's settings, once per execution environment."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from inventory.dal.inventory_repository import InventoryRepository
-from inventory.models.settings import get_settings
-from shared import aws
+from inventory.dal.inventory_repository import InventoryUnitOfWork
+from inventory.models.settings import InventoryTableSettings
+from shared import aws, seams
+from shared.settings import load_settings
+from shared.storage import DynamoTable
 
 
 @cache
-def inventory_repository() -> InventoryRepository:
-    """The repository over the inventory table."""
-    settings = get_settings()
-    return InventoryRepository(aws.dynamodb(), settings.inventory_table_name, dedupe=settings.dedupe_events)
+def unit_of_work() -> InventoryUnitOfWork:
+    """The unit of work over the inventory table."""
+    settings = load_settings(InventoryTableSettings)
+    return InventoryUnitOfWork(seams.table(DynamoTable(aws.dynamodb(), settings.inventory_table_name)))

@@ -1,69 +1,59 @@
-"""Give a cancelled order's reservation back to stock, once; emits InventoryReleased.
+"""Give a cancelled order's reservation back to stock, once; emits InventoryReleased, or CompensationFailed.
 
 Triggered by OrderCancelled. With nothing reserved it changes nothing, except that an order cancelled
-before payment is marked CANCELLED so a late PaymentProcessed reserves nothing. A release that still
-fails on its last delivery emits CompensationFailed (the message then goes to the DLQ for a redrive).
+before payment is marked CANCELLED so a late PaymentProcessed reserves nothing. A release still failing
+on its last delivery, whatever the cause, emits CompensationFailed; the dead-lettered message then
+releases the stock when it is redriven after a fix.
 """
 
 from __future__ import annotations
 
-from inventory.dal.inventory_repository import InventoryRepository
+from inventory.dal.inventory_repository import InventoryUnitOfWork
 from inventory.models.stock import Reservation, ReservationStatus
 from shared.contracts.compensation import CompensationFailed
-from shared.contracts.envelope import Envelope, caused_by
+from shared.contracts.envelope import Envelope
 from shared.contracts.inventory import InventoryReleased
 from shared.contracts.order import OrderCancelled
-from shared.errors import TransactionConflict
 from shared.observability import logger
 
 
-class ReservationChangedConcurrently(Exception):
-    """The reservation changed between read and write; the delivery is retried."""
-
-
-def release_stock(cause: Envelope[OrderCancelled], *, stock: InventoryRepository, last_attempt: bool = False) -> None:
+def release_stock(cause: Envelope[OrderCancelled], *, uow: InventoryUnitOfWork) -> None:
     """What a cancelled order holds goes back to stock exactly once.
 
     Raises
     ------
     ReservationChangedConcurrently
         When the record changed under us; the redelivery sees the new state.
+    ProductMissing
+        When a product to return units to is gone; retried, then reported.
     """
     order_id = cause.data.order_id
-    reservation = stock.reservation(order_id)
-    tx = stock.transaction()
-    tx.consume(cause)
+    reservation = uow.reservations.get(order_id)
     if reservation is None:
-        stock.add_reservation(tx, Reservation(order_id=order_id, status=ReservationStatus.CANCELLED))
-        outcome = "cancelled before any reservation"
-    elif reservation.status is ReservationStatus.RESERVED:
-        for line in reservation.items:
-            stock.give_back(tx, line)
-        stock.move_reservation(tx, reservation, ReservationStatus.RELEASED)
-        tx.emit(caused_by(InventoryReleased(order_id=order_id, items=reservation.items), cause.metadata))
-        outcome = "reservation released"
-    else:
+        with uow.reacting_to(cause) as step:
+            step.reservations.add(Reservation(order_id=order_id, status=ReservationStatus.CANCELLED))
+        logger.info("cancelled before any reservation")
+        return
+    if reservation.status is not ReservationStatus.RESERVED:
         logger.info("nothing to release", status=reservation.status.value)
         return
-    try:
-        stock.commit(tx)
-    except TransactionConflict as exc:
-        if last_attempt and reservation is not None and "reservation" not in exc.failed:
-            # A product line could not take its units back (the product is gone): operators must act.
-            _record_release_failure(cause, reservation, f"could not return stock: {', '.join(exc.failed)}", stock)
-        raise ReservationChangedConcurrently(order_id) from exc
-    logger.info(outcome)
+    with uow.reacting_to(cause) as step:
+        step.reservations.release(reservation)
+        for line in reservation.items:
+            step.products.give_back(line)
+        step.emit(InventoryReleased(order_id=order_id, items=reservation.items))
+    logger.info("reservation released")
 
 
-def _record_release_failure(
-    cause: Envelope[OrderCancelled], reservation: Reservation, reason: str, stock: InventoryRepository
-) -> None:
-    # Not consumed: after a fix, a redrive of the DLQ message retries the release.
-    tx = stock.transaction()
-    tx.emit(
-        caused_by(
-            CompensationFailed(order_id=reservation.order_id, step="release_inventory", reason=reason), cause.metadata
-        )
-    )
-    stock.commit(tx)
+def report_release_failure(cause: Envelope[OrderCancelled], error: Exception, *, uow: InventoryUnitOfWork) -> None:
+    """The last delivery failed too: a reservation still held is reported to operators.
+
+    The event is not marked applied, so a redrive of the dead-lettered message releases after a fix.
+    """
+    reservation = uow.reservations.get(cause.data.order_id)
+    if reservation is None or reservation.status is not ReservationStatus.RESERVED:
+        return
+    reason = str(error) or type(error).__name__
+    with uow.reacting_to(cause, mark_applied=False) as step:
+        step.emit(CompensationFailed(order_id=reservation.order_id, step="release_inventory", reason=reason))
     logger.error("release failed for good; CompensationFailed published", reason=reason)

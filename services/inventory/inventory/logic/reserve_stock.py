@@ -1,4 +1,4 @@
-"""Reserve every line of a paid order in one transaction, or none; emits InventoryReserved or InventoryFailed.
+"""Reserve every line of a paid order in one commit, or none; emits InventoryReserved or InventoryFailed.
 
 Triggered by PaymentProcessed. Each line's decrement is conditional on enough stock, so stock never goes
 negative and a multi-line order is all-or-nothing. A reservation record per order makes a second
@@ -7,69 +7,58 @@ reservation impossible, and an order cancelled before payment arrived is not res
 
 from __future__ import annotations
 
-from inventory.dal.inventory_repository import InventoryRepository
+from inventory.dal.inventory_repository import InventoryUnitOfWork
+from inventory.models.errors import OutOfStock
 from inventory.models.stock import Reservation, ReservationStatus, merge_lines
 from shared.contracts.base import LineItem
-from shared.contracts.envelope import Envelope, caused_by
+from shared.contracts.envelope import Envelope
 from shared.contracts.inventory import InventoryFailed, InventoryReserved, Shortage
 from shared.contracts.payment import PaymentProcessed
-from shared.errors import TransactionConflict
+from shared.errors import ReservationChangedConcurrently, StockChangedConcurrently
 from shared.observability import logger
 
 
-class StockChangedConcurrently(Exception):
-    """The reservation failed but no line is short any more (stock was restocked meanwhile); retried."""
-
-
-def reserve_stock(cause: Envelope[PaymentProcessed], *, stock: InventoryRepository) -> None:
+def reserve_stock(cause: Envelope[PaymentProcessed], *, uow: InventoryUnitOfWork) -> None:
     """A paid order's lines are all taken from stock, or nothing is and the shortages are reported.
 
     Raises
     ------
     StockChangedConcurrently
-        When the transaction failed yet every line now looks available; the redelivery tries again.
+        When a line was short at commit yet every line looks available now (restocked meanwhile);
+        the redelivery tries again.
     """
     order_id = cause.data.order_id
-    existing = stock.reservation(order_id)
-    if existing is not None and stock.dedupe:
-        logger.info("order already has a reservation record; nothing to reserve", status=existing.status.value)
-        return
     lines = merge_lines(cause.data.items)
-    tx = stock.transaction()
-    tx.consume(cause)
-    for line in lines:
-        stock.take(tx, line)
-    stock.add_reservation(tx, Reservation(order_id=order_id, status=ReservationStatus.RESERVED, items=lines))
-    tx.emit(caused_by(InventoryReserved(order_id=order_id, items=lines), cause.metadata))
     try:
-        stock.commit(tx)
-    except TransactionConflict as exc:
-        if "reservation" in exc.failed:
-            logger.info("reservation record appeared concurrently; nothing reserved")
-            return
-        _report_shortages(cause, lines, stock)
+        with uow.reacting_to(cause) as step:
+            # Staged first, so an order that already has a record says so even if stock is short too.
+            step.reservations.add(Reservation(order_id=order_id, status=ReservationStatus.RESERVED, items=lines))
+            for line in lines:
+                step.products.take(line)
+            step.emit(InventoryReserved(order_id=order_id, items=lines))
+    except ReservationChangedConcurrently:
+        logger.info("order already has a reservation record; nothing to reserve")
+        return
+    except OutOfStock:
+        _report_shortages(cause, lines, uow)
         return
     logger.info("stock reserved", lines=len(lines))
 
 
-def _report_shortages(
-    cause: Envelope[PaymentProcessed], lines: tuple[LineItem, ...], stock: InventoryRepository
-) -> None:
+def _report_shortages(cause: Envelope[PaymentProcessed], lines: tuple[LineItem, ...], uow: InventoryUnitOfWork) -> None:
     order_id = cause.data.order_id
     shortages = tuple(
         Shortage(product_id=line.product_id, requested=line.quantity, available=available)
         for line in lines
-        if (available := stock.available(line.product_id)) < line.quantity
+        if (available := uow.products.available(line.product_id)) < line.quantity
     )
     if not shortages:
         raise StockChangedConcurrently(order_id)
-    tx = stock.transaction()
-    tx.consume(cause)
-    stock.add_reservation(tx, Reservation(order_id=order_id, status=ReservationStatus.FAILED))
-    tx.emit(caused_by(InventoryFailed(order_id=order_id, reason="out_of_stock", shortages=shortages), cause.metadata))
     try:
-        stock.commit(tx)
-    except TransactionConflict:
+        with uow.reacting_to(cause) as step:
+            step.reservations.add(Reservation(order_id=order_id, status=ReservationStatus.FAILED))
+            step.emit(InventoryFailed(order_id=order_id, reason="out_of_stock", shortages=shortages))
+    except ReservationChangedConcurrently:
         logger.info("reservation record appeared concurrently; shortage not reported")
         return
     logger.info("stock short; nothing reserved", short=[s.product_id for s in shortages])

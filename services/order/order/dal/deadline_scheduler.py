@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -21,6 +21,14 @@ def schedule_time(deadline: datetime) -> datetime:
     """The whole second at or after the deadline: `at()` takes seconds, and firing early would be a no-op."""
     whole = deadline.astimezone(UTC).replace(microsecond=0)
     return whole if whole == deadline else whole + timedelta(seconds=1)
+
+
+class Scheduler(Protocol):
+    """Arranges for an order's deadline to arrive at the deadline function."""
+
+    def schedule(self, order_id: str, at: datetime) -> bool:
+        """Schedule the order's deadline once; returns False when it was already scheduled."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,23 @@
-"""The order table: orders, idempotency records of `POST /orders`, and the inbox and outbox of the service."""
+"""The order table: orders (`ORDER#<id>`), stored responses of `POST /orders` (`IDEMPOTENCY#<key>`),
+beside the inbox and outbox."""
 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from order.models.errors import IdempotencyKeyTaken
 from order.models.order import Order, OrderStatus
-from shared.items import plain
-from shared.repository import TableRepository
-from shared.transaction import Transaction
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBServiceResource
-
 from shared.contracts.order import CancellationReason
+from shared.errors import OrderChangedConcurrently
+from shared.storage import Put, absent, at_most, transition
+from shared.unit_of_work import Repository, Step, UnitOfWork
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+# The name of the once-only guard the outcome write enforces (the negative controls switch it off).
+ONE_OUTCOME_PER_ORDER = "one_outcome_per_order"
 
 
 def _order_key(order_id: str) -> dict[str, str]:
@@ -39,36 +38,57 @@ class StoredResponse:
     headers: dict[str, str]
 
 
-@dataclass(frozen=True)
-class OrderRepository(TableRepository):
-    """Reads orders and stages their writes in a transaction; every state change is conditional."""
+class OrderRepository(Repository):
+    """Orders; a PENDING order moves to CONFIRMED or CANCELLED once."""
 
     def get(self, order_id: str) -> Order | None:
         """The order, or None."""
-        item = self._item(_order_key(order_id))
+        item = self.table.get(_order_key(order_id))
         return Order.model_validate(item) if item else None
 
-    def stored_response(self, key: str, *, now: float | None = None) -> StoredResponse | None:
-        """The remembered response for an Idempotency-Key, unless none or expired."""
-        item = self._item(_idempotency_key(key))
-        if not item or int(str(item["expiresAt"])) <= (now or time.time()):
+    def add(self, order: Order) -> None:
+        """A new order."""
+        self._stage(
+            Put(
+                {**_order_key(order.order_id), **order.to_wire()},
+                condition=absent(),
+                conflict=lambda: OrderChangedConcurrently(order.order_id),
+            )
+        )
+
+    def finish(
+        self, order: Order, status: OrderStatus, *, at: datetime, reason: CancellationReason | None = None
+    ) -> None:
+        """A pending order becomes terminal (else `OrderChangedConcurrently`)."""
+        self._stage(
+            transition(
+                _order_key(order.order_id),
+                from_=OrderStatus.PENDING.value,
+                to=status.value,
+                also={"updatedAt": at.isoformat(), "cancellationReason": reason},
+                conflict=lambda: OrderChangedConcurrently(order.order_id),
+                guard=ONE_OUTCOME_PER_ORDER,
+            )
+        )
+
+
+class ResponseRepository(Repository):
+    """The responses `POST /orders` replays for an Idempotency-Key."""
+
+    def get(self, key: str, *, now: float) -> StoredResponse | None:
+        """The remembered response for a key, unless none or expired."""
+        item = self.table.get(_idempotency_key(key))
+        if not item or int(item["expiresAt"]) <= now:
             return None
         return StoredResponse(
             request_hash=str(item["requestHash"]),
-            status=int(str(item["status"])),
+            status=int(item["status"]),
             body=json.loads(str(item["body"])),
             headers=json.loads(str(item["headers"])),
         )
 
-    @staticmethod
-    def add(tx: Transaction, order: Order) -> None:
-        """Stage a new order."""
-        item = {**_order_key(order.order_id), **order.to_wire()}
-        tx.put(item, label="order", condition="attribute_not_exists(pk)")
-
-    @staticmethod
-    def remember_response(tx: Transaction, key: str, response: StoredResponse, *, now: float) -> None:
-        """Stage the response to replay for `key`; fails the commit if a live record exists."""
+    def remember(self, key: str, response: StoredResponse, *, now: float) -> None:
+        """The response to replay for `key` (else `IdempotencyKeyTaken` if a live one exists)."""
         item = {
             **_idempotency_key(key),
             "requestHash": response.request_hash,
@@ -77,41 +97,36 @@ class OrderRepository(TableRepository):
             "headers": json.dumps(response.headers),
             "expiresAt": int(now) + IDEMPOTENCY_TTL_SECONDS,
         }
-        tx.put(
-            item,
-            label="idempotency",
-            condition="attribute_not_exists(pk) OR expiresAt <= :now",
-            values={":now": int(now)},
-        )
-
-    @staticmethod
-    def finish(
-        tx: Transaction, order: Order, status: OrderStatus, *, at: datetime, reason: CancellationReason | None = None
-    ) -> None:
-        """Stage the move of a pending order to a terminal status; fails the commit if it is no longer pending."""
-        tx.update(
-            _order_key(order.order_id),
-            "SET #status = :status, updatedAt = :at, cancellationReason = :reason",
-            label="order",
-            condition="#status = :pending",
-            names={"#status": "status"},
-            values={
-                ":status": status.value,
-                ":pending": OrderStatus.PENDING.value,
-                ":at": at.isoformat(),
-                ":reason": reason,
-            },
+        self._stage(
+            Put(item, condition=absent() | at_most("expiresAt", int(now)), conflict=lambda: IdempotencyKeyTaken(key))
         )
 
 
-@dataclass(frozen=True)
-class SagaViewReader:
-    """Reads the saga projector's view of an order (read-only: the projector owns that table)."""
+class OrderStep(Step):
+    """A step of the order service."""
 
-    dynamodb: DynamoDBServiceResource
-    table_name: str
+    @property
+    def orders(self) -> OrderRepository:
+        """Orders, with writes staged on this step."""
+        return OrderRepository(self.table, self)
 
-    def get(self, order_id: str) -> dict[str, Any] | None:
-        """The saga view of the order, or None when the projector has not seen it yet."""
-        item = self.dynamodb.Table(self.table_name).get_item(Key={"pk": f"SAGA#{order_id}"}).get("Item")
-        return plain(item["view"]) if item and "view" in item else None
+    @property
+    def responses(self) -> ResponseRepository:
+        """Stored responses, with writes staged on this step."""
+        return ResponseRepository(self.table, self)
+
+
+class OrderUnitOfWork(UnitOfWork[OrderStep]):
+    """The order service's unit of work on its table."""
+
+    step_type = OrderStep
+
+    @property
+    def orders(self) -> OrderRepository:
+        """Orders, read only."""
+        return OrderRepository(self.table)
+
+    @property
+    def responses(self) -> ResponseRepository:
+        """Stored responses, read only."""
+        return ResponseRepository(self.table)

@@ -11,12 +11,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers.wiring import order_repository, saga_views
+from order.handlers.wiring import api_settings, saga_views, unit_of_work
 from order.logic.finish_order import cancel_on_request
 from order.logic.place_order import place_order
 from order.models.errors import IdempotencyKeyReused, OrderAlreadyFinal, OrderNotFound
 from order.models.order import PlaceOrderRequest
-from order.models.settings import get_settings
 from shared.contracts.envelope import utc_now
 from shared.http import RequestRejected, json_response, parse_body, problem_response, rest_resolver
 from shared.observability import logger
@@ -54,27 +53,28 @@ def create_order() -> Response[str]:
     answer = place_order(
         request,
         idempotency_key=key,
-        orders=order_repository(),
+        uow=unit_of_work(),
         now=utc_now(),
-        deadline_seconds=get_settings().deadline_seconds,
+        deadline_seconds=api_settings().deadline_seconds,
     )
     return json_response(answer.status, answer.body, answer.headers)
 
 
 @app.get("/orders/<order_id>")
 def get_order(order_id: str) -> Response[str]:
-    order = order_repository().get(order_id)
+    order = unit_of_work().orders.get(order_id)
     if order is None:
         raise OrderNotFound(order_id)
     body: dict[str, Any] = order.to_wire()
     body.pop("createdEventId", None)
-    body["saga"] = saga_views().get(order_id)
+    view = saga_views().get(order_id)
+    body["saga"] = view.to_wire() if view else None
     return json_response(200, body)
 
 
 @app.post("/orders/<order_id>/cancel")
 def cancel_order(order_id: str) -> Response[str]:
-    order = cancel_on_request(order_id, reason="customer_request", orders=order_repository(), now=utc_now())
+    order = cancel_on_request(order_id, reason="customer_request", uow=unit_of_work(), now=utc_now())
     return json_response(202, {"orderId": order.order_id, "status": "CANCELLED", "reason": "customer_request"})
 
 

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from order.handlers.wiring import order_repository
+from order.handlers.wiring import unit_of_work
 from order.logic.finish_order import expire_order
 from shared.contracts.envelope import utc_now
 from shared.observability import logger
@@ -31,7 +31,7 @@ def handle(record: SQSRecord) -> None:
     """Apply one deadline; an unreadable one fails its record (retried, then kept in the DLQ)."""
     deadline = DeadlineReached.model_validate_json(record.body)
     logger.append_keys(correlation_id=deadline.order_id)
-    expire_order(deadline.order_id, orders=order_repository(), now=utc_now())
+    expire_order(deadline.order_id, uow=unit_of_work(), now=utc_now())
 
 
 @logger.inject_lambda_context(log_event=False)

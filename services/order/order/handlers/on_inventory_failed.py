@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers.wiring import order_repository
+from order.handlers.wiring import unit_of_work
 from order.logic.finish_order import cancel_on_inventory_failed
 from shared.consumer import consume
 from shared.contracts.envelope import Envelope, utc_now
@@ -20,9 +20,9 @@ from shared.contracts.inventory import InventoryFailed
 from shared.observability import logger
 
 
-def react(envelope: Envelope[InventoryFailed], attempt: int) -> None:
+def react(envelope: Envelope[InventoryFailed]) -> None:
     """Apply one InventoryFailed event."""
-    cancel_on_inventory_failed(envelope, orders=order_repository(), now=utc_now())
+    cancel_on_inventory_failed(envelope, uow=unit_of_work(), now=utc_now())
 
 
 @logger.inject_lambda_context(log_event=False)

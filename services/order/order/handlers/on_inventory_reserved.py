@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers.wiring import order_repository
+from order.handlers.wiring import unit_of_work
 from order.logic.finish_order import confirm_order
 from shared.consumer import consume
 from shared.contracts.envelope import Envelope, utc_now
@@ -20,9 +20,9 @@ from shared.contracts.inventory import InventoryReserved
 from shared.observability import logger
 
 
-def react(envelope: Envelope[InventoryReserved], attempt: int) -> None:
+def react(envelope: Envelope[InventoryReserved]) -> None:
     """Apply one InventoryReserved event."""
-    confirm_order(envelope, orders=order_repository(), now=utc_now())
+    confirm_order(envelope, uow=unit_of_work(), now=utc_now())
 
 
 @logger.inject_lambda_context(log_event=False)

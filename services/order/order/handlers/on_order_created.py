@@ -18,7 +18,7 @@ from shared.contracts.order import OrderCreated
 from shared.observability import logger
 
 
-def react(envelope: Envelope[OrderCreated], attempt: int) -> None:
+def react(envelope: Envelope[OrderCreated]) -> None:
     """Apply one OrderCreated event."""
     schedule_deadline(envelope, scheduler=deadline_scheduler())
 

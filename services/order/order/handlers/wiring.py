@@ -1,30 +1,39 @@
-"""Builds the order service's adapters from its settings, once per execution environment."""
+"""Builds the order service's adapters from each function's settings, once per execution environment."""
 
 from __future__ import annotations
 
 from functools import cache
 
 from order.dal.deadline_scheduler import DeadlineScheduler
-from order.dal.order_repository import OrderRepository, SagaViewReader
-from order.models.settings import get_deadline_settings, get_settings
-from shared import aws
+from order.dal.order_repository import OrderUnitOfWork
+from order.dal.saga_views import SagaViews
+from order.models.settings import DeadlineSchedulerSettings, OrderApiSettings, OrderTableSettings
+from shared import aws, seams
+from shared.settings import load_settings
+from shared.storage import DynamoTable
 
 
 @cache
-def order_repository() -> OrderRepository:
-    """The repository over the order table."""
-    settings = get_settings()
-    return OrderRepository(aws.dynamodb(), settings.order_table_name, dedupe=settings.dedupe_events)
+def unit_of_work() -> OrderUnitOfWork:
+    """The unit of work over the order table."""
+    settings = load_settings(OrderTableSettings)
+    return OrderUnitOfWork(seams.table(DynamoTable(aws.dynamodb(), settings.order_table_name)))
 
 
 @cache
-def saga_views() -> SagaViewReader:
-    """The read-only view of the saga projector's table."""
-    return SagaViewReader(aws.dynamodb(), get_settings().saga_table_name)
+def api_settings() -> OrderApiSettings:
+    """What the order API needs, validated once."""
+    return load_settings(OrderApiSettings)
+
+
+@cache
+def saga_views() -> SagaViews:
+    """The projector's views, read only."""
+    return SagaViews(DynamoTable(aws.dynamodb(), api_settings().saga_table_name))
 
 
 @cache
 def deadline_scheduler() -> DeadlineScheduler:
     """The scheduler of order deadlines."""
-    settings = get_deadline_settings()
+    settings = load_settings(DeadlineSchedulerSettings)
     return DeadlineScheduler(aws.scheduler(), settings.deadline_queue_arn, settings.scheduler_role_arn)

@@ -1,8 +1,8 @@
 """End an order: confirm it when every line is reserved, cancel it on a failure, a request or its deadline.
 
-Triggered by InventoryReserved (confirm), PaymentFailed and InventoryFailed (cancel), and by the
-customer's `POST /orders/{id}/cancel`; emits OrderConfirmed or OrderCancelled in the same transaction
-as the status change. Only a PENDING order moves, so replays and late events change nothing.
+Triggered by InventoryReserved (confirm), PaymentFailed and InventoryFailed (cancel), by the customer's
+`POST /orders/{id}/cancel` and by the order's deadline; emits OrderConfirmed or OrderCancelled in the
+same commit as the status change. Only a PENDING order moves, so replays and late events change nothing.
 """
 
 from __future__ import annotations
@@ -10,42 +10,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from order.dal.order_repository import OrderRepository
+from order.dal.order_repository import OrderStep, OrderUnitOfWork
 from order.models.errors import DeadlineNotReached, OrderAlreadyFinal, OrderNotFound
 from order.models.order import Order, OrderStatus
-from shared.contracts.base import DomainEvent
-from shared.contracts.envelope import Envelope, EventMetadata, caused_by
+from shared.contracts.envelope import Envelope, EventMetadata
 from shared.contracts.inventory import InventoryFailed, InventoryReserved
 from shared.contracts.order import CancellationReason, OrderCancelled, OrderConfirmed
 from shared.contracts.payment import PaymentFailed
-from shared.errors import TransactionConflict
+from shared.errors import OrderChangedConcurrently
 from shared.observability import logger
 
 
-def confirm_order(cause: Envelope[InventoryReserved], *, orders: OrderRepository, now: datetime) -> None:
+def confirm_order(cause: Envelope[InventoryReserved], *, uow: OrderUnitOfWork, now: datetime) -> None:
     """Every line is reserved: a pending order is confirmed."""
-    order = _pending_order(cause.data.order_id, orders)
-    if order is not None:
-        _finish(order, OrderStatus.CONFIRMED, None, cause.metadata, consumed=cause, orders=orders, now=now)
+    _react(cause, OrderStatus.CONFIRMED, None, uow=uow, now=now)
 
 
-def cancel_on_payment_failed(cause: Envelope[PaymentFailed], *, orders: OrderRepository, now: datetime) -> None:
+def cancel_on_payment_failed(cause: Envelope[PaymentFailed], *, uow: OrderUnitOfWork, now: datetime) -> None:
     """The charge was declined: a pending order is cancelled with reason `payment_declined`."""
-    order = _pending_order(cause.data.order_id, orders)
-    if order is not None:
-        _finish(
-            order, OrderStatus.CANCELLED, "payment_declined", cause.metadata, consumed=cause, orders=orders, now=now
-        )
+    _react(cause, OrderStatus.CANCELLED, "payment_declined", uow=uow, now=now)
 
 
-def cancel_on_inventory_failed(cause: Envelope[InventoryFailed], *, orders: OrderRepository, now: datetime) -> None:
+def cancel_on_inventory_failed(cause: Envelope[InventoryFailed], *, uow: OrderUnitOfWork, now: datetime) -> None:
     """A line was short: a pending order is cancelled with reason `out_of_stock`."""
-    order = _pending_order(cause.data.order_id, orders)
-    if order is not None:
-        _finish(order, OrderStatus.CANCELLED, "out_of_stock", cause.metadata, consumed=cause, orders=orders, now=now)
+    _react(cause, OrderStatus.CANCELLED, "out_of_stock", uow=uow, now=now)
 
 
-def cancel_on_request(order_id: str, *, reason: CancellationReason, orders: OrderRepository, now: datetime) -> Order:
+def cancel_on_request(order_id: str, *, reason: CancellationReason, uow: OrderUnitOfWork, now: datetime) -> Order:
     """The customer (or the deadline) cancels a pending order; payment and inventory then compensate.
 
     Raises
@@ -55,60 +46,23 @@ def cancel_on_request(order_id: str, *, reason: CancellationReason, orders: Orde
     OrderAlreadyFinal
         The order is confirmed or cancelled already.
     """
-    order = orders.get(order_id)
+    order = uow.orders.get(order_id)
     if order is None:
         raise OrderNotFound(order_id)
     if order.is_terminal:
         raise OrderAlreadyFinal(order_id, order.status.value)
-    # Nothing on the bus caused this; the saga's first event is what it reacts to.
+    # Nothing on the bus caused this; the saga's first event is what it follows from.
     origin = EventMetadata(correlation_id=order_id, event_id=order.created_event_id)
-    if not _finish(order, OrderStatus.CANCELLED, reason, origin, consumed=None, orders=orders, now=now):
-        current = orders.get(order_id)
-        raise OrderAlreadyFinal(order_id, current.status.value if current else "gone")
-    return order
-
-
-def _pending_order(order_id: str, orders: OrderRepository) -> Order | None:
-    order = orders.get(order_id)
-    if order is None:
-        # The order is written before OrderCreated leaves, so this is a foreign or corrupt event.
-        raise OrderNotFound(order_id)
-    if order.is_terminal:
-        logger.info("order already final; event changes nothing", status=order.status.value)
-        return None
-    return order
-
-
-def _finish(
-    order: Order,
-    status: OrderStatus,
-    reason: CancellationReason | None,
-    reacting_to: EventMetadata,
-    *,
-    consumed: Envelope[Any] | None,
-    orders: OrderRepository,
-    now: datetime,
-) -> bool:
-    outcome: DomainEvent = (
-        OrderConfirmed(order_id=order.order_id)
-        if status is OrderStatus.CONFIRMED
-        else OrderCancelled(order_id=order.order_id, reason=reason or "customer_request")
-    )
-    tx = orders.transaction()
-    if consumed:
-        tx.consume(consumed)
-    orders.finish(tx, order, status, at=now, reason=reason)
-    tx.emit(caused_by(outcome, reacting_to))
     try:
-        orders.commit(tx)
-    except TransactionConflict:
-        logger.info("order ended concurrently; nothing changed", wanted=status.value)
-        return False
-    logger.info("order finished", status=status.value, reason=reason)
-    return True
+        with uow.acting_for(origin) as step:
+            _finish(step, order, OrderStatus.CANCELLED, reason, now)
+    except OrderChangedConcurrently:
+        current = uow.orders.get(order_id)
+        raise OrderAlreadyFinal(order_id, current.status.value if current else "gone") from None
+    return order
 
 
-def expire_order(order_id: str, *, orders: OrderRepository, now: datetime) -> bool:
+def expire_order(order_id: str, *, uow: OrderUnitOfWork, now: datetime) -> bool:
     """An order still pending at its deadline is cancelled with reason `timeout`; returns whether it was.
 
     A deadline for an order already ended changes nothing.
@@ -119,7 +73,7 @@ def expire_order(order_id: str, *, orders: OrderRepository, now: datetime) -> bo
         When the order is pending but its deadline is still ahead (the schedule fired early, or a
         manual invoke): the delivery is retried later rather than dropped, so the order cannot be lost.
     """
-    order = orders.get(order_id)
+    order = uow.orders.get(order_id)
     if order is None:
         logger.warning("deadline for an unknown order", order_id=order_id)
         return False
@@ -129,8 +83,36 @@ def expire_order(order_id: str, *, orders: OrderRepository, now: datetime) -> bo
     if not order.is_overdue(now):
         raise DeadlineNotReached(order_id, order.deadline.isoformat())
     try:
-        cancel_on_request(order_id, reason="timeout", orders=orders, now=now)
+        cancel_on_request(order_id, reason="timeout", uow=uow, now=now)
     except OrderAlreadyFinal:
         return False
     logger.info("order timed out and was cancelled")
     return True
+
+
+def _react(
+    cause: Envelope[Any], status: OrderStatus, reason: CancellationReason | None, *, uow: OrderUnitOfWork, now: datetime
+) -> None:
+    order = uow.orders.get(cause.data.order_id)
+    if order is None:
+        # The order is written before OrderCreated leaves, so this is a foreign or corrupt event.
+        raise OrderNotFound(cause.data.order_id)
+    if order.is_terminal:
+        logger.info("order already final; event changes nothing", status=order.status.value)
+        return
+    try:
+        with uow.reacting_to(cause) as step:
+            _finish(step, order, status, reason, now)
+    except OrderChangedConcurrently:
+        logger.info("order ended concurrently; nothing changed", wanted=status.value)
+
+
+def _finish(
+    step: OrderStep, order: Order, status: OrderStatus, reason: CancellationReason | None, now: datetime
+) -> None:
+    step.orders.finish(order, status, at=now, reason=reason)
+    if status is OrderStatus.CONFIRMED:
+        step.emit(OrderConfirmed(order_id=order.order_id))
+    else:
+        step.emit(OrderCancelled(order_id=order.order_id, reason=reason or "customer_request"))
+    logger.info("order finished", status=status.value, reason=reason)

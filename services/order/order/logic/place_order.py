@@ -1,4 +1,4 @@
-"""Place an order: store it as PENDING and emit OrderCreated in the same transaction (POST /orders)."""
+"""Place an order: store it as PENDING and emit OrderCreated in the same commit (POST /orders)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import json
 from datetime import datetime, timedelta
 from uuid import uuid4
 
-from order.dal.order_repository import OrderRepository, StoredResponse
-from order.models.errors import IdempotencyKeyReused
+from order.dal.order_repository import OrderUnitOfWork, StoredResponse
+from order.models.errors import IdempotencyKeyReused, IdempotencyKeyTaken
 from order.models.order import Order, OrderStatus, PlaceOrderRequest
-from shared.contracts.envelope import start_saga
 from shared.contracts.order import OrderCreated
-from shared.errors import TransactionConflict
 from shared.observability import logger
 
 
@@ -26,7 +24,7 @@ def place_order(
     request: PlaceOrderRequest,
     *,
     idempotency_key: str | None,
-    orders: OrderRepository,
+    uow: OrderUnitOfWork,
     now: datetime,
     deadline_seconds: int,
 ) -> StoredResponse:
@@ -38,54 +36,40 @@ def place_order(
         When the key was first used with a different body.
     """
     fingerprint = request_fingerprint(request)
-    if idempotency_key and (earlier := orders.stored_response(idempotency_key, now=now.timestamp())):
+    if idempotency_key and (earlier := uow.responses.get(idempotency_key, now=now.timestamp())):
         return _replay(earlier, fingerprint, idempotency_key)
 
     order_id = str(uuid4())
-    created = start_saga(
-        OrderCreated(
-            order_id=order_id,
-            customer_id=request.customer_id,
-            items=tuple(request.items),
-            total_amount=request.total_amount,
-            currency=request.currency,
-            deadline=now + timedelta(seconds=deadline_seconds),
-            payment_token=request.payment.token,
-        ),
-        correlation_id=order_id,
-    )
-    order = Order(
-        order_id=order_id,
-        customer_id=request.customer_id,
-        items=tuple(request.items),
-        total_amount=request.total_amount,
-        currency=request.currency,
-        status=OrderStatus.PENDING,
-        created_at=now,
-        updated_at=now,
-        deadline=created.data.deadline,
-        created_event_id=created.metadata.event_id,
-    )
+    deadline = now + timedelta(seconds=deadline_seconds)
     response = StoredResponse(
         request_hash=fingerprint,
         status=201,
         body={"orderId": order_id, "status": OrderStatus.PENDING.value},
         headers={"Location": f"/orders/{order_id}"},
     )
-    tx = orders.transaction()
-    orders.add(tx, order)
-    if idempotency_key:
-        orders.remember_response(tx, idempotency_key, response, now=now.timestamp())
-    tx.emit(created)
     try:
-        orders.commit(tx)
-    except TransactionConflict:
+        with uow.starting(order_id) as step:
+            if idempotency_key:
+                step.responses.remember(idempotency_key, response, now=now.timestamp())
+            created = step.emit(
+                OrderCreated(
+                    order_id=order_id,
+                    customer_id=request.customer_id,
+                    items=tuple(request.items),
+                    total_amount=request.total_amount,
+                    currency=request.currency,
+                    deadline=deadline,
+                    payment_token=request.payment.token,
+                )
+            )
+            step.orders.add(Order.placed(created))
+    except IdempotencyKeyTaken:
         # A concurrent request with the same key committed first: answer as its replay would.
-        earlier = orders.stored_response(idempotency_key, now=now.timestamp()) if idempotency_key else None
+        earlier = uow.responses.get(idempotency_key or "", now=now.timestamp())
         if earlier is None:
             raise
         return _replay(earlier, fingerprint, idempotency_key or "")
-    logger.info("order placed", order_id=order_id, lines=len(order.items))
+    logger.info("order placed", order_id=order_id, lines=len(request.items))
     return response
 
 

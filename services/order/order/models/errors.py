@@ -37,3 +37,11 @@ class IdempotencyKeyReused(ShopError):
     def __init__(self, key: str) -> None:
         super().__init__(f"Idempotency-Key {key!r} was already used with a different request body")
         self.key = key
+
+
+class IdempotencyKeyTaken(ShopError):
+    """A live response is already stored under this Idempotency-Key (a concurrent request won)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Idempotency-Key {key!r} is taken")
+        self.key = key

@@ -9,7 +9,8 @@ from typing import Annotated
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
 from shared.contracts.base import LineItem, OrderId, PositiveMoney, WireModel
-from shared.contracts.order import CancellationReason
+from shared.contracts.envelope import Envelope
+from shared.contracts.order import CancellationReason, OrderCreated
 
 
 class OrderStatus(StrEnum):
@@ -53,6 +54,23 @@ class Order(WireModel):
     deadline: AwareDatetime
     # The OrderCreated event id: what a cancel by the customer or by the deadline was caused by.
     created_event_id: str
+
+    @classmethod
+    def placed(cls, created: Envelope[OrderCreated]) -> Order:
+        """The PENDING order that `created` announces."""
+        data = created.data
+        return cls(
+            order_id=data.order_id,
+            customer_id=data.customer_id,
+            items=data.items,
+            total_amount=data.total_amount,
+            currency=data.currency,
+            status=OrderStatus.PENDING,
+            created_at=created.metadata.occurred_at,
+            updated_at=created.metadata.occurred_at,
+            deadline=data.deadline,
+            created_event_id=created.metadata.event_id,
+        )
 
     @property
     def is_terminal(self) -> bool:

@@ -1,40 +1,82 @@
-"""The payment table: one payment record per order, plus the service's inbox and outbox."""
+"""The payment table: one payment record per order (`PAYMENT#<orderId>`), beside the inbox and outbox."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from payment.models.payment import Payment, PaymentStatus
-from shared.repository import TableRepository
-from shared.transaction import Transaction
+from shared.errors import PaymentChangedConcurrently
+from shared.storage import Put, absent, transition
+from shared.unit_of_work import Repository, Step, UnitOfWork
+
+# Names of the once-only guards these writes enforce (the negative controls switch them off).
+ONE_CHARGE_PER_ORDER = "one_charge_per_order"
+ONE_REFUND_PER_CHARGE = "one_refund_per_charge"
 
 
 def _key(order_id: str) -> dict[str, str]:
     return {"pk": f"PAYMENT#{order_id}"}
 
 
-@dataclass(frozen=True)
-class PaymentRepository(TableRepository):
-    """Reads payments and stages their writes; one record per order makes a second charge impossible."""
+class PaymentRepository(Repository):
+    """Payments by order; the record is created once and then only moves along its state machine."""
 
     def get(self, order_id: str) -> Payment | None:
         """The order's payment record, or None."""
-        item = self._item(_key(order_id))
+        item = self.table.get(_key(order_id))
         return Payment.model_validate(item) if item else None
 
-    def add(self, tx: Transaction, payment: Payment) -> None:
-        """Stage the first and only payment record of an order (unguarded only with dedupe switched off)."""
-        condition = "attribute_not_exists(pk)" if self.dedupe else None
-        tx.put({**_key(payment.order_id), **payment.to_wire()}, label="payment", condition=condition)
+    def add(self, payment: Payment) -> None:
+        """The first and only record of an order: a claim before a charge, or a void before any.
 
-    @staticmethod
-    def move(tx: Transaction, payment: Payment, to: PaymentStatus, *, reason: str | None = None) -> None:
-        """Stage a status change that only applies if the record is still as it was read."""
-        tx.update(
-            _key(payment.order_id),
-            "SET #status = :to, reason = :reason",
-            label="payment",
-            condition="#status = :from",
-            names={"#status": "status"},
-            values={":to": to.value, ":from": payment.status.value, ":reason": reason},
+        A second one fails the commit with `PaymentChangedConcurrently`.
+        """
+        self._stage(
+            Put(
+                {**_key(payment.order_id), **payment.to_wire()},
+                condition=absent(),
+                conflict=lambda: PaymentChangedConcurrently(payment.order_id),
+                guard=ONE_CHARGE_PER_ORDER,
+            )
         )
+
+    def move(self, payment: Payment, to: PaymentStatus, **changes: object) -> Payment:
+        """Move the record on from the status it was read in (else the commit fails with
+        `PaymentChangedConcurrently`); returns the payment as it will be."""
+        moved = payment.model_copy(update={"status": to, **changes})
+        wire = moved.to_wire()
+        also = {alias: wire[alias] for name, alias in _ALIASES.items() if name in changes}
+        guard = ONE_REFUND_PER_CHARGE if to in _REFUND_STATES else ONE_CHARGE_PER_ORDER
+        self._stage(
+            transition(
+                _key(payment.order_id),
+                from_=payment.status.value,
+                to=to.value,
+                also=also,
+                conflict=lambda: PaymentChangedConcurrently(payment.order_id),
+                guard=guard,
+            )
+        )
+        return moved
+
+
+_ALIASES = {name: field.alias or name for name, field in Payment.model_fields.items()}
+_REFUND_STATES = {PaymentStatus.REFUNDING, PaymentStatus.REFUNDED, PaymentStatus.REFUND_FAILED}
+
+
+class PaymentStep(Step):
+    """A step of the payment service."""
+
+    @property
+    def payments(self) -> PaymentRepository:
+        """Payments, with writes staged on this step."""
+        return PaymentRepository(self.table, self)
+
+
+class PaymentUnitOfWork(UnitOfWork[PaymentStep]):
+    """The payment service's unit of work on its table."""
+
+    step_type = PaymentStep
+
+    @property
+    def payments(self) -> PaymentRepository:
+        """Payments, read only."""
+        return PaymentRepository(self.table)

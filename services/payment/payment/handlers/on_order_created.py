@@ -1,9 +1,8 @@
 """Charge a new order once; emits PaymentProcessed or PaymentFailed.
 
 Triggered by OrderCreated through the payment service's own SQS queue (rule PaymentOnOrderCreatedRule).
-Try it: `sam remote invoke PaymentOnOrderCreatedFunction
---event-file events/sqs/OrderCreated.json` against the
-local stack, or `sam local invoke` where Docker runs.
+Try it: `sam remote invoke PaymentOnOrderCreatedFunction --event-file events/sqs/OrderCreated.json`
+against the local stack, or `sam local invoke` where Docker runs.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payment.handlers.wiring import gateway, payment_repository
+from payment.handlers.wiring import gateway, unit_of_work
 from payment.logic.charge_order import charge_order
 from shared.consumer import consume
 from shared.contracts.envelope import Envelope
@@ -20,9 +19,9 @@ from shared.contracts.order import OrderCreated
 from shared.observability import logger
 
 
-def react(envelope: Envelope[OrderCreated], attempt: int) -> None:
+def react(envelope: Envelope[OrderCreated]) -> None:
     """Apply one OrderCreated event."""
-    charge_order(envelope, payments=payment_repository(), gateway=gateway())
+    charge_order(envelope, uow=unit_of_work(), gateway=gateway())
 
 
 @logger.inject_lambda_context(log_event=False)

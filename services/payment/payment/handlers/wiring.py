@@ -1,23 +1,25 @@
-"""Builds the payment service's adapters from its settings, once per execution environment."""
+"""Builds the payment service's adapters from each function's settings, once per execution environment."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from payment.dal.payment_repository import PaymentRepository
-from payment.models.gateway import SimulatedGateway
-from payment.models.settings import get_settings
-from shared import aws
+from payment.dal.payment_repository import PaymentUnitOfWork
+from payment.models.gateway import PaymentGateway, SimulatedGateway
+from payment.models.settings import GatewaySettings, PaymentTableSettings
+from shared import aws, seams
+from shared.settings import load_settings
+from shared.storage import DynamoTable
 
 
 @cache
-def payment_repository() -> PaymentRepository:
-    """The repository over the payment table."""
-    settings = get_settings()
-    return PaymentRepository(aws.dynamodb(), settings.payment_table_name, dedupe=settings.dedupe_events)
+def unit_of_work() -> PaymentUnitOfWork:
+    """The unit of work over the payment table."""
+    settings = load_settings(PaymentTableSettings)
+    return PaymentUnitOfWork(seams.table(DynamoTable(aws.dynamodb(), settings.payment_table_name)))
 
 
 @cache
-def gateway() -> SimulatedGateway:
+def gateway() -> PaymentGateway:
     """The simulated gateway with the configured decline rate."""
-    return SimulatedGateway(decline_rate=get_settings().decline_rate)
+    return SimulatedGateway(decline_rate=load_settings(GatewaySettings).decline_rate)

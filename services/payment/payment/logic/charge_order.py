@@ -1,65 +1,76 @@
 """Charge a newly created order once; emits PaymentProcessed (approved) or PaymentFailed (declined).
 
-Triggered by OrderCreated. The payment record is keyed by order, so a redelivered or duplicated
-OrderCreated can never charge twice, and an order voided by an earlier OrderCancelled is never charged.
+Triggered by OrderCreated. The charge is claimed first (a CHARGING record, written only if the order has
+no payment record yet), then the gateway is called with the order id as its idempotency key, then the
+outcome commits with the event. So two deliveries at once call the gateway with one key (it charges
+once), an order voided by an earlier OrderCancelled is never charged, and a crash after the claim is
+finished by the redelivery with the same key.
 """
 
 from __future__ import annotations
 
-from uuid import uuid4
-
-from payment.dal.payment_repository import PaymentRepository
-from payment.models.gateway import SimulatedGateway
+from payment.dal.payment_repository import PaymentUnitOfWork
+from payment.models.gateway import PaymentGateway
 from payment.models.payment import Payment, PaymentStatus
-from shared.contracts.envelope import Envelope, caused_by
+from shared.contracts.envelope import Envelope
 from shared.contracts.order import OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed
-from shared.errors import TransactionConflict
+from shared.errors import PaymentChangedConcurrently
 from shared.observability import logger
 
 
-def charge_order(cause: Envelope[OrderCreated], *, payments: PaymentRepository, gateway: SimulatedGateway) -> None:
+def charge_order(cause: Envelope[OrderCreated], *, uow: PaymentUnitOfWork, gateway: PaymentGateway) -> None:
     """An order is charged its total exactly once, unless it was cancelled first."""
     order = cause.data
-    existing = payments.get(order.order_id)
-    if existing is not None and payments.dedupe:
-        logger.info("order already has a payment record; nothing to charge", status=existing.status.value)
+    claim = _claim(cause, uow)
+    if claim is None:
         return
-    decision = gateway.charge(order_id=order.order_id, token=order.payment_token)
-    tx = payments.transaction()
-    tx.consume(cause)
-    if decision.pending:
-        payments.add(tx, Payment(order_id=order.order_id, status=PaymentStatus.PENDING, reason="authorisation_pending"))
-        try:
-            payments.commit(tx)
-        except TransactionConflict:
-            logger.info("payment record appeared concurrently; nothing charged")
-            return
-        logger.info("authorisation pending; nothing charged yet")
-        return
-    if decision.approved:
-        payment = Payment(
-            order_id=order.order_id,
-            status=PaymentStatus.CHARGED,
-            payment_id=str(uuid4()),
-            amount=order.total_amount,
-            token=order.payment_token,
-            items=order.items,
-        )
-        assert payment.payment_id is not None
-        outcome: PaymentProcessed | PaymentFailed = PaymentProcessed(
-            order_id=order.order_id, payment_id=payment.payment_id, amount=order.total_amount, items=order.items
-        )
-    else:
-        reason = decision.reason or "declined"
-        payment = Payment(order_id=order.order_id, status=PaymentStatus.DECLINED, reason=reason)
-        outcome = PaymentFailed(order_id=order.order_id, reason=reason)
-    payments.add(tx, payment)
-    tx.emit(caused_by(outcome, cause.metadata))
+    assert claim.amount is not None and claim.token is not None
+    decision = gateway.charge(idempotency_key=order.order_id, token=claim.token, amount=claim.amount)
     try:
-        payments.commit(tx)
-    except TransactionConflict:
-        # A concurrent delivery charged it, or a cancellation voided it, first.
-        logger.info("payment record appeared concurrently; nothing charged")
+        with uow.reacting_to(cause) as step:
+            if decision.approved:
+                charged = step.payments.move(claim, PaymentStatus.CHARGED, payment_id=decision.payment_id)
+                assert charged.payment_id is not None
+                step.emit(
+                    PaymentProcessed(
+                        order_id=order.order_id, payment_id=charged.payment_id, amount=claim.amount, items=claim.items
+                    )
+                )
+            elif decision.pending:
+                step.payments.move(claim, PaymentStatus.PENDING, reason="authorisation_pending")
+            else:
+                reason = decision.reason or "declined"
+                step.payments.move(claim, PaymentStatus.DECLINED, reason=reason)
+                step.emit(PaymentFailed(order_id=order.order_id, reason=reason))
+    except PaymentChangedConcurrently:
+        # A concurrent delivery of this event recorded the same answer first.
+        logger.info("charge recorded concurrently; nothing more to do")
         return
-    logger.info("order charged" if decision.approved else "charge declined", reason=decision.reason)
+    logger.info(
+        "order charged" if decision.approved else "authorisation pending" if decision.pending else "charge declined",
+        reason=decision.reason,
+    )
+
+
+def _claim(cause: Envelope[OrderCreated], uow: PaymentUnitOfWork) -> Payment | None:
+    """The CHARGING record this delivery may finish, or None when the order's payment is settled."""
+    order = cause.data
+    claim = Payment(
+        order_id=order.order_id,
+        status=PaymentStatus.CHARGING,
+        amount=order.total_amount,
+        token=order.payment_token,
+        items=order.items,
+    )
+    try:
+        with uow.reacting_to(cause, mark_applied=False) as step:
+            step.payments.add(claim)
+    except PaymentChangedConcurrently:
+        existing = uow.payments.get(order.order_id)
+        if existing is not None and existing.status is PaymentStatus.CHARGING:
+            # Claimed by an earlier delivery that has not finished (or crashed): finish it, same key.
+            return existing
+        logger.info("order already has a payment; nothing to charge", status=existing and existing.status.value)
+        return None
+    return claim

@@ -1,110 +1,76 @@
-"""Refund an order's charge once, when inventory could not reserve it or the order was cancelled.
+"""Refund a cancelled order's charge once; emits PaymentRefunded, or CompensationFailed when it cannot.
 
-Triggered by InventoryFailed and OrderCancelled; emits PaymentRefunded, or CompensationFailed when the
-gateway keeps refusing the refund. With nothing charged it changes nothing, except that a cancelled
-order is voided so a late OrderCreated will not charge it.
+Triggered by OrderCancelled, the one authority on cancellation. The refund is claimed first (CHARGED ->
+REFUNDING), the gateway is called with the payment id as its idempotency key, then REFUNDED commits with
+the event. With nothing charged it changes nothing, except that the order is voided so a late
+OrderCreated charges nothing. A refund still failing on its last delivery, whatever the cause, is
+recorded as REFUND_FAILED with a CompensationFailed event; a redrive after a fix refunds it.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from payment.dal.payment_repository import PaymentRepository
-from payment.models.gateway import RefundRejected, SimulatedGateway
+from payment.dal.payment_repository import PaymentUnitOfWork
+from payment.models.gateway import PaymentGateway
 from payment.models.payment import Payment, PaymentStatus
-from shared.contracts.base import DomainEvent
 from shared.contracts.compensation import CompensationFailed
-from shared.contracts.envelope import Envelope, caused_by
+from shared.contracts.envelope import Envelope
 from shared.contracts.order import OrderCancelled
 from shared.contracts.payment import PaymentRefunded
-from shared.errors import TransactionConflict
+from shared.errors import PaymentChangedConcurrently
 from shared.observability import logger
 
-
-class PaymentChangedConcurrently(Exception):
-    """The payment record changed between read and write; the delivery is retried."""
+_REFUNDABLE = {PaymentStatus.CHARGED, PaymentStatus.REFUND_FAILED}
 
 
-def refund_payment(
-    cause: Envelope[Any],
-    *,
-    order_id: str,
-    payments: PaymentRepository,
-    gateway: SimulatedGateway,
-    last_attempt: bool,
-) -> None:
+def refund_payment(cause: Envelope[OrderCancelled], *, uow: PaymentUnitOfWork, gateway: PaymentGateway) -> None:
     """Money taken for an order that will not be fulfilled goes back, exactly once.
 
     Raises
     ------
     RefundRejected
-        When the gateway refuses; on the last attempt CompensationFailed is recorded first.
+        When the gateway refuses; the delivery is retried.
     PaymentChangedConcurrently
-        When the record changed under us; the redelivery sees the new state.
+        When the record changed under us, or a charge is still in flight; the redelivery sees the new state.
     """
-    payment = payments.get(order_id)
+    order_id = cause.data.order_id
+    payment = uow.payments.get(order_id)
     if payment is None:
-        if isinstance(cause.data, OrderCancelled):
-            _void(cause, order_id, payments)
+        with uow.reacting_to(cause) as step:
+            step.payments.add(Payment(order_id=order_id, status=PaymentStatus.VOIDED, reason="cancelled_before_charge"))
+        logger.info("order voided before any charge")
         return
-    if payment.status is PaymentStatus.PENDING and isinstance(cause.data, OrderCancelled):
-        tx = payments.transaction()
-        tx.consume(cause)
-        payments.move(tx, payment, PaymentStatus.VOIDED, reason="cancelled_while_pending")
-        try:
-            payments.commit(tx)
-        except TransactionConflict as exc:
-            raise PaymentChangedConcurrently(order_id) from exc
+    if payment.status is PaymentStatus.CHARGING:
+        # The charge is being decided right now; once it is, the retry refunds or voids it.
+        raise PaymentChangedConcurrently(order_id)
+    if payment.status is PaymentStatus.PENDING:
+        with uow.reacting_to(cause) as step:
+            step.payments.move(payment, PaymentStatus.VOIDED, reason="cancelled_while_pending")
         logger.info("pending authorisation voided")
         return
     if not payment.holds_money:
         logger.info("nothing to refund", status=payment.status.value)
         return
-    assert payment.token is not None and payment.payment_id is not None and payment.amount is not None
-    try:
-        gateway.refund(token=payment.token)
-    except RefundRejected as exc:
-        if last_attempt and payment.status is PaymentStatus.CHARGED:
-            _record_refund_failure(cause, payment, str(exc), payments)
-        raise
-    tx = payments.transaction()
-    tx.consume(cause)
-    payments.move(tx, payment, PaymentStatus.REFUNDED)
-    tx.emit(
-        caused_by(
-            PaymentRefunded(order_id=order_id, payment_id=payment.payment_id, amount=payment.amount), cause.metadata
-        )
-    )
-    try:
-        payments.commit(tx)
-    except TransactionConflict as exc:
-        raise PaymentChangedConcurrently(order_id) from exc
+    if payment.status in _REFUNDABLE:
+        with uow.reacting_to(cause, mark_applied=False) as step:
+            payment = step.payments.move(payment, PaymentStatus.REFUNDING)
+    assert payment.payment_id is not None and payment.amount is not None and payment.token is not None
+    gateway.refund(idempotency_key=payment.payment_id, token=payment.token, amount=payment.amount)
+    with uow.reacting_to(cause) as step:
+        step.payments.move(payment, PaymentStatus.REFUNDED, reason=None)
+        step.emit(PaymentRefunded(order_id=order_id, payment_id=payment.payment_id, amount=payment.amount))
     logger.info("charge refunded", amount=str(payment.amount))
 
 
-def _void(cause: Envelope[DomainEvent], order_id: str, payments: PaymentRepository) -> None:
-    tx = payments.transaction()
-    tx.consume(cause)
-    payments.add(tx, Payment(order_id=order_id, status=PaymentStatus.VOIDED, reason="cancelled_before_charge"))
-    try:
-        payments.commit(tx)
-    except TransactionConflict as exc:
-        # OrderCreated was charged meanwhile: the retry refunds it.
-        raise PaymentChangedConcurrently(order_id) from exc
-    logger.info("order voided before any charge")
+def report_refund_failure(cause: Envelope[OrderCancelled], error: Exception, *, uow: PaymentUnitOfWork) -> None:
+    """The last delivery failed too: a payment still holding money is REFUND_FAILED, and operators are told.
 
-
-def _record_refund_failure(
-    cause: Envelope[DomainEvent], payment: Payment, reason: str, payments: PaymentRepository
-) -> None:
-    # Not consumed: after a fix, a redrive of the DLQ message retries the refund from REFUND_FAILED.
-    tx = payments.transaction()
-    payments.move(tx, payment, PaymentStatus.REFUND_FAILED, reason=reason)
-    tx.emit(
-        caused_by(CompensationFailed(order_id=payment.order_id, step="refund_payment", reason=reason), cause.metadata)
-    )
-    try:
-        payments.commit(tx)
-    except TransactionConflict:
+    The event is not marked applied, so a redrive of the dead-lettered message refunds after a fix.
+    """
+    payment = uow.payments.get(cause.data.order_id)
+    if payment is None or payment.status not in (PaymentStatus.CHARGED, PaymentStatus.REFUNDING):
         return
+    reason = str(error) or type(error).__name__
+    with uow.reacting_to(cause, mark_applied=False) as step:
+        step.payments.move(payment, PaymentStatus.REFUND_FAILED, reason=reason)
+        step.emit(CompensationFailed(order_id=payment.order_id, step="refund_payment", reason=reason))
     logger.error("refund failed for good; CompensationFailed published", reason=reason)

@@ -1,9 +1,16 @@
-"""A simulated, deterministic payment gateway: test tokens decide, never card data."""
+"""The payment gateway port, and the simulated, deterministic gateway the project ships.
+
+Every call carries an idempotency key, as real providers take one (the order id for a charge, the
+payment id for a refund): the same key always gets the same answer and moves money at most once.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
 
 from shared.errors import ShopError
 
@@ -12,6 +19,7 @@ APPROVING_TOKENS = frozenset({"tok_ok", "tok_refund_fail"})
 # charge stays pending, so the order waits for its deadline. Lets tests and demos show a timeout.
 PENDING_TOKENS = frozenset({"tok_pending"})
 DECLINING_TOKENS = frozenset({"tok_decline"})
+_PAYMENT_IDS = uuid.UUID("7d3f9a52-1c4e-4b8a-9f0e-5a6b7c8d9e0f")
 
 
 class RefundRejected(ShopError):
@@ -20,11 +28,30 @@ class RefundRejected(ShopError):
 
 @dataclass(frozen=True)
 class Decision:
-    """The gateway's answer to a charge."""
+    """The gateway's answer to a charge: approved (with its payment id), declined, or still pending."""
 
     approved: bool
+    payment_id: str | None = None
     reason: str | None = None
     pending: bool = False
+
+
+class PaymentGateway(Protocol):
+    """What the payment service needs of a payment provider."""
+
+    def charge(self, *, idempotency_key: str, token: str, amount: Decimal) -> Decision:
+        """Charge `amount` once per key; a repeated key gets the first answer."""
+        ...
+
+    def refund(self, *, idempotency_key: str, token: str, amount: Decimal) -> None:
+        """Refund a charge once per key.
+
+        Raises
+        ------
+        RefundRejected
+            When the provider refuses.
+        """
+        ...
 
 
 @dataclass(frozen=True)
@@ -32,27 +59,27 @@ class SimulatedGateway:
     """`tok_ok` approves, `tok_decline` declines, `tok_refund_fail` approves and then refuses every refund,
     `tok_pending` leaves the authorisation pending for ever (nothing is charged).
 
-    `decline_rate` declines that share of otherwise approved charges, chosen by a hash of the order id,
-    so a demo sees declines and a replay of the same order always gets the same answer.
+    `decline_rate` declines that share of otherwise approved charges, chosen by a hash of the key, so a
+    demo sees declines and a replay always gets the same answer. The answer depends only on the call,
+    so the same idempotency key always gets the same payment id: the simulator honours keys by design.
     """
 
     decline_rate: float = 0.0
 
-    def charge(self, *, order_id: str, token: str) -> Decision:
-        """Approve or decline the charge of an order."""
+    def charge(self, *, idempotency_key: str, token: str, amount: Decimal) -> Decision:
+        """Approve or decline a charge."""
         if token in PENDING_TOKENS:
             return Decision(approved=False, pending=True)
         if token in DECLINING_TOKENS:
             return Decision(approved=False, reason="card_declined")
         if token not in APPROVING_TOKENS:
             return Decision(approved=False, reason="invalid_token")
-        if self.decline_rate and _share(order_id) < self.decline_rate:
+        if self.decline_rate and _share(idempotency_key) < self.decline_rate:
             return Decision(approved=False, reason="card_declined")
-        return Decision(approved=True)
+        return Decision(approved=True, payment_id=f"pay-{uuid.uuid5(_PAYMENT_IDS, idempotency_key)}")
 
-    @staticmethod
-    def refund(*, token: str) -> None:
-        """Refund a charge made with `token`.
+    def refund(self, *, idempotency_key: str, token: str, amount: Decimal) -> None:
+        """Refund a charge.
 
         Raises
         ------
@@ -63,5 +90,5 @@ class SimulatedGateway:
             raise RefundRejected("the gateway rejected the refund (test token tok_refund_fail)")
 
 
-def _share(order_id: str) -> float:
-    return int.from_bytes(hashlib.sha256(order_id.encode()).digest()[:8], "big") / 2**64
+def _share(key: str) -> float:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2**64

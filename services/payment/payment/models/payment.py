@@ -1,4 +1,4 @@
-"""A payment as the payment service keeps it: at most one per order."""
+"""A payment as the payment service keeps it: at most one per order, moving through a small state machine."""
 
 from __future__ import annotations
 
@@ -8,15 +8,20 @@ from shared.contracts.base import LineItem, OrderId, PositiveMoney, WireModel
 
 
 class PaymentStatus(StrEnum):
-    """CHARGED can become REFUNDED (or REFUND_FAILED, then REFUNDED after a redrive); the rest are final.
+    """Where an order's payment stands.
 
-    VOIDED marks an order cancelled before it was charged, so a late OrderCreated charges nothing;
-    PENDING (authorisation never completed) becomes VOIDED when the order is cancelled.
+    CHARGING is a claim taken before the gateway is called (so two deliveries never both charge);
+    it becomes CHARGED, DECLINED or PENDING (an authorisation that never completes). REFUNDING is the
+    same claim before a refund: it becomes REFUNDED, or REFUND_FAILED when the gateway keeps refusing
+    (and REFUNDED after a redrive). VOIDED marks an order cancelled before it was charged, so a late
+    OrderCreated charges nothing.
     """
 
+    CHARGING = "CHARGING"
     PENDING = "PENDING"
     CHARGED = "CHARGED"
     DECLINED = "DECLINED"
+    REFUNDING = "REFUNDING"
     REFUNDED = "REFUNDED"
     REFUND_FAILED = "REFUND_FAILED"
     VOIDED = "VOIDED"
@@ -35,5 +40,5 @@ class Payment(WireModel):
 
     @property
     def holds_money(self) -> bool:
-        """The customer was charged and has not been refunded."""
-        return self.status in (PaymentStatus.CHARGED, PaymentStatus.REFUND_FAILED)
+        """The customer was charged and not refunded (a refund may be under way or have failed)."""
+        return self.status in (PaymentStatus.CHARGED, PaymentStatus.REFUNDING, PaymentStatus.REFUND_FAILED)

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from botocore.exceptions import ClientError
-
-from shared.items import plain
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBServiceResource
-
-
-class SagaChangedConcurrently(Exception):
-    """Another event of the same saga was recorded between our read and our write."""
+from shared.contracts.saga import VIEW_ATTRIBUTE, SagaView, saga_key
+from shared.errors import SagaChangedConcurrently
+from shared.storage import Put, Table, absent, equals
 
 
 @dataclass(frozen=True)
@@ -29,21 +22,16 @@ class SagaRecord:
 class SagaRepository:
     """Reads and writes saga items with optimistic locking on `version`."""
 
-    dynamodb: DynamoDBServiceResource
-    table_name: str
+    table: Table
 
     def get(self, saga_id: str) -> SagaRecord:
         """The saga's record; an empty one at version 0 when nothing was seen yet."""
-        item = (
-            self.dynamodb.Table(self.table_name)
-            .get_item(Key={"pk": f"SAGA#{saga_id}"}, ConsistentRead=True)
-            .get("Item")
-        )
+        item = self.table.get(saga_key(saga_id))
         if not item:
             return SagaRecord(events={}, version=0)
-        return SagaRecord(events=plain(item.get("events", {})), version=int(item["version"]))  # type: ignore[arg-type]
+        return SagaRecord(events=item.get("events", {}), version=int(item["version"]))
 
-    def save(self, saga_id: str, record: SagaRecord, view: dict[str, Any], *, expected_version: int) -> None:
+    def save(self, saga_id: str, record: SagaRecord, view: SagaView, *, expected_version: int) -> None:
         """Write the new record and view if nobody wrote since `expected_version`.
 
         Raises
@@ -52,22 +40,10 @@ class SagaRepository:
             When the version moved on; read again and re-fold.
         """
         item: dict[str, Any] = {
-            "pk": f"SAGA#{saga_id}",
+            **saga_key(saga_id),
             "events": record.events,
             "version": record.version,
-            "view": view,
+            VIEW_ATTRIBUTE: view.to_wire(),
         }
-        table = self.dynamodb.Table(self.table_name)
-        try:
-            if expected_version == 0:
-                table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-            else:
-                table.put_item(
-                    Item=item,
-                    ConditionExpression="version = :expected",
-                    ExpressionAttributeValues={":expected": expected_version},
-                )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise SagaChangedConcurrently(saga_id) from exc
-            raise
+        condition = absent() if expected_version == 0 else equals("version", expected_version)
+        self.table.write([Put(item, condition=condition, conflict=lambda: SagaChangedConcurrently(saga_id))])

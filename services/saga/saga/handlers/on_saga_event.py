@@ -6,28 +6,19 @@ emits nothing. Try it: `sam remote invoke SagaOnSagaEventFunction --event-file e
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from saga.dal.saga_repository import SagaRepository
+from saga.handlers.wiring import saga_repository
 from saga.logic.project_event import project_event
-from saga.models.settings import get_settings
-from shared import aws
 from shared.consumer import consume
 from shared.contracts.base import DomainEvent
 from shared.contracts.envelope import Envelope
 from shared.observability import logger
 
 
-@cache
-def saga_repository() -> SagaRepository:
-    """The repository over the saga table."""
-    return SagaRepository(aws.dynamodb(), get_settings().saga_table_name)
-
-
-def react(envelope: Envelope[DomainEvent], attempt: int) -> None:
+def react(envelope: Envelope[DomainEvent]) -> None:
     """Project one event."""
     project_event(envelope, sagas=saga_repository())
 

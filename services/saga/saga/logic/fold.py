@@ -11,6 +11,7 @@ from typing import Any
 
 from shared.contracts.base import DomainEvent
 from shared.contracts.envelope import Envelope
+from shared.contracts.saga import SagaStatus, SagaStep, SagaView, TimelineEntry
 
 SeenEvent = dict[str, Any]
 """What the projector keeps of one event: `type`, `eventId`, `occurredAt`, and `reason` or `step` if any."""
@@ -51,24 +52,24 @@ def seen_event(envelope: Envelope[DomainEvent]) -> SeenEvent:
     return seen
 
 
-def saga_view(events: list[SeenEvent]) -> dict[str, Any]:
+def saga_view(events: list[SeenEvent]) -> SagaView:
     """The view of one saga: status, failure reason, each step with its time, and the timeline."""
     by_kind: dict[str, SeenEvent] = {}
     for event in sorted(events, key=lambda e: (e["occurredAt"], e["eventId"])):
         kind = event["type"] + (f":{event['step']}" if "step" in event else "")
         by_kind.setdefault(kind, event)  # the earliest of a kind, should a kind repeat
-    return {
-        "status": _status(by_kind),
-        "failureReason": _failure_reason(by_kind),
-        "steps": _steps(by_kind),
-        "timeline": [
-            {"type": e["type"], "eventId": e["eventId"], "occurredAt": e["occurredAt"]}
+    return SagaView(
+        status=_status(by_kind),
+        failure_reason=_failure_reason(by_kind),
+        steps=_steps(by_kind),
+        timeline=tuple(
+            TimelineEntry(type=e["type"], event_id=e["eventId"], occurred_at=e["occurredAt"])
             for e in sorted(events, key=lambda e: (e["occurredAt"], e["eventId"]))
-        ],
-    }
+        ),
+    )
 
 
-def _status(by_kind: dict[str, SeenEvent]) -> str:
+def _status(by_kind: dict[str, SeenEvent]) -> SagaStatus:
     seen = {kind.split(":")[0] for kind in by_kind}
     if "CompensationFailed" in seen:
         return "COMPENSATION_FAILED"
@@ -100,11 +101,11 @@ def _failure_reason(by_kind: dict[str, SeenEvent]) -> str | None:
     return None
 
 
-def _steps(by_kind: dict[str, SeenEvent]) -> list[dict[str, str]]:
+def _steps(by_kind: dict[str, SeenEvent]) -> tuple[SagaStep, ...]:
     steps = []
     for name, ladder in STEPS.items():
         for kind, status in ladder:
             if kind in by_kind:
-                steps.append({"name": name, "status": status, "at": by_kind[kind]["occurredAt"]})
+                steps.append(SagaStep(name=name, status=status, at=by_kind[kind]["occurredAt"]))  # type: ignore[arg-type]
                 break
-    return steps
+    return tuple(steps)

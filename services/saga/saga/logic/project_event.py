@@ -6,10 +6,11 @@ nothing; concurrent events of one saga are serialised by optimistic locking and 
 
 from __future__ import annotations
 
-from saga.dal.saga_repository import SagaChangedConcurrently, SagaRecord, SagaRepository
+from saga.dal.saga_repository import SagaRecord, SagaRepository
 from saga.logic.fold import saga_view, seen_event
 from shared.contracts.base import DomainEvent
 from shared.contracts.envelope import Envelope
+from shared.errors import SagaChangedConcurrently
 from shared.observability import logger
 
 ATTEMPTS = 8
@@ -38,6 +39,6 @@ def project_event(envelope: Envelope[DomainEvent], *, sagas: SagaRepository) -> 
             )
         except SagaChangedConcurrently:
             continue
-        logger.info("saga projected", status=view["status"])
+        logger.info("saga projected", status=view.status)
         return True
     raise SagaChangedConcurrently(saga_id)

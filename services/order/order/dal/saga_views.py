@@ -1,0 +1,20 @@
+"""The saga projector's views, read-only: the order API shows an order's saga beside the order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.contracts.saga import VIEW_ATTRIBUTE, SagaView, saga_key
+from shared.storage import Table
+
+
+@dataclass(frozen=True)
+class SagaViews:
+    """Reads the views the projector publishes in its table (see `shared.contracts.saga`)."""
+
+    table: Table
+
+    def get(self, order_id: str) -> SagaView | None:
+        """The saga's view, or None when the projector has not seen it yet."""
+        item = self.table.get(saga_key(order_id))
+        return SagaView.model_validate(item[VIEW_ATTRIBUTE]) if item and VIEW_ATTRIBUTE in item else None

@@ -1,0 +1,55 @@
+"""The saga projector's read model: the view of one saga, as the projector publishes it to readers.
+
+The projector owns its table; this module is the contract of what readers (the order API, operators'
+tools) may rely on: the key of a saga's item, the attribute holding its view, and the view's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shared.contracts.base import WireModel
+
+SagaStatus = Literal[
+    "STARTED",
+    "PAYMENT_PROCESSED",
+    "INVENTORY_RESERVED",
+    "COMPLETED",
+    "COMPENSATING",
+    "CANCELLED",
+    "COMPENSATION_FAILED",
+]
+TERMINAL_SAGA_STATUSES: frozenset[str] = frozenset({"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"})
+VIEW_ATTRIBUTE = "view"
+
+
+def saga_key(saga_id: str) -> dict[str, str]:
+    """The key of a saga's item in the projector's table."""
+    return {"pk": f"SAGA#{saga_id}"}
+
+
+class SagaStep(WireModel):
+    """One service's part in the saga: where it got to, and when."""
+
+    name: Literal["order", "payment", "inventory"]
+    status: str
+    at: str
+
+
+class TimelineEntry(WireModel):
+    """One event of the saga."""
+
+    type: str
+    event_id: str
+    occurred_at: str
+
+
+class SagaView(WireModel):
+    """Where a saga stands, folded from its events; the same whatever order they arrived in."""
+
+    status: SagaStatus
+    failure_reason: str | None = None
+    steps: tuple[SagaStep, ...] = Field(default=())
+    timeline: tuple[TimelineEntry, ...] = Field(default=())

@@ -1,0 +1,370 @@
+"""The storage port every service writes through: items by key, guarded writes, all-or-nothing commits.
+
+A service's repositories describe their writes as `Put`, `Update` and `Delete`, each with the condition
+that guards it and the typed error a failed condition means. A `Table` applies a list of writes
+atomically: `DynamoTable` here (one conditional call for one write, `TransactWriteItems` for more), and
+an in-memory table in the tests that evaluates the very same conditions. So every guard is written
+once, and the logic tests and the simulator run the same guards as production.
+
+A write may name the once-only `guard` its condition enforces (`inbox`, `one_charge_per_order`, ...).
+Production never looks at the name; a test stack's wiring may wrap the table to drop those
+conditions, which is how the negative controls prove that the checkers catch a missing guard.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from botocore.exceptions import ClientError
+
+from shared.errors import ShopError, WriteContention
+from shared.items import plain
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBServiceResource
+
+Key = dict[str, str]
+Item = dict[str, Any]
+# DynamoDB accepts at most 100 actions in one transaction.
+MAX_TRANSACTION_ITEMS = 100
+
+# -- conditions ----------------------------------------------------------------------------------
+
+
+class Condition:
+    """What must hold of the item (or its absence) for a write to apply; combine with `&` and `|`."""
+
+    def __and__(self, other: Condition) -> Condition:
+        return AllOf((self, other))
+
+    def __or__(self, other: Condition) -> Condition:
+        return AnyOf((self, other))
+
+
+@dataclass(frozen=True)
+class ItemAbsent(Condition):
+    """No item has this key yet."""
+
+
+@dataclass(frozen=True)
+class ItemExists(Condition):
+    """An item has this key."""
+
+
+Operator = Literal["=", "<", "<=", ">=", ">"]
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">=": operator.ge,
+    ">": operator.gt,
+}
+
+
+@dataclass(frozen=True)
+class Compare(Condition):
+    """An attribute of the item compared with a value (false when the attribute is missing)."""
+
+    attribute: str
+    operator: Operator
+    value: Any
+
+
+@dataclass(frozen=True)
+class AllOf(Condition):
+    """Every part holds."""
+
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf(Condition):
+    """At least one part holds."""
+
+    parts: tuple[Condition, ...]
+
+
+def absent() -> Condition:
+    """The item does not exist."""
+    return ItemAbsent()
+
+
+def exists() -> Condition:
+    """The item exists."""
+    return ItemExists()
+
+
+def equals(attribute: str, value: Any) -> Condition:
+    """`attribute = value`."""
+    return Compare(attribute, "=", value)
+
+
+def at_least(attribute: str, value: Any) -> Condition:
+    """`attribute >= value`."""
+    return Compare(attribute, ">=", value)
+
+
+def at_most(attribute: str, value: Any) -> Condition:
+    """`attribute <= value`."""
+    return Compare(attribute, "<=", value)
+
+
+def below(attribute: str, value: Any) -> Condition:
+    """`attribute < value`."""
+    return Compare(attribute, "<", value)
+
+
+def holds(condition: Condition | None, item: Item | None) -> bool:
+    """Whether `condition` holds of `item` (None: no item), with DynamoDB's semantics."""
+    match condition:
+        case None:
+            return True
+        case ItemAbsent():
+            return item is None
+        case ItemExists():
+            return item is not None
+        case Compare(attribute, op, value):
+            if item is None or item.get(attribute) is None:
+                return False
+            return bool(_OPERATORS[op](item[attribute], value))
+        case AllOf(parts):
+            return all(holds(part, item) for part in parts)
+        case AnyOf(parts):
+            return any(holds(part, item) for part in parts)
+    raise TypeError(f"unknown condition {condition!r}")
+
+
+# -- writes --------------------------------------------------------------------------------------
+
+ConflictError = Callable[[], ShopError]
+
+
+@dataclass(frozen=True)
+class Put:
+    """Write a whole item."""
+
+    item: Item
+    condition: Condition | None = None
+    conflict: ConflictError | None = None
+    guard: str | None = None
+
+    @property
+    def key(self) -> Key:
+        """The item's key."""
+        return {"pk": self.item["pk"]}
+
+
+@dataclass(frozen=True)
+class Update:
+    """Change some attributes of an item in place: set them, add to numbers, or remove them."""
+
+    key: Key
+    set: Mapping[str, Any] = field(default_factory=dict)
+    add: Mapping[str, int] = field(default_factory=dict)
+    remove: tuple[str, ...] = ()
+    condition: Condition | None = None
+    conflict: ConflictError | None = None
+    guard: str | None = None
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Remove an item."""
+
+    key: Key
+    condition: Condition | None = None
+    conflict: ConflictError | None = None
+    guard: str | None = None
+
+
+Write = Put | Update | Delete
+
+
+def transition(
+    key: Key,
+    *,
+    attribute: str = "status",
+    from_: str,
+    to: str,
+    conflict: ConflictError,
+    also: Mapping[str, Any] | None = None,
+    guard: str | None = None,
+) -> Update:
+    """Move `attribute` from `from_` to `to` only if it is still `from_` (the one state-machine write)."""
+    return Update(
+        key, set={attribute: to, **(also or {})}, condition=equals(attribute, from_), conflict=conflict, guard=guard
+    )
+
+
+class WriteConflict(ShopError):
+    """A condition failed on a write that names no error of its own."""
+
+    def __init__(self, failed: Sequence[Write]) -> None:
+        super().__init__(f"{len(failed)} guarded write(s) found their item changed")
+        self.failed = list(failed)
+
+
+def conflict_of(writes: Sequence[Write], failed: Sequence[int]) -> ShopError:
+    """The error for a commit whose writes at `failed` positions broke their conditions: the first
+    failed write's own error (so a step stages its most telling guard first), else a `WriteConflict`."""
+    for index in sorted(failed):
+        if (make := writes[index].conflict) is not None:
+            return make()
+    return WriteConflict([writes[index] for index in failed])
+
+
+# -- the port and its DynamoDB adapter -----------------------------------------------------------
+
+
+class Table(Protocol):
+    """One service's table."""
+
+    @property
+    def name(self) -> str:
+        """The table's name (for logs)."""
+        ...
+
+    def get(self, key: Key) -> Item | None:
+        """The item, read consistently, with plain Python numbers; None when absent."""
+        ...
+
+    def write(self, writes: Sequence[Write]) -> None:
+        """Apply every write or none.
+
+        Raises
+        ------
+        ShopError
+            The error of the first write whose condition failed (`conflict_of`), or `WriteContention`
+            when the commit was refused for another reason (nothing was written; retry).
+        """
+        ...
+
+    def query(self, index: str, partition: tuple[str, Any], *, below: tuple[str, Any], limit: int) -> list[Item]:
+        """Items of a sparse index in one partition whose sort key is below a value, lowest first."""
+        ...
+
+
+@dataclass(frozen=True)
+class DynamoTable:
+    """The production `Table`: one conditional call for a single write, one transaction for several."""
+
+    dynamodb: DynamoDBServiceResource
+    name: str
+
+    def get(self, key: Key) -> Item | None:
+        """The item, read consistently; None when absent."""
+        item = self.dynamodb.Table(self.name).get_item(Key=key, ConsistentRead=True).get("Item")
+        return plain(item) if item else None
+
+    def write(self, writes: Sequence[Write]) -> None:
+        """Apply every write or none (see `Table.write`)."""
+        if not writes:
+            return
+        if len(writes) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"a step may write at most {MAX_TRANSACTION_ITEMS} items, got {len(writes)}")
+        client = self.dynamodb.meta.client
+        if len(writes) == 1:
+            # A single write needs no transaction, which costs twice the capacity.
+            action, request = _request(writes[0], self.name)
+            try:
+                getattr(client, _SINGLE[action])(**request)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    raise conflict_of(writes, [0]) from exc
+                raise
+            return
+        try:
+            client.transact_write_items(
+                TransactItems=[{action: request} for action, request in (_request(w, self.name) for w in writes)]  # type: ignore[misc]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons", [])
+            failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+            if failed:
+                raise conflict_of(writes, failed) from exc
+            codes = sorted({str(reason.get("Code")) for reason in reasons} - {"None"})
+            raise WriteContention(f"transaction on {self.name} cancelled: {', '.join(codes) or 'unknown'}") from exc
+
+    def query(self, index: str, partition: tuple[str, Any], *, below: tuple[str, Any], limit: int) -> list[Item]:
+        """Items of a sparse index in one partition whose sort key is below a value, lowest first."""
+        response = self.dynamodb.Table(self.name).query(
+            IndexName=index,
+            KeyConditionExpression="#p = :p AND #s < :s",
+            ExpressionAttributeNames={"#p": partition[0], "#s": below[0]},
+            ExpressionAttributeValues={":p": partition[1], ":s": below[1]},
+            Limit=limit,
+        )
+        return [plain(item) for item in response.get("Items", [])]
+
+
+_SINGLE = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
+
+
+class _Placeholders:
+    """Allocates `#n0`/`:v0` placeholders, so attribute names never clash with reserved words."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def name(self, attribute: str) -> str:
+        for placeholder, known in self.names.items():
+            if known == attribute:
+                return placeholder
+        placeholder = f"#n{len(self.names)}"
+        self.names[placeholder] = attribute
+        return placeholder
+
+    def value(self, value: Any) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = value
+        return placeholder
+
+
+def _expression(condition: Condition, p: _Placeholders) -> str:
+    match condition:
+        case ItemAbsent():
+            return f"attribute_not_exists({p.name('pk')})"
+        case ItemExists():
+            return f"attribute_exists({p.name('pk')})"
+        case Compare(attribute, op, value):
+            return f"{p.name(attribute)} {op} {p.value(value)}"
+        case AllOf(parts):
+            return "(" + " AND ".join(_expression(part, p) for part in parts) + ")"
+        case AnyOf(parts):
+            return "(" + " OR ".join(_expression(part, p) for part in parts) + ")"
+    raise TypeError(f"unknown condition {condition!r}")
+
+
+def _request(write: Write, table_name: str) -> tuple[str, dict[str, Any]]:
+    """The DynamoDB action name and request body of one write."""
+    p = _Placeholders()
+    body: dict[str, Any] = {"TableName": table_name}
+    match write:
+        case Put(item=item):
+            action = "Put"
+            body["Item"] = item
+        case Update(key=key, set=to_set, add=to_add, remove=to_remove):
+            action = "Update"
+            body["Key"] = key
+            clauses = [f"{p.name(a)} = {p.value(v)}" for a, v in to_set.items()]
+            clauses += [f"{p.name(a)} = {p.name(a)} + {p.value(v)}" for a, v in to_add.items()]
+            expression = f"SET {', '.join(clauses)}" if clauses else ""
+            if to_remove:
+                expression += f" REMOVE {', '.join(p.name(a) for a in to_remove)}"
+            body["UpdateExpression"] = expression.strip()
+        case Delete(key=key):
+            action = "Delete"
+            body["Key"] = key
+    if write.condition is not None:
+        body["ConditionExpression"] = _expression(write.condition, p)
+    if p.names:
+        body["ExpressionAttributeNames"] = p.names
+    if p.values:
+        body["ExpressionAttributeValues"] = p.values
+    return action, body

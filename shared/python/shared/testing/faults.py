@@ -1,0 +1,151 @@
+"""Fault injection for the fault suite: crashes of the outbox relay, outages of consumers.
+
+Active only on a test stack deployed with `FaultInjection=true` (wired by `shared.seams`). The plan is
+the item `pk = "FAULTS"` in the stack's test-only plan table, written by the fault suite
+(`tests/support/fault_suite.py`); every fault injected here is counted on that item, so the suite can
+report what it injected.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared import aws
+from shared.errors import ShopError
+from shared.observability import logger
+from shared.publisher import Publisher
+from shared.storage import Item, Key, Table, Write
+
+PLAN_KEY = {"pk": "FAULTS"}
+# The plan is read at most this often per process, so an outage costs one read a second, not one a call.
+PLAN_CACHE_SECONDS = 1.0
+
+
+class InjectedFault(ShopError):
+    """A failure the fault-injection suite asked for."""
+
+
+class Plan(BaseModel):
+    """What to break: a crash rate for the relays, and outage windows per consumer."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    relay_crash_rate: float = Field(default=0.0, alias="relayCrashRate", ge=0, le=1)
+    # Consumer logical name (e.g. "PaymentOnOrderCreated") -> seconds it is down, counted from the first
+    # call it makes once the plan is written (so the outage meets real traffic).
+    outages: dict[str, float] = Field(default_factory=dict)
+
+
+@dataclass
+class FaultPlan:
+    """The plan in the plan table, as this function sees it."""
+
+    table_name: str
+    function_name: str
+    _cached: tuple[float, Plan | None] = field(default=(0.0, None))
+
+    def current(self) -> Plan | None:
+        """The plan, or None when the suite wrote none."""
+        read_at, plan = self._cached
+        if time.monotonic() - read_at > PLAN_CACHE_SECONDS:
+            item = self._table().get_item(Key=PLAN_KEY, ConsistentRead=True).get("Item")
+            plan = Plan.model_validate(item.get("plan", {})) if item else None
+            self._cached = (time.monotonic(), plan)
+        return plan
+
+    def count(self, kind: str) -> None:
+        """Count one injected fault on the plan item."""
+        self._table().update_item(
+            Key=PLAN_KEY,
+            UpdateExpression="ADD #kind :one",
+            ExpressionAttributeNames={"#kind": kind},
+            ExpressionAttributeValues={":one": 1},
+        )
+
+    def outage_open(self) -> bool:
+        """Whether this function is a consumer inside its outage window."""
+        plan = self.current()
+        if plan is None:
+            return False
+        for consumer, seconds in plan.outages.items():
+            if f"-{consumer}Function" in self.function_name:
+                now = int(time.time())
+                return now - self._outage_start(consumer, now) <= seconds
+        return False
+
+    def _outage_start(self, consumer: str, now: int) -> int:
+        """When this consumer's outage began: the first caller sets it, everyone after reads it."""
+        result = self._table().update_item(
+            Key=PLAN_KEY,
+            UpdateExpression="SET #started = if_not_exists(#started, :now)",
+            ExpressionAttributeNames={"#started": f"outage_started_{consumer}"},
+            ExpressionAttributeValues={":now": now},
+            ReturnValues="ALL_NEW",
+        )
+        return int(str(result["Attributes"][f"outage_started_{consumer}"]))
+
+    def _table(self) -> Any:
+        return aws.dynamodb().Table(self.table_name)
+
+
+@dataclass(frozen=True)
+class OutageTable:
+    """A consumer's table that fails every call while the consumer's outage window is open."""
+
+    inner: Table
+    plan: FaultPlan
+
+    @property
+    def name(self) -> str:
+        """The wrapped table's name."""
+        return self.inner.name
+
+    def _check(self) -> None:
+        if self.plan.outage_open():
+            self.plan.count("consumer_outage_failures")
+            logger.warning("injected consumer outage")
+            raise InjectedFault("injected consumer outage")
+
+    def get(self, key: Key) -> Item | None:
+        """Read, unless in an outage."""
+        self._check()
+        return self.inner.get(key)
+
+    def write(self, writes: Sequence[Write]) -> None:
+        """Write, unless in an outage."""
+        self._check()
+        self.inner.write(writes)
+
+    def query(self, index: str, partition: tuple[str, Any], *, below: tuple[str, Any], limit: int) -> list[Item]:
+        """Query, unless in an outage."""
+        self._check()
+        return self.inner.query(index, partition, below=below, limit=limit)
+
+
+@dataclass(frozen=True)
+class CrashingPublisher:
+    """A relay's publisher that crashes, at the plan's rate, before PutEvents (after the commit) or
+    after it (before the stream position moves on); the stream then redelivers the batch."""
+
+    inner: Publisher
+    plan: FaultPlan
+
+    def put_entries(self, entries: Sequence[dict[str, Any]]) -> int:
+        """Publish, maybe crashing on either side."""
+        self._maybe_crash("before_publish")
+        published = self.inner.put_entries(entries)
+        self._maybe_crash("after_publish")
+        return published
+
+    def _maybe_crash(self, stage: str) -> None:
+        plan = self.plan.current()
+        if plan is None or not plan.relay_crash_rate or random.random() >= plan.relay_crash_rate / 2:
+            return
+        self.plan.count(f"crash_{stage}")
+        logger.warning("injected relay crash", stage=stage)
+        raise InjectedFault(f"injected relay crash {stage}")

@@ -1,0 +1,44 @@
+"""A table without its once-only guards, for the negative controls: they must then find double effects.
+
+Every write that names a `guard` (the inbox mark, one charge per order, one reservation per order, one
+refund per charge, ...) is applied without its condition; every other write is left as it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shared.storage import Item, Key, Table, Write
+
+
+@dataclass(frozen=True)
+class UnguardedTable:
+    """Wraps a table and drops the conditions of guarded writes (all of them, or those named)."""
+
+    inner: Table
+    disabled: frozenset[str] | None = None  # None: every guard
+
+    @property
+    def name(self) -> str:
+        """The wrapped table's name."""
+        return self.inner.name
+
+    def get(self, key: Key) -> Item | None:
+        """Read through."""
+        return self.inner.get(key)
+
+    def write(self, writes: Sequence[Write]) -> None:
+        """Write with the chosen guards' conditions removed."""
+        self.inner.write([self._unguarded(write) for write in writes])
+
+    def query(self, index: str, partition: tuple[str, Any], *, below: tuple[str, Any], limit: int) -> list[Item]:
+        """Query through."""
+        return self.inner.query(index, partition, below=below, limit=limit)
+
+    def _unguarded(self, write: Write) -> Write:
+        if write.guard is None or (self.disabled is not None and write.guard not in self.disabled):
+            return write
+        return dataclasses.replace(write, condition=None)

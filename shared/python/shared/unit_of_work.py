@@ -1,0 +1,100 @@
+"""The unit of work: one step of a service, from the event it reacts to until its commit.
+
+    with uow.reacting_to(cause) as step:
+        step.payments.mark_refunded(payment)
+        step.emit(PaymentRefunded(...))
+
+A step stages the inbox mark of its cause, the writes its repositories describe, and the events it
+emits (the outbox), and commits them together when the block ends; if the block raises, nothing is
+written. A failed guard comes out as the typed error its write names (`DuplicateEvent` for the inbox,
+`PaymentChangedConcurrently`, ...), so logic never sees a transaction, a label or a DynamoDB error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from shared.contracts.base import DomainEvent
+from shared.contracts.envelope import Envelope, EventMetadata, caused_by, start_saga
+from shared.outbox import inbox_put, outbox_put
+from shared.storage import Table, Write
+
+
+class Step:
+    """The writes and events of one step; a service's subclass adds its repositories bound to it."""
+
+    def __init__(self, table: Table, *, origin: EventMetadata | None, correlation_id: str) -> None:
+        self.table = table
+        self.origin = origin
+        self.correlation_id = correlation_id
+        self.writes: list[Write] = []
+        self.emitted: list[Envelope[DomainEvent]] = []
+
+    def stage(self, write: Write) -> None:
+        """Add a write to the commit."""
+        self.writes.append(write)
+
+    def emit[EventT: DomainEvent](self, data: EventT) -> Envelope[EventT]:
+        """Publish `data` if, and only if, the step commits: same saga, caused by what the step reacts to."""
+        envelope = caused_by(data, self.origin) if self.origin else start_saga(data, correlation_id=self.correlation_id)
+        self.stage(outbox_put(envelope))  # type: ignore[arg-type]
+        self.emitted.append(envelope)  # type: ignore[arg-type]
+        return envelope
+
+
+class UnitOfWork[StepT: Step]:
+    """Opens the steps of one service on its table; subclasses name the step type and the read side."""
+
+    step_type: type[StepT]
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    @contextmanager
+    def reacting_to(self, cause: Envelope[Any], *, mark_applied: bool = True) -> Iterator[StepT]:
+        """A step in reaction to `cause`; its events name `cause` as what they reacted to.
+
+        With `mark_applied` (the default) the inbox mark of `cause` commits with the step, so the step
+        happens once per event. Without it the step may happen again on a later delivery: for a claim
+        before an outside call, or for reporting a failure that a redrive may yet fix.
+
+        Raises
+        ------
+        DuplicateEvent
+            On commit, when `cause` was applied before.
+        """
+        step = self.step_type(self.table, origin=cause.metadata, correlation_id=cause.metadata.correlation_id)
+        if mark_applied:
+            step.stage(inbox_put(cause))
+        yield step
+        self.table.write(step.writes)
+
+    @contextmanager
+    def starting(self, correlation_id: str) -> Iterator[StepT]:
+        """A step nothing on the bus caused (an API request): its events have no cause, and they start
+        the correlation `correlation_id` (an order's saga, a product's history)."""
+        step = self.step_type(self.table, origin=None, correlation_id=correlation_id)
+        yield step
+        self.table.write(step.writes)
+
+    @contextmanager
+    def acting_for(self, origin: EventMetadata) -> Iterator[StepT]:
+        """A step nothing on the bus caused (a customer's cancel, a deadline): its events name `origin`."""
+        step = self.step_type(self.table, origin=origin, correlation_id=origin.correlation_id)
+        yield step
+        self.table.write(step.writes)
+
+
+class Repository:
+    """Base of a service's repositories: reads from the table, writes staged on a step."""
+
+    def __init__(self, table: Table, step: Step | None = None) -> None:
+        self.table = table
+        self._step = step
+
+    def _stage(self, write: Write) -> None:
+        if self._step is None:
+            raise RuntimeError(f"{type(self).__name__} writes go through a step: `with uow.reacting_to(...) as step`")
+        self._step.stage(write)

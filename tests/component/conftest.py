@@ -1,0 +1,128 @@
+"""moto-backed AWS for component tests: the four tables shaped as in template.yaml, and a view of each outbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from moto import mock_aws
+
+from shared import aws
+from shared.contracts.registry import CONTRACTS
+from tests.support.builders import FakeLambdaContext
+from tests.template import resource
+
+TABLES = {
+    "OrderTable": "ORDER_TABLE_NAME",
+    "PaymentTable": "PAYMENT_TABLE_NAME",
+    "InventoryTable": "INVENTORY_TABLE_NAME",
+    "SagaTable": "SAGA_TABLE_NAME",
+}
+
+
+def _clear_caches() -> None:
+    # Adapters are cached per execution environment; each test is a new one.
+    from inventory.handlers import wiring as inventory_wiring
+    from order.handlers import wiring as order_wiring
+    from payment.handlers import wiring as payment_wiring
+    from saga.handlers import wiring as saga_wiring
+    from shared import relay, seams
+    from shared.settings import consumer_settings
+
+    for cached in (
+        aws.dynamodb,
+        aws.events,
+        aws.sqs,
+        aws.scheduler,
+        consumer_settings,
+        seams.seam_settings,
+        relay._settings,
+        relay._publisher,
+        order_wiring.unit_of_work,
+        order_wiring.api_settings,
+        order_wiring.saga_views,
+        order_wiring.deadline_scheduler,
+        payment_wiring.unit_of_work,
+        payment_wiring.gateway,
+        inventory_wiring.unit_of_work,
+        saga_wiring.saga_repository,
+    ):
+        cached.cache_clear()
+
+
+@dataclass
+class Table:
+    """A moto table with helpers to look inside it."""
+
+    name: str
+
+    @property
+    def _table(self) -> Any:
+        return boto3.resource("dynamodb").Table(self.name)
+
+    def item(self, pk: str) -> dict[str, Any] | None:
+        """One item by key."""
+        return self._table.get_item(Key={"pk": pk}).get("Item")  # type: ignore[no-any-return]
+
+    def items(self, prefix: str = "") -> list[dict[str, Any]]:
+        """Every item whose key starts with `prefix`."""
+        found = self._table.scan()["Items"]
+        return [item for item in found if str(item["pk"]).startswith(prefix)]
+
+    def outbox(self) -> list[tuple[str, dict[str, Any]]]:
+        """What the service will publish: (detail-type, detail) per outbox record."""
+        records = self.items("OUTBOX#")
+        assert all(record["detailType"] in CONTRACTS for record in records)
+        return sorted(
+            ((r["detailType"], json.loads(r["detail"])) for r in records), key=lambda r: r[1]["metadata"]["occurredAt"]
+        )
+
+    def published(self) -> list[str]:
+        """The detail-types in the outbox, in order."""
+        return [detail_type for detail_type, _ in self.outbox()]
+
+
+@dataclass
+class Tables:
+    """The four service tables."""
+
+    order: Table
+    payment: Table
+    inventory: Table
+    saga: Table
+
+
+@pytest.fixture
+def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
+    """Fresh moto tables named in the environment, as the template wires them."""
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        names = {}
+        for logical_id, variable in TABLES.items():
+            props = resource(logical_id)["Properties"]
+            name = f"test-{logical_id}"
+            client.create_table(
+                TableName=name,
+                KeySchema=props["KeySchema"],
+                AttributeDefinitions=props["AttributeDefinitions"],
+                BillingMode="PAY_PER_REQUEST",
+                StreamSpecification={"StreamEnabled": "StreamSpecification" in props, "StreamViewType": "NEW_IMAGE"},
+            )
+            monkeypatch.setenv(variable, name)
+            names[logical_id] = name
+        monkeypatch.setenv("EVENT_BUS_NAME", "test-bus")
+        monkeypatch.setenv("ORDER_DEADLINE_SECONDS", "60")
+        _clear_caches()
+        yield Tables(*(Table(names[logical_id]) for logical_id in TABLES))
+        _clear_caches()
+
+
+@pytest.fixture
+def context() -> LambdaContext:
+    """A Lambda context for handlers."""
+    return cast(LambdaContext, FakeLambdaContext())

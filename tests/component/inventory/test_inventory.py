@@ -1,0 +1,185 @@
+"""The inventory service: all lines or none, stock never negative, one reservation and one release per order."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from inventory.handlers import api, on_order_cancelled, on_payment_processed
+from shared.contracts.envelope import Envelope
+from shared.contracts.order import OrderCancelled
+from shared.contracts.payment import PaymentProcessed
+from tests.component.conftest import Tables
+from tests.support.builders import api_event, envelope, lines, sqs_event
+
+
+def stock(tables: Tables, **available: int) -> None:
+    for product_id, units in available.items():
+        tables.inventory._table.put_item(
+            Item={
+                "pk": f"PRODUCT#{product_id}",
+                "productId": product_id,
+                "name": product_id,
+                "price": "1.00",
+                "available": units,
+            }
+        )
+
+
+def available(tables: Tables, product_id: str) -> int:
+    item = tables.inventory.item(f"PRODUCT#{product_id}")
+    return int(item["available"]) if item else 0
+
+
+def paid(order_id: str, *pairs: tuple[str, int]) -> Envelope[Any]:
+    return envelope(
+        PaymentProcessed(order_id=order_id, payment_id="pay-1", amount=Decimal("10.00"), items=lines(*pairs))
+    )
+
+
+def cancelled(order_id: str) -> Envelope[Any]:
+    return envelope(OrderCancelled(order_id=order_id, reason="timeout"))
+
+
+def test_every_line_is_reserved_in_one_step(tables: Tables, context: LambdaContext) -> None:
+    stock(tables, A=5, B=3)
+
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2), ("B", 3))), context)
+
+    assert (available(tables, "A"), available(tables, "B")) == (3, 0)
+    [(detail_type, detail)] = tables.inventory.outbox()
+    assert detail_type == "InventoryReserved"
+    assert detail["data"]["items"] == [{"productId": "A", "quantity": 2}, {"productId": "B", "quantity": 3}]
+
+
+def test_one_short_line_reserves_nothing_and_reports_the_shortage(tables: Tables, context: LambdaContext) -> None:
+    stock(tables, A=5, B=1)
+
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2), ("B", 3))), context)
+
+    assert (available(tables, "A"), available(tables, "B")) == (5, 1)
+    [(detail_type, detail)] = tables.inventory.outbox()
+    assert detail_type == "InventoryFailed"
+    assert detail["data"]["shortages"] == [{"productId": "B", "requested": 3, "available": 1}]
+    assert detail["data"]["reason"] == "out_of_stock"
+
+
+def test_an_unknown_product_counts_as_none_available(tables: Tables, context: LambdaContext) -> None:
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("GHOST", 1))), context)
+
+    [(detail_type, detail)] = tables.inventory.outbox()
+    assert detail_type == "InventoryFailed"
+    assert detail["data"]["shortages"] == [{"productId": "GHOST", "requested": 1, "available": 0}]
+
+
+def test_repeated_lines_of_one_product_are_reserved_together(tables: Tables, context: LambdaContext) -> None:
+    stock(tables, A=3)
+
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2), ("A", 2))), context)
+
+    assert available(tables, "A") == 3
+    assert tables.inventory.outbox()[0][1]["data"]["shortages"] == [{"productId": "A", "requested": 4, "available": 3}]
+
+
+def test_a_payment_delivered_twice_reserves_once(tables: Tables, context: LambdaContext) -> None:
+    stock(tables, A=5)
+    event = paid("o-1", ("A", 2))
+
+    on_payment_processed.lambda_handler(sqs_event(event, event), context)
+    on_payment_processed.lambda_handler(sqs_event(event), context)
+
+    assert available(tables, "A") == 3
+    assert tables.inventory.published() == ["InventoryReserved"]
+
+
+def test_a_cancel_releases_the_reservation_once(tables: Tables, context: LambdaContext) -> None:
+    stock(tables, A=5)
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2))), context)
+    cancel = cancelled("o-1")
+
+    on_order_cancelled.lambda_handler(sqs_event(cancel, cancel), context)
+    on_order_cancelled.lambda_handler(sqs_event(cancelled("o-1")), context)
+
+    assert available(tables, "A") == 5
+    assert tables.inventory.published() == ["InventoryReserved", "InventoryReleased"]
+
+
+def test_a_cancel_of_a_failed_reservation_has_nothing_to_release(tables: Tables, context: LambdaContext) -> None:
+    stock(tables, A=1)
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2))), context)
+
+    on_order_cancelled.lambda_handler(sqs_event(cancelled("o-1")), context)
+
+    assert available(tables, "A") == 1
+    assert tables.inventory.published() == ["InventoryFailed"]
+
+
+def test_a_payment_after_the_cancel_reserves_nothing(tables: Tables, context: LambdaContext) -> None:
+    stock(tables, A=5)
+
+    on_order_cancelled.lambda_handler(sqs_event(cancelled("o-1")), context)
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2))), context)
+
+    assert available(tables, "A") == 5
+    assert tables.inventory.published() == []
+
+
+def test_stock_never_goes_negative_across_orders(tables: Tables, context: LambdaContext) -> None:
+    stock(tables, A=3)
+
+    for index in range(5):
+        on_payment_processed.lambda_handler(sqs_event(paid(f"o-{index}", ("A", 1))), context)
+
+    assert available(tables, "A") == 0
+    assert tables.inventory.published().count("InventoryReserved") == 3
+    assert tables.inventory.published().count("InventoryFailed") == 2
+
+
+def product_call(context: LambdaContext, method: str, product_id: str, body: Any = None) -> tuple[int, Any]:
+    event = api_event(
+        method,
+        f"/products/{product_id}",
+        body,
+        resource="/products/{productId}",
+        path_parameters={"productId": product_id},
+    )
+    response = api.lambda_handler(event, context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_put_then_get_a_product(tables: Tables, context: LambdaContext) -> None:
+    body = {"name": "Premium Laptop", "price": "1299.99", "available": 50}
+
+    assert product_call(context, "PUT", "PROD-001", body) == (200, {"productId": "PROD-001", **body})
+    assert product_call(context, "GET", "PROD-001") == (200, {"productId": "PROD-001", **body})
+
+
+def test_an_invalid_product_is_rejected_and_not_stored(tables: Tables, context: LambdaContext) -> None:
+    status, body = product_call(context, "PUT", "PROD-001", {"name": "", "price": 12.5, "available": -1})
+
+    assert status == 400
+    assert {error["field"] for error in body["errors"]} == {"name", "price", "available"}
+    assert tables.inventory.items() == []
+
+
+def test_an_unknown_product_is_404(tables: Tables, context: LambdaContext) -> None:
+    assert product_call(context, "GET", "NOPE")[0] == 404
+
+
+def test_a_release_that_cannot_return_stock_is_retried_then_reported(tables: Tables, context: LambdaContext) -> None:
+    stock(tables, A=5)
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2))), context)
+    tables.inventory._table.delete_item(Key={"pk": "PRODUCT#A"})  # the product vanished meanwhile
+    cancel = cancelled("o-1")
+
+    early = on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=1), context)
+    last = on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=3), context)
+
+    assert early == last == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+    assert tables.inventory.published() == ["InventoryReserved", "CompensationFailed"]
+    failure = tables.inventory.outbox()[1][1]
+    assert failure["data"]["step"] == "release_inventory"
+    assert tables.inventory.item("RESERVATION#o-1")["status"] == "RESERVED"  # type: ignore[index]

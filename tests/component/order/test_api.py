@@ -1,0 +1,177 @@
+"""The order REST API, in-process on moto: what is stored, what is published, what is answered."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from order.handlers.api import lambda_handler
+from tests.component.conftest import Tables
+from tests.support.builders import api_event
+
+VALID = {
+    "customerId": "c-1",
+    "items": [{"productId": "PROD-001", "quantity": 2}],
+    "totalAmount": "2599.98",
+    "payment": {"token": "tok_ok"},
+}
+
+
+def call(
+    context: LambdaContext, method: str, path: str, body: Any = None, **kwargs: Any
+) -> tuple[int, dict[str, Any], Any]:
+    response = lambda_handler(api_event(method, path, body, **kwargs), context)
+    payload = json.loads(response["body"]) if response.get("body") else None
+    headers = {**response.get("headers", {}), **{k: v[0] for k, v in response.get("multiValueHeaders", {}).items()}}
+    return response["statusCode"], headers, payload
+
+
+def test_a_valid_order_is_stored_pending_and_announced(tables: Tables, context: LambdaContext) -> None:
+    status, headers, body = call(context, "POST", "/orders", VALID)
+
+    assert status == 201
+    assert body["status"] == "PENDING"
+    assert headers["Location"] == f"/orders/{body['orderId']}"
+    order = tables.order.item(f"ORDER#{body['orderId']}")
+    assert order is not None and order["status"] == "PENDING"
+    [(detail_type, detail)] = tables.order.outbox()
+    assert detail_type == "OrderCreated"
+    assert detail["data"]["orderId"] == body["orderId"]
+    assert detail["data"]["totalAmount"] == "2599.98"
+    assert detail["data"]["currency"] == "USD"
+    assert detail["metadata"]["correlationId"] == body["orderId"]
+    assert detail["metadata"]["causationId"] is None
+    assert detail["metadata"]["eventVersion"] == 1
+
+
+@pytest.mark.parametrize(
+    ("mutation", "fields"),
+    [
+        ({"items": [{"productId": "PROD-001", "quantity": "2"}]}, {"items[0].quantity"}),
+        ({"items": [{"productId": "PROD-001", "quantity": 1.5}]}, {"items[0].quantity"}),
+        ({"items": [{"productId": "PROD-001", "quantity": 0}]}, {"items[0].quantity"}),
+        ({"items": [{"productId": "PROD-001", "quantity": 1001}]}, {"items[0].quantity"}),
+        ({"items": []}, {"items"}),
+        ({"totalAmount": 12.5}, {"totalAmount"}),
+        ({"totalAmount": "12.5"}, {"totalAmount"}),
+        ({"totalAmount": "0.00"}, {"totalAmount"}),
+        ({"customerId": ""}, {"customerId"}),
+        ({"customerId": "x" * 129}, {"customerId"}),
+        ({"currency": "usd"}, {"currency"}),
+        ({"surprise": True}, {"surprise"}),
+        ({"payment": {}}, {"payment.token"}),
+        (
+            {"customerId": "", "totalAmount": 1, "items": [{"productId": "P", "quantity": "1"}]},
+            {"customerId", "totalAmount", "items[0].quantity"},
+        ),
+    ],
+)
+def test_an_invalid_order_names_each_bad_field_and_changes_nothing(
+    tables: Tables, context: LambdaContext, mutation: dict[str, Any], fields: set[str]
+) -> None:
+    status, headers, body = call(context, "POST", "/orders", {**VALID, **mutation})
+
+    assert status == 400
+    assert headers["Content-Type"] == "application/problem+json"
+    assert {error["field"] for error in body["errors"]} == fields
+    assert body["status"] == 400 and body["title"] and body["detail"]
+    assert tables.order.items() == []
+
+
+def test_a_body_that_is_not_json_is_rejected(tables: Tables, context: LambdaContext) -> None:
+    status, _, body = call(context, "POST", "/orders", raw="{not json")
+    assert status == 400 and "not valid JSON" in body["detail"]
+    assert tables.order.items() == []
+
+
+def test_a_body_that_is_not_declared_json_is_rejected(tables: Tables, context: LambdaContext) -> None:
+    status, _, _ = call(context, "POST", "/orders", VALID, headers={"Content-Type": "text/plain"})
+    assert status == 415
+    assert tables.order.items() == []
+
+
+def test_a_body_over_64_kb_is_rejected(tables: Tables, context: LambdaContext) -> None:
+    status, _, _ = call(context, "POST", "/orders", {**VALID, "customerId": "x" * 70_000})
+    assert status == 413
+    assert tables.order.items() == []
+
+
+def test_the_same_key_and_body_replays_the_first_answer(tables: Tables, context: LambdaContext) -> None:
+    key = {"Idempotency-Key": "key-1"}
+    first = call(context, "POST", "/orders", VALID, headers=key)
+    again = call(context, "POST", "/orders", json.loads(json.dumps(VALID)), headers=key)
+
+    assert again[0] == first[0] == 201
+    assert again[2] == first[2]
+    assert again[1]["Location"] == first[1]["Location"]
+    assert len(tables.order.items("ORDER#")) == 1
+    assert tables.order.published() == ["OrderCreated"]
+
+
+def test_the_same_key_with_another_body_conflicts(tables: Tables, context: LambdaContext) -> None:
+    key = {"Idempotency-Key": "key-2"}
+    call(context, "POST", "/orders", VALID, headers=key)
+    status, _, body = call(context, "POST", "/orders", {**VALID, "totalAmount": "1.00"}, headers=key)
+
+    assert status == 409
+    assert "different request body" in body["detail"]
+    assert len(tables.order.items("ORDER#")) == 1
+
+
+def test_get_returns_the_order_with_its_saga_view(tables: Tables, context: LambdaContext) -> None:
+    _, _, created = call(context, "POST", "/orders", VALID)
+    order_id = created["orderId"]
+    tables.saga._table.put_item(
+        Item={
+            "pk": f"SAGA#{order_id}",
+            "version": 1,
+            "events": {},
+            "view": {"status": "STARTED", "failureReason": None, "steps": [], "timeline": []},
+        }
+    )
+
+    status, _, body = call(
+        context, "GET", f"/orders/{order_id}", resource="/orders/{orderId}", path_parameters={"orderId": order_id}
+    )
+
+    assert status == 200
+    assert body["orderId"] == order_id and body["status"] == "PENDING"
+    assert body["items"] == VALID["items"] and body["totalAmount"] == "2599.98"
+    assert body["cancellationReason"] is None
+    assert {"createdAt", "updatedAt", "deadline"} <= body.keys()
+    assert body["saga"]["status"] == "STARTED"
+
+
+def test_get_of_an_unknown_order_is_404(tables: Tables, context: LambdaContext) -> None:
+    status, _, body = call(
+        context, "GET", "/orders/nope", resource="/orders/{orderId}", path_parameters={"orderId": "nope"}
+    )
+    assert status == 404 and "nope" in body["detail"]
+
+
+def test_a_customer_cancels_a_pending_order_once(tables: Tables, context: LambdaContext) -> None:
+    _, _, created = call(context, "POST", "/orders", VALID)
+    order_id = created["orderId"]
+    path = f"/orders/{order_id}/cancel"
+
+    first = call(context, "POST", path, resource="/orders/{orderId}/cancel", path_parameters={"orderId": order_id})
+    second = call(context, "POST", path, resource="/orders/{orderId}/cancel", path_parameters={"orderId": order_id})
+
+    assert first[0] == 202
+    assert second[0] == 409
+    order = tables.order.item(f"ORDER#{order_id}")
+    assert order is not None and order["status"] == "CANCELLED" and order["cancellationReason"] == "customer_request"
+    assert tables.order.published() == ["OrderCreated", "OrderCancelled"]
+    created_event, cancelled = (detail for _, detail in tables.order.outbox())
+    assert cancelled["data"]["reason"] == "customer_request"
+    assert cancelled["metadata"]["causationId"] == created_event["metadata"]["eventId"]
+
+
+def test_cancelling_an_unknown_order_is_404(tables: Tables, context: LambdaContext) -> None:
+    status, _, _ = call(
+        context, "POST", "/orders/nope/cancel", resource="/orders/{orderId}/cancel", path_parameters={"orderId": "nope"}
+    )
+    assert status == 404

@@ -1,0 +1,151 @@
+"""The order service's reactions to the saga's events: confirm, cancel, and ignore what comes late or twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from order.handlers import on_inventory_failed, on_inventory_reserved, on_payment_failed
+from shared.contracts.envelope import Envelope
+from shared.contracts.inventory import InventoryFailed, InventoryReserved, Shortage
+from shared.contracts.order import OrderCreated
+from shared.contracts.payment import PaymentFailed
+from shared.settings import consumer_settings
+from tests.component.conftest import Tables
+from tests.component.order.test_api import VALID, call
+from tests.support.builders import envelope, lines, sqs_event
+
+
+def place(tables: Tables, context: LambdaContext) -> tuple[str, Envelope[Any]]:
+    _, _, body = call(context, "POST", "/orders", VALID)
+    [(_, detail)] = tables.order.outbox()
+    return body["orderId"], Envelope[OrderCreated].model_validate(detail)
+
+
+def status(tables: Tables, order_id: str) -> tuple[str, str | None]:
+    item = tables.order.item(f"ORDER#{order_id}")
+    assert item is not None
+    return item["status"], item.get("cancellationReason")
+
+
+def test_a_declined_payment_cancels_the_order(tables: Tables, context: LambdaContext) -> None:
+    order_id, created = place(tables, context)
+    failed = envelope(PaymentFailed(order_id=order_id, reason="card_declined"), cause=created.metadata)
+
+    response = on_payment_failed.lambda_handler(sqs_event(failed), context)
+
+    assert response == {"batchItemFailures": []}
+    assert status(tables, order_id) == ("CANCELLED", "payment_declined")
+    assert tables.order.published() == ["OrderCreated", "OrderCancelled"]
+    cancelled = tables.order.outbox()[1][1]
+    assert cancelled["data"] == {"orderId": order_id, "reason": "payment_declined"}
+    assert cancelled["metadata"]["causationId"] == failed.metadata.event_id
+
+
+def test_a_shortage_cancels_the_order_as_out_of_stock(tables: Tables, context: LambdaContext) -> None:
+    order_id, created = place(tables, context)
+    shortage = Shortage(product_id="PROD-001", requested=2, available=0)
+    failed = envelope(
+        InventoryFailed(order_id=order_id, reason="out_of_stock", shortages=(shortage,)), cause=created.metadata
+    )
+
+    on_inventory_failed.lambda_handler(sqs_event(failed), context)
+
+    assert status(tables, order_id) == ("CANCELLED", "out_of_stock")
+
+
+def test_a_full_reservation_confirms_the_order(tables: Tables, context: LambdaContext) -> None:
+    order_id, created = place(tables, context)
+    reserved = envelope(InventoryReserved(order_id=order_id, items=lines(("PROD-001", 2))), cause=created.metadata)
+
+    on_inventory_reserved.lambda_handler(sqs_event(reserved), context)
+
+    assert status(tables, order_id) == ("CONFIRMED", None)
+    assert tables.order.published() == ["OrderCreated", "OrderConfirmed"]
+
+
+def test_the_same_event_delivered_twice_changes_the_order_once(tables: Tables, context: LambdaContext) -> None:
+    order_id, created = place(tables, context)
+    failed = envelope(PaymentFailed(order_id=order_id, reason="card_declined"), cause=created.metadata)
+
+    on_payment_failed.lambda_handler(sqs_event(failed, failed), context)
+    on_payment_failed.lambda_handler(sqs_event(failed), context)
+
+    assert tables.order.published() == ["OrderCreated", "OrderCancelled"]
+
+
+def test_a_reservation_after_cancellation_does_not_confirm(tables: Tables, context: LambdaContext) -> None:
+    order_id, created = place(tables, context)
+    call(
+        context,
+        "POST",
+        f"/orders/{order_id}/cancel",
+        resource="/orders/{orderId}/cancel",
+        path_parameters={"orderId": order_id},
+    )
+    reserved = envelope(InventoryReserved(order_id=order_id, items=lines(("PROD-001", 2))), cause=created.metadata)
+
+    on_inventory_reserved.lambda_handler(sqs_event(reserved), context)
+
+    assert status(tables, order_id) == ("CANCELLED", "customer_request")
+    assert tables.order.published() == ["OrderCreated", "OrderCancelled"]
+
+
+def test_an_event_for_an_unknown_order_fails_only_its_record(tables: Tables, context: LambdaContext) -> None:
+    order_id, created = place(tables, context)
+    unknown = envelope(PaymentFailed(order_id="no-such-order", reason="card_declined"), order_id="no-such-order")
+    known = envelope(PaymentFailed(order_id=order_id, reason="card_declined"), cause=created.metadata)
+
+    response = on_payment_failed.lambda_handler(sqs_event(unknown, known), context)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+    assert status(tables, order_id) == ("CANCELLED", "payment_declined")
+
+
+def test_a_malformed_event_fails_only_its_record_and_writes_nothing(tables: Tables, context: LambdaContext) -> None:
+    order_id, created = place(tables, context)
+    known = envelope(PaymentFailed(order_id=order_id, reason="card_declined"), cause=created.metadata)
+    wrong_version = {
+        "source": "shop.payment",
+        "detail-type": "PaymentFailed",
+        "detail": {"metadata": {**known.metadata.to_wire(), "eventVersion": 2}, "data": known.data.to_wire()},
+    }
+
+    response = on_payment_failed.lambda_handler(
+        sqs_event("not json", {"source": "shop.payment", "detail-type": "PaymentFailed", "detail": {}}, wrong_version),
+        context,
+    )
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": f"m-{i}"} for i in range(3)]}
+    assert status(tables, order_id) == ("PENDING", None)
+    assert tables.order.published() == ["OrderCreated"]
+
+
+def test_an_order_carries_a_deadline_from_its_settings(tables: Tables, context: LambdaContext) -> None:
+    _, created = place(tables, context)
+    assert created.data.deadline - created.metadata.occurred_at < timedelta(seconds=61)
+    assert created.data.deadline > datetime.now(UTC)
+    assert created.data.total_amount == Decimal("2599.98")
+
+
+def test_a_malformed_event_is_parked_in_the_dead_letter_queue_with_its_reason(
+    tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqs = boto3.client("sqs")
+    dlq = sqs.create_queue(QueueName="order-dlq")["QueueUrl"]
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dlq)
+    consumer_settings.cache_clear()
+
+    response = on_payment_failed.lambda_handler(sqs_event("{broken"), context)
+
+    assert response == {"batchItemFailures": []}  # acknowledged: it will not block the queue
+    [parked] = sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"])["Messages"]
+    assert parked["Body"] == "{broken"
+    assert "not JSON" in parked["MessageAttributes"]["FailureReason"]["StringValue"]
+    assert parked["MessageAttributes"]["OriginalMessageId"]["StringValue"] == "m-0"
+    assert tables.order.items() == []

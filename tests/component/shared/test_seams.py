@@ -1,0 +1,121 @@
+"""The test seams: silent unless a test stack switches them on, then counting every fault they inject."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from shared import seams
+from shared.storage import DynamoTable, Put, absent
+from shared.testing.faults import CrashingPublisher, FaultPlan, InjectedFault, OutageTable
+from shared.testing.guards import UnguardedTable
+from tests.component.conftest import Tables
+
+PLAN_TABLE = "test-seams"
+
+
+@pytest.fixture
+def plan_table(tables: Tables) -> Iterator[Any]:
+    boto3.client("dynamodb").create_table(
+        TableName=PLAN_TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield boto3.resource("dynamodb").Table(PLAN_TABLE)
+
+
+@pytest.fixture
+def switched_on(plan_table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("FAULT_INJECTION", "true")
+    monkeypatch.setenv("TEST_SEAMS_TABLE_NAME", PLAN_TABLE)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "stack-PaymentOnOrderCreatedFunction-ABC")
+    seams.seam_settings.cache_clear()
+    yield plan_table
+    seams.seam_settings.cache_clear()
+
+
+class Published:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def put_entries(self, entries: Any) -> int:
+        self.calls += 1
+        return len(entries)
+
+
+def plan(table: Any, **plan: object) -> None:
+    table.put_item(Item={"pk": "FAULTS", "plan": plan})
+
+
+def test_a_production_stack_gets_its_ports_as_they_are(tables: Tables, plan_table: Any) -> None:
+    seams.seam_settings.cache_clear()
+    plan(plan_table, relayCrashRate=1, outages={"PaymentOnOrderCreated": 60})
+    table = DynamoTable(boto3.resource("dynamodb"), tables.payment.name)
+    publisher = Published()
+
+    assert seams.table(table) is table
+    assert seams.publisher(publisher) is publisher
+
+
+def test_a_consumer_is_down_from_its_first_call_for_the_planned_seconds(tables: Tables, switched_on: Any) -> None:
+    plan(switched_on, outages={"PaymentOnOrderCreated": 60, "InventoryOnOrderCancelled": 60})
+    table = seams.table(DynamoTable(boto3.resource("dynamodb"), tables.payment.name))
+    assert isinstance(table, OutageTable)
+
+    for _ in range(2):
+        with pytest.raises(InjectedFault):
+            table.get({"pk": "PAYMENT#o-1"})
+    item = switched_on.get_item(Key={"pk": "FAULTS"})["Item"]
+    assert item["consumer_outage_failures"] == 2
+    assert abs(int(item["outage_started_PaymentOnOrderCreated"]) - time.time()) < 5
+
+
+def test_a_consumer_recovers_when_its_outage_is_over(tables: Tables, switched_on: Any) -> None:
+    plan(switched_on, outages={"PaymentOnOrderCreated": 5})
+    switched_on.update_item(
+        Key={"pk": "FAULTS"},
+        UpdateExpression="SET outage_started_PaymentOnOrderCreated = :t",
+        ExpressionAttributeValues={":t": int(time.time()) - 60},
+    )
+    table = OutageTable(
+        DynamoTable(boto3.resource("dynamodb"), tables.payment.name),
+        FaultPlan(PLAN_TABLE, "x-PaymentOnOrderCreatedFunction-1"),
+    )
+    assert table.get({"pk": "PAYMENT#o-1"}) is None
+
+
+def test_the_relay_crashes_at_the_planned_rate_and_counts(switched_on: Any) -> None:
+    plan(switched_on, relayCrashRate=1)
+    inner = Published()
+    publisher = seams.publisher(inner)
+    assert isinstance(publisher, CrashingPublisher)
+    crashes = 0
+    for _ in range(40):
+        try:
+            publisher.put_entries([{"Detail": "x"}])
+        except InjectedFault:
+            crashes += 1
+    assert 8 < crashes < 40
+    item = switched_on.get_item(Key={"pk": "FAULTS"})["Item"]
+    assert item.get("crash_before_publish", 0) + item.get("crash_after_publish", 0) == crashes
+
+
+def test_without_guards_a_guarded_write_applies_twice_and_others_keep_their_condition(
+    tables: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEDUPE_EVENTS", "false")
+    seams.seam_settings.cache_clear()
+    table = seams.table(DynamoTable(boto3.resource("dynamodb"), tables.payment.name))
+    assert isinstance(table, UnguardedTable)
+
+    for _ in range(2):
+        table.write([Put({"pk": "PAYMENT#o-1"}, condition=absent(), guard="one_charge_per_order")])
+    table.write([Put({"pk": "OUTBOX#e-1"}, condition=absent())])
+    with pytest.raises(Exception, match="changed"):
+        table.write([Put({"pk": "OUTBOX#e-1"}, condition=absent())])
+    seams.seam_settings.cache_clear()

@@ -1,0 +1,149 @@
+"""The shared layer: money on the wire, the envelope, the publisher and the outbox relay."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from boto3.dynamodb.types import TypeSerializer
+from pydantic import ValidationError
+
+from shared.contracts.base import LineItem, PositiveMoney, WireModel
+from shared.contracts.order import OrderConfirmed
+from shared.contracts.registry import parse_any
+from shared.errors import EventPublishError, MalformedEvent
+from shared.outbox import outbox_put
+from shared.publisher import EventBridgePublisher
+from shared.relay import outbox_entries, relay_outbox
+from shared.storage import DynamoTable, Put
+from tests.component.conftest import Tables
+from tests.support.builders import envelope, eventbridge
+
+
+class Price(WireModel):
+    amount: PositiveMoney
+
+
+@pytest.mark.parametrize("good", ["0.01", "12.50", "2599.98"])
+def test_money_is_a_two_place_string(good: str) -> None:
+    price = Price.model_validate({"amount": good})
+    assert price.amount == Decimal(good)
+    assert price.to_wire() == {"amount": good}
+
+
+@pytest.mark.parametrize("bad", [12.5, 12, "12.5", "12", "-1.00", "0.00", "1e3", None])
+def test_anything_else_is_not_money(bad: Any) -> None:
+    with pytest.raises(ValidationError):
+        Price.model_validate({"amount": bad})
+
+
+def test_quantity_must_be_a_json_integer() -> None:
+    with pytest.raises(ValidationError):
+        LineItem.model_validate({"productId": "A", "quantity": "2"})
+
+
+def test_an_envelope_round_trips_through_eventbridge_form() -> None:
+    sent = envelope(OrderConfirmed(order_id="o-1"))
+    received = parse_any(json.loads(json.dumps(eventbridge(sent))))
+    assert received == sent
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ([], "not a JSON object"),
+        ({"detail-type": "Nope", "source": "shop.order", "detail": {}}, "unknown detail-type"),
+        ({"detail-type": "OrderConfirmed", "source": "shop.payment", "detail": {}}, "may not come from"),
+        (
+            {"detail-type": "OrderConfirmed", "source": "shop.order", "detail": {"metadata": {}, "data": {}}},
+            "metadata.correlationId",
+        ),
+    ],
+)
+def test_a_malformed_event_says_what_is_wrong(raw: Any, message: str) -> None:
+    with pytest.raises(MalformedEvent, match=message):
+        parse_any(raw)
+
+
+def stream_records(tables: Tables) -> list[dict[str, Any]]:
+    """The INSERT records the table's stream carries for what is in it now (moto serves no stream reads)."""
+    serializer = TypeSerializer()
+    return [
+        {"eventName": "INSERT", "dynamodb": {"NewImage": {k: serializer.serialize(v) for k, v in item.items()}}}
+        for item in tables.order.items()
+    ]
+
+
+def test_the_relay_publishes_exactly_the_outbox_records(tables: Tables) -> None:
+    events = boto3.client("events")
+    sqs = boto3.client("sqs")
+    events.create_event_bus(Name="test-bus")
+    queue = sqs.create_queue(QueueName="capture")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all", EventBusName="test-bus", EventPattern=json.dumps({"source": [{"prefix": ""}]}))
+    events.put_targets(Rule="all", EventBusName="test-bus", Targets=[{"Id": "q", "Arn": arn}])
+    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    sent = [envelope(OrderConfirmed(order_id=f"o-{i}")) for i in range(12)]
+    table.write([Put({"pk": "ORDER#o-1", "status": "CONFIRMED"}), *(outbox_put(event) for event in sent)])
+
+    records = stream_records(tables)
+    published = relay_outbox(records, bus_name="test-bus", publisher=EventBridgePublisher(events))
+
+    assert published == 12
+    received = []
+    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+        received += [json.loads(message["Body"]) for message in batch]
+        sqs.delete_message_batch(
+            QueueUrl=queue, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch]
+        )
+    assert sorted(e["detail"]["metadata"]["eventId"] for e in received) == sorted(e.metadata.event_id for e in sent)
+    assert {e["source"] for e in received} == {"shop.order"}
+
+
+class FlakyEvents:
+    """PutEvents that rejects the first entry of each call `failures` times."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.calls: list[list[dict[str, Any]]] = []
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.calls.append(Entries)
+        if self.failures:
+            self.failures -= 1
+            results = [{"ErrorCode": "InternalFailure"}] + [{"EventId": "x"}] * (len(Entries) - 1)
+            return {"FailedEntryCount": 1, "Entries": results}
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "x"}] * len(Entries)}
+
+
+def test_rejected_entries_are_sent_again_alone() -> None:
+    client = FlakyEvents(failures=2)
+    entries = [{"Detail": str(i)} for i in range(3)]
+
+    EventBridgePublisher(client, backoff_seconds=0).put_entries(entries)  # type: ignore[arg-type]
+
+    assert [len(call) for call in client.calls] == [3, 1, 1]
+    assert client.calls[1] == [entries[0]]
+
+
+def test_entries_still_rejected_after_every_attempt_fail_the_batch() -> None:
+    with pytest.raises(EventPublishError):
+        EventBridgePublisher(FlakyEvents(failures=99), backoff_seconds=0).put_entries([{"Detail": "x"}])  # type: ignore[arg-type]
+
+
+def test_batches_are_at_most_ten_entries() -> None:
+    client = FlakyEvents(failures=0)
+    EventBridgePublisher(client).put_entries([{"Detail": str(i)} for i in range(23)])  # type: ignore[arg-type]
+    assert [len(call) for call in client.calls] == [10, 10, 3]
+
+
+def test_the_relay_ignores_everything_but_outbox_inserts() -> None:
+    records = [
+        {"eventName": "MODIFY", "dynamodb": {"NewImage": {"pk": {"S": "OUTBOX#1"}}}},
+        {"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "ORDER#1"}}}},
+        {"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "INBOX#1"}}}},
+    ]
+    assert outbox_entries(records, "bus") == []

@@ -1,0 +1,149 @@
+"""The storage port, one suite for both tables: DynamoDB (on moto) and the in-memory fake.
+
+Every guard of the services is a `Condition` on a write; this suite is what lets the logic tests and the
+simulator trust the in-memory table to judge those conditions exactly as DynamoDB does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from shared.contracts.order import OrderConfirmed
+from shared.errors import DuplicateEvent, OrderChangedConcurrently, ShopError
+from shared.outbox import inbox_put, outbox_put
+from shared.storage import (
+    Delete,
+    DynamoTable,
+    Put,
+    Table,
+    Update,
+    Write,
+    WriteConflict,
+    absent,
+    at_least,
+    at_most,
+    below,
+    equals,
+    exists,
+    transition,
+)
+from tests.component.conftest import Tables
+from tests.support.builders import envelope
+from tests.support.memory import InMemoryTable
+
+
+class StockShort(ShopError):
+    """A test error for a failed stock condition."""
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def table(request: pytest.FixtureRequest) -> Iterator[Table]:
+    if request.param == "memory":
+        yield InMemoryTable()
+    else:
+        tables: Tables = request.getfixturevalue("tables")
+        yield DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+
+
+def test_a_put_then_a_read_gives_plain_values_back(table: Table) -> None:
+    table.write([Put({"pk": "A", "n": 3, "money": "12.50", "lines": [{"q": 2}], "none": None})])
+    assert table.get({"pk": "A"}) == {"pk": "A", "n": 3, "money": "12.50", "lines": [{"q": 2}], "none": None}
+    assert table.get({"pk": "B"}) is None
+
+
+def test_a_commit_applies_every_write_or_none(table: Table) -> None:
+    table.write([Put({"pk": "STOCK", "available": 1})])
+    writes: list[Write] = [
+        Put({"pk": "ORDER", "status": "PENDING"}, condition=absent()),
+        Update({"pk": "STOCK"}, add={"available": -2}, condition=at_least("available", 2), conflict=StockShort),
+    ]
+    with pytest.raises(StockShort):
+        table.write(writes)
+    assert table.get({"pk": "ORDER"}) is None
+    assert table.get({"pk": "STOCK"}) == {"pk": "STOCK", "available": 1}
+
+
+def test_the_first_failing_write_that_names_an_error_decides(table: Table) -> None:
+    event = envelope(OrderConfirmed(order_id="o-1"))
+    table.write([inbox_put(event), Put({"pk": "ORDER#o-1", "status": "PENDING"})])
+    again: list[Write] = [
+        inbox_put(event),
+        transition(
+            {"pk": "ORDER#o-1"}, from_="CONFIRMED", to="CANCELLED", conflict=lambda: OrderChangedConcurrently("o-1")
+        ),
+    ]
+    with pytest.raises(DuplicateEvent):
+        table.write(again)
+    with pytest.raises(OrderChangedConcurrently):
+        table.write(again[1:])
+
+
+def test_a_failed_condition_without_an_error_of_its_own_is_a_write_conflict(table: Table) -> None:
+    table.write([Put({"pk": "A"})])
+    with pytest.raises(WriteConflict):
+        table.write([Put({"pk": "A"}, condition=absent()), Put({"pk": "B"})])
+    assert table.get({"pk": "B"}) is None
+
+
+def test_updates_set_add_and_remove(table: Table) -> None:
+    table.write([Put({"pk": "A", "status": "PENDING", "available": 5, "gone": "x"})])
+    table.write(
+        [
+            Update(
+                {"pk": "A"},
+                set={"status": "DONE", "reason": None},
+                add={"available": -3},
+                remove=("gone",),
+                condition=equals("status", "PENDING") & exists(),
+            )
+        ]
+    )
+    assert table.get({"pk": "A"}) == {"pk": "A", "status": "DONE", "available": 2, "reason": None}
+
+
+@pytest.mark.parametrize(
+    ("condition", "applies"),
+    [
+        (absent(), False),
+        (exists(), True),
+        (equals("status", "PENDING"), True),
+        (equals("status", "DONE"), False),
+        (equals("missing", "x"), False),
+        (at_least("n", 3), True),
+        (at_least("n", 4), False),
+        (at_most("n", 3), True),
+        (below("n", 3), False),
+        (absent() | at_most("n", 3), True),
+        (absent() | below("n", 3), False),
+        (exists() & equals("status", "PENDING") & at_least("n", 1), True),
+    ],
+)
+def test_conditions_mean_the_same_on_both_tables(table: Table, condition: object, applies: bool) -> None:
+    table.write([Put({"pk": "A", "status": "PENDING", "n": 3})])
+    write = Update({"pk": "A"}, set={"touched": 1}, condition=condition)  # type: ignore[arg-type]
+    if applies:
+        table.write([write])
+        assert (table.get({"pk": "A"}) or {}).get("touched") == 1
+    else:
+        with pytest.raises(WriteConflict):
+            table.write([write])
+        assert "touched" not in (table.get({"pk": "A"}) or {})
+
+
+def test_an_event_is_put_in_the_outbox_once(table: Table) -> None:
+    event = envelope(OrderConfirmed(order_id="o-1"))
+    table.write([outbox_put(event)])
+    with pytest.raises(WriteConflict):
+        table.write([outbox_put(event)])
+    assert table.get({"pk": f"OUTBOX#{event.metadata.event_id}"}) is not None
+
+
+def test_a_guarded_delete(table: Table) -> None:
+    table.write([Put({"pk": "A"})])
+    table.write([Delete({"pk": "A"}, condition=exists())])
+    assert table.get({"pk": "A"}) is None
+    with pytest.raises(WriteConflict):
+        table.write([Delete({"pk": "A"}, condition=exists())])

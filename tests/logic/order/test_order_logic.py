@@ -1,0 +1,211 @@
+"""Order logic on fakes: one order per request, replays by key, and a pending order ends exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from order.dal.order_repository import OrderUnitOfWork
+from order.logic.finish_order import (
+    cancel_on_inventory_failed,
+    cancel_on_payment_failed,
+    cancel_on_request,
+    confirm_order,
+    expire_order,
+)
+from order.logic.place_order import place_order
+from order.logic.schedule_deadline import schedule_deadline
+from order.models.errors import DeadlineNotReached, IdempotencyKeyReused, OrderAlreadyFinal, OrderNotFound
+from order.models.order import OrderStatus, PlaceOrderRequest
+from shared.contracts.envelope import Envelope
+from shared.contracts.inventory import InventoryFailed, InventoryReserved, Shortage
+from shared.contracts.order import OrderCreated
+from shared.contracts.payment import PaymentFailed
+from tests.support.builders import envelope, lines, published, published_types
+from tests.support.fakes import FakeScheduler
+from tests.support.memory import InMemoryTable
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+REQUEST = PlaceOrderRequest.model_validate(
+    {
+        "customerId": "c-1",
+        "items": [{"productId": "PROD-001", "quantity": 2}],
+        "totalAmount": "2599.98",
+        "payment": {"token": "tok_ok"},
+    }
+)
+
+
+def place(uow: OrderUnitOfWork, request: PlaceOrderRequest = REQUEST, key: str | None = None) -> str:
+    answer = place_order(request, idempotency_key=key, uow=uow, now=NOW, deadline_seconds=60)
+    return str(answer.body["orderId"])
+
+
+def created_event(uow: OrderUnitOfWork) -> Envelope[Any]:
+    [(_, detail)] = [(t, d) for t, d in published(table(uow)) if t == "OrderCreated"][:1]
+    return Envelope[OrderCreated].model_validate(detail)
+
+
+def table(uow: OrderUnitOfWork) -> InMemoryTable:
+    assert isinstance(uow.table, InMemoryTable)
+    return uow.table
+
+
+def state(uow: OrderUnitOfWork, order_id: str) -> tuple[OrderStatus, str | None]:
+    order = uow.orders.get(order_id)
+    assert order is not None
+    return order.status, order.cancellation_reason
+
+
+def reserved(created: Envelope[Any]) -> Envelope[Any]:
+    return envelope(
+        InventoryReserved(order_id=created.data.order_id, items=lines(("PROD-001", 2))), cause=created.metadata
+    )
+
+
+def declined(created: Envelope[Any]) -> Envelope[Any]:
+    return envelope(PaymentFailed(order_id=created.data.order_id, reason="card_declined"), cause=created.metadata)
+
+
+def short(created: Envelope[Any]) -> Envelope[Any]:
+    shortage = Shortage(product_id="PROD-001", requested=2, available=0)
+    return envelope(
+        InventoryFailed(order_id=created.data.order_id, reason="out_of_stock", shortages=(shortage,)),
+        cause=created.metadata,
+    )
+
+
+def test_a_placed_order_is_pending_and_announced_in_one_commit(order_uow: OrderUnitOfWork) -> None:
+    order_id = place(order_uow)
+
+    assert state(order_uow, order_id) == (OrderStatus.PENDING, None)
+    created = created_event(order_uow)
+    assert created.data.order_id == order_id
+    assert created.data.total_amount == Decimal("2599.98")
+    assert created.data.deadline == NOW + timedelta(seconds=60)
+    assert created.metadata.causation_id is None and created.metadata.correlation_id == order_id
+    assert order_uow.orders.get(order_id).created_event_id == created.metadata.event_id  # type: ignore[union-attr]
+    assert table(order_uow).commits == 1
+
+
+def test_the_same_key_and_body_replay_the_first_answer(order_uow: OrderUnitOfWork) -> None:
+    first = place(order_uow, key="k-1")
+    again = place(order_uow, REQUEST.model_copy(), key="k-1")
+
+    assert again == first
+    assert published_types(table(order_uow)) == ["OrderCreated"]
+
+
+def test_the_same_key_with_another_body_is_refused(order_uow: OrderUnitOfWork) -> None:
+    place(order_uow, key="k-1")
+    with pytest.raises(IdempotencyKeyReused):
+        place(order_uow, REQUEST.model_copy(update={"total_amount": Decimal("1.00")}), key="k-1")
+    assert len(table(order_uow).keys("ORDER#")) == 1
+
+
+def test_a_concurrent_request_with_the_same_key_gets_the_winners_answer() -> None:
+    class RacedTable(InMemoryTable):
+        """Another request with the same key commits between our read and our write."""
+
+        raced = False
+
+        def get(self, key: dict[str, str]) -> dict[str, Any] | None:
+            found = super().get(key)
+            if key["pk"].startswith("IDEMPOTENCY#") and not self.raced:
+                self.raced = True
+                self.winner = place(OrderUnitOfWork(self), key="k-1")
+            return found
+
+    racing = RacedTable()
+    uow = OrderUnitOfWork(racing)
+
+    assert place(uow, key="k-1") == racing.winner
+    assert len(racing.keys("ORDER#")) == 1
+
+
+def test_inventory_reserved_confirms_a_pending_order_once(order_uow: OrderUnitOfWork) -> None:
+    order_id = place(order_uow)
+    created = created_event(order_uow)
+    event = reserved(created)
+
+    confirm_order(event, uow=order_uow, now=NOW)
+    confirm_order(event, uow=order_uow, now=NOW)
+
+    assert state(order_uow, order_id) == (OrderStatus.CONFIRMED, None)
+    assert published_types(table(order_uow)) == ["OrderCreated", "OrderConfirmed"]
+    confirmed = published(table(order_uow))[1][1]
+    assert confirmed["metadata"]["causationId"] == event.metadata.event_id
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [(declined, "payment_declined"), (short, "out_of_stock")],
+)
+def test_a_failure_cancels_a_pending_order_with_its_reason(
+    order_uow: OrderUnitOfWork, failure: Any, reason: str
+) -> None:
+    order_id = place(order_uow)
+    created = created_event(order_uow)
+    react = cancel_on_payment_failed if failure is declined else cancel_on_inventory_failed
+
+    react(failure(created), uow=order_uow, now=NOW)
+
+    assert state(order_uow, order_id) == (OrderStatus.CANCELLED, reason)
+    assert published(table(order_uow))[1][1]["data"] == {"orderId": order_id, "reason": reason}
+
+
+def test_a_late_event_changes_nothing_once_the_order_ended(order_uow: OrderUnitOfWork) -> None:
+    order_id = place(order_uow)
+    created = created_event(order_uow)
+    cancel_on_payment_failed(declined(created), uow=order_uow, now=NOW)
+
+    confirm_order(reserved(created), uow=order_uow, now=NOW)
+    cancel_on_inventory_failed(short(created), uow=order_uow, now=NOW)
+
+    assert state(order_uow, order_id) == (OrderStatus.CANCELLED, "payment_declined")
+    assert published_types(table(order_uow)) == ["OrderCreated", "OrderCancelled"]
+
+
+def test_an_event_for_an_unknown_order_is_refused(order_uow: OrderUnitOfWork) -> None:
+    stray = envelope(InventoryReserved(order_id="nobody", items=lines(("A", 1))))
+    with pytest.raises(OrderNotFound):
+        confirm_order(stray, uow=order_uow, now=NOW)
+
+
+def test_a_customer_cancels_a_pending_order_once(order_uow: OrderUnitOfWork) -> None:
+    order_id = place(order_uow)
+
+    cancel_on_request(order_id, reason="customer_request", uow=order_uow, now=NOW)
+    with pytest.raises(OrderAlreadyFinal):
+        cancel_on_request(order_id, reason="customer_request", uow=order_uow, now=NOW)
+    with pytest.raises(OrderNotFound):
+        cancel_on_request("nobody", reason="customer_request", uow=order_uow, now=NOW)
+
+    assert state(order_uow, order_id) == (OrderStatus.CANCELLED, "customer_request")
+    created, cancelled = (detail for _, detail in published(table(order_uow)))
+    assert cancelled["metadata"]["causationId"] == created["metadata"]["eventId"]
+
+
+def test_a_pending_order_expires_at_its_deadline_not_before(order_uow: OrderUnitOfWork) -> None:
+    order_id = place(order_uow)
+
+    with pytest.raises(DeadlineNotReached):
+        expire_order(order_id, uow=order_uow, now=NOW + timedelta(seconds=59))
+    assert expire_order(order_id, uow=order_uow, now=NOW + timedelta(seconds=60))
+    assert not expire_order(order_id, uow=order_uow, now=NOW + timedelta(seconds=61))
+    assert not expire_order("nobody", uow=order_uow, now=NOW)
+
+    assert state(order_uow, order_id) == (OrderStatus.CANCELLED, "timeout")
+
+
+def test_each_order_gets_one_deadline(order_uow: OrderUnitOfWork, scheduler: FakeScheduler) -> None:
+    place(order_uow)
+    created = created_event(order_uow)
+
+    schedule_deadline(created, scheduler=scheduler)
+    schedule_deadline(created, scheduler=scheduler)
+
+    assert scheduler.deadlines == {created.data.order_id: NOW + timedelta(seconds=60)}

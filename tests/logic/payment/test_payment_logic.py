@@ -1,0 +1,238 @@
+"""Payment logic on fakes: one charge per order, one refund per charge, never a second call that pays."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from payment.dal.payment_repository import PaymentUnitOfWork
+from payment.logic.charge_order import charge_order
+from payment.logic.refund_payment import refund_payment, report_refund_failure
+from payment.models.gateway import Decision, RefundRejected
+from payment.models.payment import PaymentStatus
+from shared.errors import DuplicateEvent, PaymentChangedConcurrently
+from shared.testing.guards import UnguardedTable
+from tests.support.builders import order_cancelled, order_created, published, published_types
+from tests.support.fakes import CountingGateway
+from tests.support.memory import InMemoryTable
+
+
+def status(uow: PaymentUnitOfWork, order_id: str = "o-1") -> PaymentStatus | None:
+    payment = uow.payments.get(order_id)
+    return payment.status if payment else None
+
+
+def table(uow: PaymentUnitOfWork) -> InMemoryTable:
+    assert isinstance(uow.table, InMemoryTable)
+    return uow.table
+
+
+def test_an_approved_order_is_charged_its_total_once(payment_uow: PaymentUnitOfWork, gateway: CountingGateway) -> None:
+    created = order_created()
+
+    charge_order(created, uow=payment_uow, gateway=gateway)
+
+    assert status(payment_uow) is PaymentStatus.CHARGED
+    [(detail_type, detail)] = published(table(payment_uow))
+    assert detail_type == "PaymentProcessed"
+    assert detail["data"]["amount"] == "2599.98"
+    assert detail["data"]["items"] == [{"productId": "PROD-001", "quantity": 2}]
+    assert detail["metadata"]["causationId"] == created.metadata.event_id
+    assert gateway.calls == {("charge", "o-1"): 1}
+    assert gateway.charged == {"o-1": Decimal("2599.98")}
+
+
+def test_a_declined_token_fails_the_payment(payment_uow: PaymentUnitOfWork, gateway: CountingGateway) -> None:
+    charge_order(order_created(token="tok_decline"), uow=payment_uow, gateway=gateway)
+
+    assert status(payment_uow) is PaymentStatus.DECLINED
+    [(detail_type, detail)] = published(table(payment_uow))
+    assert (detail_type, detail["data"]["reason"]) == ("PaymentFailed", "card_declined")
+
+
+def test_a_redelivered_order_neither_calls_the_gateway_nor_charges_again(
+    payment_uow: PaymentUnitOfWork, gateway: CountingGateway
+) -> None:
+    created = order_created()
+    for _ in range(3):
+        charge_order(created, uow=payment_uow, gateway=gateway)
+
+    assert published_types(table(payment_uow)) == ["PaymentProcessed"]
+    assert gateway.call_count("charge") == 1
+
+
+def test_two_deliveries_at_once_call_the_gateway_with_one_key_and_charge_once(payment_uow: PaymentUnitOfWork) -> None:
+    created = order_created()
+
+    class InterleavingGateway(CountingGateway):
+        """While the first delivery waits for the gateway, the second delivery runs to its end."""
+
+        def charge(self, *, idempotency_key: str, token: str, amount: Decimal) -> Decision:
+            if not self.calls:
+                self.calls["charge", "(first)"] += 0
+                charge_order(created, uow=payment_uow, gateway=self)
+            return super().charge(idempotency_key=idempotency_key, token=token, amount=amount)
+
+    gateway = InterleavingGateway()
+    with pytest.raises(DuplicateEvent):  # the consumer acknowledges it: the other delivery applied the event
+        charge_order(created, uow=payment_uow, gateway=gateway)
+
+    assert published_types(table(payment_uow)) == ["PaymentProcessed"]
+    assert gateway.calls["charge", "o-1"] == 2  # both asked, with the same key ...
+    assert gateway.charged == {"o-1": Decimal("2599.98")}  # ... so the money moved once
+
+
+def test_a_crash_after_the_claim_is_finished_by_the_redelivery_with_the_same_key(
+    payment_uow: PaymentUnitOfWork, gateway: CountingGateway
+) -> None:
+    created = order_created()
+
+    class CrashingGateway(CountingGateway):
+        def charge(self, *, idempotency_key: str, token: str, amount: Decimal) -> Decision:
+            super().charge(idempotency_key=idempotency_key, token=token, amount=amount)
+            raise TimeoutError("the answer was lost")
+
+    with pytest.raises(TimeoutError):
+        charge_order(created, uow=payment_uow, gateway=CrashingGateway())
+    assert status(payment_uow) is PaymentStatus.CHARGING
+
+    charge_order(created, uow=payment_uow, gateway=gateway)
+
+    assert status(payment_uow) is PaymentStatus.CHARGED
+    assert gateway.calls == {("charge", "o-1"): 1}
+    assert published_types(table(payment_uow)) == ["PaymentProcessed"]
+
+
+def test_a_cancel_refunds_the_charge_once_keyed_by_the_payment(
+    payment_uow: PaymentUnitOfWork, gateway: CountingGateway
+) -> None:
+    created = order_created()
+    charge_order(created, uow=payment_uow, gateway=gateway)
+    cancel = order_cancelled(created, "out_of_stock")
+
+    refund_payment(cancel, uow=payment_uow, gateway=gateway)
+    refund_payment(cancel, uow=payment_uow, gateway=gateway)
+    refund_payment(order_cancelled(created, "timeout"), uow=payment_uow, gateway=gateway)
+
+    assert status(payment_uow) is PaymentStatus.REFUNDED
+    assert published_types(table(payment_uow)) == ["PaymentProcessed", "PaymentRefunded"]
+    payment_id = published(table(payment_uow))[0][1]["data"]["paymentId"]
+    assert gateway.refunded == {payment_id: Decimal("2599.98")}
+    assert gateway.call_count("refund") == 1
+
+
+def test_a_cancel_of_a_declined_order_has_nothing_to_refund(
+    payment_uow: PaymentUnitOfWork, gateway: CountingGateway
+) -> None:
+    created = order_created(token="tok_decline")
+    charge_order(created, uow=payment_uow, gateway=gateway)
+
+    refund_payment(order_cancelled(created, "payment_declined"), uow=payment_uow, gateway=gateway)
+
+    assert status(payment_uow) is PaymentStatus.DECLINED
+    assert gateway.call_count("refund") == 0
+
+
+def test_a_cancel_that_arrives_before_the_order_voids_it(
+    payment_uow: PaymentUnitOfWork, gateway: CountingGateway
+) -> None:
+    created = order_created()
+
+    refund_payment(order_cancelled(created), uow=payment_uow, gateway=gateway)
+    charge_order(created, uow=payment_uow, gateway=gateway)
+
+    assert status(payment_uow) is PaymentStatus.VOIDED
+    assert published_types(table(payment_uow)) == []
+    assert gateway.call_count("charge") == 0
+
+
+def test_a_cancel_while_the_charge_is_in_flight_waits_for_it(
+    payment_uow: PaymentUnitOfWork, gateway: CountingGateway
+) -> None:
+    created = order_created()
+
+    class SlowGateway(CountingGateway):
+        def charge(self, *, idempotency_key: str, token: str, amount: Decimal) -> Decision:
+            with pytest.raises(PaymentChangedConcurrently):
+                refund_payment(order_cancelled(created), uow=payment_uow, gateway=self)
+            return super().charge(idempotency_key=idempotency_key, token=token, amount=amount)
+
+    charge_order(created, uow=payment_uow, gateway=SlowGateway())
+    refund_payment(order_cancelled(created), uow=payment_uow, gateway=gateway)  # the retry
+
+    assert status(payment_uow) is PaymentStatus.REFUNDED
+
+
+def test_a_pending_authorisation_charges_nothing_and_is_voided_by_the_cancel(
+    payment_uow: PaymentUnitOfWork, gateway: CountingGateway
+) -> None:
+    created = order_created(token="tok_pending")
+
+    charge_order(created, uow=payment_uow, gateway=gateway)
+    assert status(payment_uow) is PaymentStatus.PENDING
+    refund_payment(order_cancelled(created, "timeout"), uow=payment_uow, gateway=gateway)
+
+    assert status(payment_uow) is PaymentStatus.VOIDED
+    assert published_types(table(payment_uow)) == []
+
+
+def test_a_refused_refund_is_reported_then_refunded_by_a_redrive_after_a_fix(
+    payment_uow: PaymentUnitOfWork, gateway: CountingGateway
+) -> None:
+    created = order_created(token="tok_refund_fail")
+    charge_order(created, uow=payment_uow, gateway=gateway)
+    cancel = order_cancelled(created)
+
+    for _ in range(3):
+        with pytest.raises(RefundRejected):
+            refund_payment(cancel, uow=payment_uow, gateway=gateway)
+    report_refund_failure(cancel, RefundRejected("no"), uow=payment_uow)
+
+    assert status(payment_uow) is PaymentStatus.REFUND_FAILED
+    assert published_types(table(payment_uow)) == ["PaymentProcessed", "CompensationFailed"]
+    assert published(table(payment_uow))[1][1]["data"]["step"] == "refund_payment"
+    payment_id = published(table(payment_uow))[0][1]["data"]["paymentId"]
+    assert len({key for kind, key in gateway.calls if kind == "refund"}) == 1 == len([payment_id])
+
+    class FixedGateway(CountingGateway):
+        def refund(self, *, idempotency_key: str, token: str, amount: Decimal) -> None:
+            self.refunded[idempotency_key] = amount
+
+    fixed = FixedGateway()
+    refund_payment(cancel, uow=payment_uow, gateway=fixed)  # the redrive
+
+    assert status(payment_uow) is PaymentStatus.REFUNDED
+    assert published_types(table(payment_uow))[-1] == "PaymentRefunded"
+    assert fixed.refunded == {payment_id: Decimal("2599.98")}
+
+
+def test_any_failure_of_the_last_refund_attempt_is_reported(
+    payment_uow: PaymentUnitOfWork, gateway: CountingGateway
+) -> None:
+    created = order_created()
+    charge_order(created, uow=payment_uow, gateway=gateway)
+
+    report_refund_failure(order_cancelled(created), TimeoutError("gateway timed out"), uow=payment_uow)
+
+    assert status(payment_uow) is PaymentStatus.REFUND_FAILED
+    assert published(table(payment_uow))[1][1]["data"]["reason"] == "gateway timed out"
+
+
+def test_an_event_applied_before_is_a_duplicate(payment_uow: PaymentUnitOfWork, gateway: CountingGateway) -> None:
+    created = order_created()
+    charge_order(created, uow=payment_uow, gateway=gateway)
+    with pytest.raises(DuplicateEvent), payment_uow.reacting_to(created) as step:
+        step.payments.get("o-1")
+
+
+def test_without_the_guards_a_duplicate_charges_twice(gateway: CountingGateway) -> None:
+    # What the negative controls rely on: with the guards off, duplicates do harm the checkers can see.
+    uow = PaymentUnitOfWork(UnguardedTable(InMemoryTable()))
+    created = order_created()
+
+    charge_order(created, uow=uow, gateway=gateway)
+    charge_order(created, uow=uow, gateway=gateway)
+
+    assert isinstance(uow.table, UnguardedTable) and isinstance(uow.table.inner, InMemoryTable)
+    assert published_types(uow.table.inner) == ["PaymentProcessed", "PaymentProcessed"]

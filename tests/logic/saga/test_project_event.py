@@ -1,0 +1,61 @@
+"""The projector on an in-memory table: every event recorded once, races retried, the view beside them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pytest
+
+from saga.dal.saga_repository import SagaRepository
+from saga.logic.project_event import ATTEMPTS, project_event
+from shared.contracts.order import OrderConfirmed
+from shared.contracts.payment import PaymentProcessed
+from shared.contracts.saga import saga_key
+from shared.errors import SagaChangedConcurrently
+from shared.storage import Write
+from tests.support.builders import envelope, lines
+from tests.support.memory import InMemoryTable
+
+PAID = envelope(PaymentProcessed(order_id="o-1", payment_id="p", amount=Decimal("1.00"), items=lines(("A", 1))))
+CONFIRMED = envelope(OrderConfirmed(order_id="o-1"), cause=PAID.metadata)
+
+
+def test_an_event_is_recorded_once_and_the_view_folded_beside_it() -> None:
+    table = InMemoryTable()
+    sagas = SagaRepository(table)
+
+    assert project_event(PAID, sagas=sagas)
+    assert not project_event(PAID, sagas=sagas)
+    assert project_event(CONFIRMED, sagas=sagas)
+
+    item = table.get(saga_key("o-1"))
+    assert item is not None and item["version"] == 2
+    assert set(item["events"]) == {PAID.metadata.event_id, CONFIRMED.metadata.event_id}
+    assert item["view"]["status"] == "COMPLETED"
+
+
+def test_a_race_with_another_event_of_the_saga_is_retried() -> None:
+    class Raced(InMemoryTable):
+        """The other event of the saga commits between our read and our write, once."""
+
+        def write(self, writes: Sequence[Write]) -> None:
+            if not self.commits and not getattr(self, "raced", False):
+                self.raced = True
+                project_event(CONFIRMED, sagas=SagaRepository(self))
+            super().write(writes)
+
+    table = Raced()
+    assert project_event(PAID, sagas=SagaRepository(table))
+    item = table.get(saga_key("o-1"))
+    assert item is not None and item["version"] == 2 and item["view"]["status"] == "COMPLETED"
+
+
+def test_a_saga_that_keeps_changing_is_given_back_to_the_queue() -> None:
+    class Busy(InMemoryTable):
+        def write(self, writes: Sequence[Write]) -> None:
+            raise SagaChangedConcurrently("o-1")
+
+    with pytest.raises(SagaChangedConcurrently):
+        project_event(PAID, sagas=SagaRepository(Busy()))
+    assert ATTEMPTS > 1

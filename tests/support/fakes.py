@@ -1,0 +1,55 @@
+"""In-memory fakes of the ports that are not tables: the payment gateway and the deadline scheduler."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from payment.models.gateway import Decision, SimulatedGateway
+
+
+@dataclass
+class CountingGateway:
+    """The simulated gateway's answers, with a ledger like a real provider's: every call is counted by
+    idempotency key, and money moves once per key."""
+
+    decline_rate: float = 0.0
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    charged: dict[str, Decimal] = field(default_factory=dict)
+    refunded: dict[str, Decimal] = field(default_factory=dict)
+
+    def charge(self, *, idempotency_key: str, token: str, amount: Decimal) -> Decision:
+        """Charge once per key; a repeated key gets the same answer and moves nothing."""
+        self.calls["charge", idempotency_key] += 1
+        decision = SimulatedGateway(self.decline_rate).charge(
+            idempotency_key=idempotency_key, token=token, amount=amount
+        )
+        if decision.approved:
+            self.charged.setdefault(idempotency_key, amount)
+        return decision
+
+    def refund(self, *, idempotency_key: str, token: str, amount: Decimal) -> None:
+        """Refund once per key (raises `RefundRejected` for `tok_refund_fail`)."""
+        self.calls["refund", idempotency_key] += 1
+        SimulatedGateway(self.decline_rate).refund(idempotency_key=idempotency_key, token=token, amount=amount)
+        self.refunded.setdefault(idempotency_key, amount)
+
+    def call_count(self, kind: str) -> int:
+        """How many calls of a kind (`charge`, `refund`) were made, duplicates included."""
+        return sum(n for (k, _), n in self.calls.items() if k == kind)
+
+
+@dataclass
+class FakeScheduler:
+    """Remembers one deadline per order, as the real schedule names do."""
+
+    deadlines: dict[str, datetime] = field(default_factory=dict)
+
+    def schedule(self, order_id: str, at: datetime) -> bool:
+        """Schedule once; False when the order already has one."""
+        if order_id in self.deadlines:
+            return False
+        self.deadlines[order_id] = at
+        return True

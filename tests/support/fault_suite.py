@@ -1,0 +1,472 @@
+"""Fault injection against the deployed stack, and a checker of the design's invariants 1 to 5.
+
+    python -m tests.support.fault_suite --stack shop-saga-e2e --orders 20     (part of make test)
+    python -m tests.support.fault_suite --stack shop-saga-e2e --orders 120    (make chaos)
+
+Needs a stack deployed with FaultInjection=true. While orders flow it injects, through real channels:
+every event re-delivered once or twice more on the bus (half at once, concurrently; half late, so
+out of order); relay crashes between commit and publish (and after publish); consumer outage windows
+that then end; old events fed straight into the projector's and consumers' queues in shuffled order;
+and poison events. Then the checker reads the services' own tables and the events seen on the bus and
+reports violations of the invariants. Exit status 0 when there are none (or, with --expect-violations,
+when there are some: the negative control).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import boto3
+
+from scripts.stack import ApiClient, api_base_url, stack_outputs
+from tests.support.bus import BusSubscriber
+
+SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}
+FAULT_COUNTERS = ("crash_before_publish", "crash_after_publish", "consumer_outage_failures")
+# Seconds each consumer is down from its first batch under the plan: shorter than its redelivery budget
+# (MaxReceiveCount x ConsumerVisibilityTimeout = 3 x 10 s locally), so it recovers rather than dead-letters.
+OUTAGES = {"PaymentOnOrderCreated": 8, "InventoryOnPaymentProcessed": 8, "SagaOnSagaEvent": 6}
+
+
+@dataclass
+class Injected:
+    """What the suite injected, by kind."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, n: int = 1) -> None:
+        with self.lock:
+            self.counts[kind] += n
+
+
+class Duplicator:
+    """Delivers every new saga event on the bus once or twice more: half at once, half late."""
+
+    def __init__(self, bus_name: str, injected: Injected, rng: random.Random) -> None:
+        self._events = boto3.client("events")
+        self.bus_name, self.injected, self.rng = bus_name, injected, rng
+        self._pool = ThreadPoolExecutor(max_workers=4)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        for _ in range(self.rng.choice((1, 2))):
+            if self.rng.random() < 0.5:
+                self.injected.add("duplicate_concurrent")
+                self._pool.submit(self._redeliver, event, 0.0)
+            else:
+                self.injected.add("duplicate_late")
+                self._pool.submit(self._redeliver, event, self.rng.uniform(1, 6))
+
+    def _redeliver(self, event: dict[str, Any], delay: float) -> None:
+        time.sleep(delay)
+        self._events.put_events(
+            Entries=[
+                {
+                    "EventBusName": self.bus_name,
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Detail": json.dumps(event["detail"]),
+                }
+            ]
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+@dataclass
+class PlacedOrder:
+    """An order the suite placed, and what it asked for."""
+
+    order_id: str
+    lines: list[tuple[str, int]]
+    total: Decimal
+
+
+@dataclass
+class Report:
+    """What a run did and what the checker found."""
+
+    orders: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    injected: Counter[str] = field(default_factory=Counter)
+    violations: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        faults = ", ".join(f"{kind} {n}" for kind, n in sorted(self.injected.items())) or "none"
+        outcomes = ", ".join(f"{kind} {n}" for kind, n in sorted(self.outcomes.items()))
+        lines = [
+            f"fault-injection run: {self.orders} orders ({outcomes})",
+            f"faults injected ({sum(self.injected.values())}): {faults}",
+            f"violations: {len(self.violations)}",
+        ]
+        lines += [f"  - {violation}" for violation in self.violations[:20]]
+        if len(self.violations) > 20:
+            lines.append(f"  ... and {len(self.violations) - 20} more")
+        return "\n".join(lines)
+
+
+class FaultSuite:
+    """One run: products, a fault plan, orders under faults, then the checker."""
+
+    def __init__(self, stack: str, *, orders: int, seed: int, feed_out_of_order: bool = True) -> None:
+        self.outputs = stack_outputs(stack)
+        self.stack = stack
+        self.api = ApiClient(api_base_url(self.outputs))
+        self.rng = random.Random(seed)
+        self.n_orders = orders
+        self.feed_out_of_order = feed_out_of_order
+        self.injected = Injected()
+        self.dynamodb = boto3.resource("dynamodb")
+        self.sqs = boto3.client("sqs")
+        self.tables = {name: self.outputs[f"{name}TableName"] for name in ("Order", "Payment", "Inventory", "Saga")}
+        self.queues = self._queues()
+
+    def _queues(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        paginator = boto3.client("cloudformation").get_paginator("list_stack_resources")
+        for page in paginator.paginate(StackName=self.stack):
+            for summary in page["StackResourceSummaries"]:
+                if summary["ResourceType"] == "AWS::SQS::Queue":
+                    found[summary["LogicalResourceId"]] = summary["PhysicalResourceId"]
+        return found
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    def run(self, *, settle_timeout: float = 240) -> Report:
+        started = time.time()
+        products = self._products()
+        initial = dict(products)
+        self._plan_faults(started)
+        duplicator = Duplicator(self.outputs["EventBusName"], self.injected, self.rng)
+        bus = BusSubscriber(self.outputs["EventBusName"], prefix="fault-suite", on_new_event=duplicator)
+        try:
+            placed, poison = self._place_orders(products), self._poison()
+            finals = self._wait_until_settled(placed, bus, settle_timeout)
+            if self.feed_out_of_order:
+                self._feed_out_of_order(placed, bus)
+                self._drain()
+            report = Report(orders=len(placed))
+            report.outcomes = Counter(
+                "/".join(filter(None, (order.get("status", "?"), order.get("cancellationReason"))))
+                for order in finals.values()
+            )
+            report.injected = self._collect_fault_counts()
+            report.violations = self.check(placed, finals, bus, initial, poison)
+            return report
+        finally:
+            bus.close()
+            duplicator.close()
+            self._clear_faults()
+
+    def _products(self) -> dict[str, int]:
+        # Less stock than demand, so some orders run out and must be fully undone.
+        stock = {f"FS-{uuid.uuid4().hex[:8]}": max(2, self.n_orders // 4) for _ in range(3)}
+        for product_id, units in stock.items():
+            result = self.api.call(
+                "PUT", f"/products/{product_id}", {"name": product_id, "price": "5.00", "available": units}
+            )
+            if result.status != 200:
+                raise RuntimeError(f"PUT /products/{product_id}: {result.status} {result.body}")
+        return stock
+
+    def _plan_table(self) -> Any:
+        name = self.outputs.get("TestSeamsTableName")
+        if not name:
+            raise RuntimeError(f"stack {self.stack} has no fault plan table: deploy it with FaultInjection=true")
+        return self.dynamodb.Table(name)
+
+    def _plan_faults(self, now: float) -> None:
+        plan = {"relayCrashRate": Decimal("0.3"), "outages": OUTAGES}
+        self._plan_table().put_item(Item={"pk": "FAULTS", "plan": plan})
+        self.injected.add("consumer_outage_windows", len(OUTAGES))
+
+    def _clear_faults(self) -> None:
+        self._plan_table().delete_item(Key={"pk": "FAULTS"})
+
+    def _collect_fault_counts(self) -> Counter[str]:
+        counts = Counter(self.injected.counts)
+        item = self._plan_table().get_item(Key={"pk": "FAULTS"}, ConsistentRead=True).get("Item") or {}
+        for counter in FAULT_COUNTERS:
+            counts[counter] += int(str(item.get(counter, 0)))
+        return +counts
+
+    def _place_orders(self, products: dict[str, int]) -> list[PlacedOrder]:
+        ids = list(products)
+
+        def one(index: int) -> PlacedOrder:
+            lines = [(self.rng.choice(ids), self.rng.choice((1, 1, 2)))]
+            if self.rng.random() < 0.3:
+                lines.append((self.rng.choice([p for p in ids if p != lines[0][0]]), 1))
+            total = Decimal("5.00") * sum(quantity for _, quantity in lines)
+            token = "tok_decline" if self.rng.random() < 0.15 else "tok_ok"
+            body = {
+                "customerId": f"fault-suite-{index}",
+                "items": [{"productId": p, "quantity": q} for p, q in lines],
+                "totalAmount": f"{total:.2f}",
+                "payment": {"token": token},
+            }
+            result = self.api.call("POST", "/orders", body)
+            if result.status != 201:
+                raise RuntimeError(f"POST /orders: {result.status} {result.body}")
+            order = PlacedOrder(result.body["orderId"], lines, total)
+            if self.rng.random() < 0.1:
+                time.sleep(self.rng.uniform(0, 1.5))
+                self.api.call("POST", f"/orders/{order.order_id}/cancel")
+            return order
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            return list(pool.map(one, range(self.n_orders)))
+
+    def _poison(self) -> list[str]:
+        """Malformed events of every kind a consumer can meet; returns their ids."""
+        ids = []
+        events = boto3.client("events")
+        for kind in ("not-an-envelope", "unknown-version", "missing-fields", "wrong-types"):
+            poison_id = f"poison-{kind}-{uuid.uuid4().hex[:8]}"
+            metadata = {
+                "eventId": poison_id,
+                "eventVersion": 1,
+                "correlationId": poison_id,
+                "causationId": None,
+                "occurredAt": "2026-11-22T10:00:00Z",
+            }
+            detail: Any = {
+                "not-an-envelope": {"oops": poison_id},
+                "unknown-version": {"metadata": {**metadata, "eventVersion": 2}, "data": {"orderId": poison_id}},
+                "missing-fields": {"metadata": metadata, "data": {"orderId": poison_id}},
+                "wrong-types": {
+                    "metadata": metadata,
+                    "data": {
+                        "orderId": poison_id,
+                        "reason": "x",
+                        "paymentId": 1,
+                        "amount": 12.5,
+                        "items": [{"productId": "P", "quantity": "1"}],
+                    },
+                },
+            }[kind]
+            for source, detail_type in (("shop.order", "OrderCreated"), ("shop.payment", "PaymentProcessed")):
+                events.put_events(
+                    Entries=[
+                        {
+                            "EventBusName": self.outputs["EventBusName"],
+                            "Source": source,
+                            "DetailType": detail_type,
+                            "Detail": json.dumps(detail),
+                        }
+                    ]
+                )
+                self.injected.add("poison_events")
+            ids.append(poison_id)
+        return ids
+
+    def _wait_until_settled(self, placed: list[PlacedOrder], bus: BusSubscriber, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        finals: dict[str, Any] = {}
+        pending = {order.order_id for order in placed}
+        while pending and time.monotonic() < deadline:
+            for order_id in list(pending):
+                order = self.api.call("GET", f"/orders/{order_id}").body
+                saga = order.get("saga") or {}
+                if (
+                    order.get("status") != "PENDING"
+                    and saga.get("status") in SETTLED
+                    and len(bus.events(order_id)) >= len(saga.get("timeline", []))
+                ):
+                    finals[order_id] = order
+                    pending.discard(order_id)
+            if pending:
+                print(f"  {len(pending)} of {len(placed)} sagas still running ...", flush=True)
+                time.sleep(3)
+        for order_id in pending:
+            finals[order_id] = self.api.call("GET", f"/orders/{order_id}").body
+        time.sleep(3)  # let late duplicates land before the checker looks
+        return finals
+
+    def _feed_out_of_order(self, placed: list[PlacedOrder], bus: BusSubscriber) -> None:
+        """Old events, shuffled, straight into the projector's and the consumers' own queues."""
+        targets = {
+            "SagaOnSagaEventQueue": None,
+            "PaymentOnOrderCreatedQueue": "OrderCreated",
+            "InventoryOnPaymentProcessedQueue": "PaymentProcessed",
+            "OrderOnInventoryReservedQueue": "InventoryReserved",
+            "PaymentOnOrderCancelledQueue": "OrderCancelled",
+        }
+        sample = self.rng.sample(placed, min(10, len(placed)))
+        for queue, detail_type in targets.items():
+            events = [
+                e for order in sample for e in bus.events(order.order_id) if detail_type in (None, e["detail-type"])
+            ]
+            self.rng.shuffle(events)
+            for event in events:
+                self.sqs.send_message(QueueUrl=self.queues[queue], MessageBody=json.dumps(event))
+            self.injected.add("out_of_order_feeds", len(events))
+
+    def _drain(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        consumer_queues = [url for name, url in self.queues.items() if not name.endswith("DeadLetterQueue")]
+        while time.monotonic() < deadline:
+            waiting = 0
+            for url in consumer_queues:
+                attributes = self.sqs.get_queue_attributes(
+                    QueueUrl=url,
+                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                )["Attributes"]
+                waiting += int(attributes["ApproximateNumberOfMessages"])
+                waiting += int(attributes["ApproximateNumberOfMessagesNotVisible"])
+            if not waiting:
+                return
+            time.sleep(2)
+
+    # -- the checker -----------------------------------------------------------------------------
+
+    def check(
+        self,
+        placed: list[PlacedOrder],
+        finals: dict[str, Any],
+        bus: BusSubscriber,
+        initial_stock: dict[str, int],
+        poison: list[str],
+    ) -> list[str]:
+        """Invariants 1 to 5 of the design, from the services' own state and the events on the bus."""
+        payments = self._items("Payment", "PAYMENT#")
+        reservations = self._items("Inventory", "RESERVATION#")
+        sagas = self._items("Saga", "SAGA#")
+        violations: list[str] = []
+        sold: Counter[str] = Counter()
+        for order in placed:
+            status = finals.get(order.order_id, {}).get("status")
+            events = bus.events(order.order_id)
+            violations += _check_order(order, status, events, payments.get(order.order_id))
+            violations += _check_view(order.order_id, status, events, sagas.get(order.order_id))
+            if status == "CONFIRMED":
+                for product_id, quantity in order.lines:
+                    sold[product_id] += quantity
+        violations += self._check_stock(initial_stock, sold)
+        violations += self._check_poison(poison, [payments, reservations, sagas])
+        return violations
+
+    def _check_stock(self, initial_stock: dict[str, int], sold: Counter[str]) -> list[str]:
+        """3. Stock never negative; what left stock is exactly what confirmed orders bought."""
+        violations = []
+        for product_id, units in initial_stock.items():
+            available = self.api.call("GET", f"/products/{product_id}").body["available"]
+            if available < 0:
+                violations.append(f"negative stock of {product_id}: {available}")
+            if units - available != sold[product_id]:
+                violations.append(f"stock of {product_id}: {units} - {available} != {sold[product_id]} sold")
+        return violations
+
+    def _check_poison(self, poison: list[str], states: list[dict[str, Any]]) -> list[str]:
+        """5. Bad input changes nothing and waits in a dead-letter queue with its reason."""
+        violations = [f"poison event {pid} changed state" for pid in poison if any(pid in state for state in states)]
+        parked = self._parked_poison()
+        violations += [f"poison event {pid} is not parked with a reason" for pid in poison if pid not in parked]
+        return violations
+
+    def _items(self, table: str, prefix: str) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        kwargs: dict[str, Any] = {}
+        while True:
+            page = self.dynamodb.Table(self.tables[table]).scan(ConsistentRead=True, **kwargs)
+            for item in page["Items"]:
+                key = str(item["pk"])
+                if key.startswith(prefix):
+                    found[key.removeprefix(prefix)] = item
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+    def _parked_poison(self) -> set[str]:
+        parked: set[str] = set()
+        for name, url in self.queues.items():
+            if not name.endswith("DeadLetterQueue") or name == "RelayDeadLetterQueue":
+                continue
+            for _ in range(5):
+                batch = self.sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=5, MessageAttributeNames=["All"]
+                ).get("Messages", [])
+                if not batch:
+                    break
+                for message in batch:
+                    if "FailureReason" in message.get("MessageAttributes", {}):
+                        detail = json.loads(message["Body"]).get("detail") or {}
+                        metadata = detail.get("metadata") or {}
+                        parked.add(metadata.get("eventId") or str(detail.get("oops")))
+        return parked
+
+
+def _check_order(
+    order: PlacedOrder, status: str | None, events: list[dict[str, Any]], payment: dict[str, Any] | None
+) -> list[str]:
+    """1. Nothing lost; 2. money: charged minus refunded is the total if confirmed, else 0, once each;
+    3. (per order) one reservation and one release at most."""
+    oid = order.order_id
+    kinds = Counter(e["detail-type"] for e in events)
+    violations = [] if status in ("CONFIRMED", "CANCELLED") else [f"lost order {oid}: still {status}"]
+    for kind, what in (
+        ("PaymentProcessed", "double charge"),
+        ("PaymentRefunded", "double refund"),
+        ("InventoryReserved", "double reservation"),
+        ("InventoryReleased", "double release"),
+    ):
+        if kinds[kind] > 1:
+            violations.append(f"{what} of {oid}: {kinds[kind]} {kind} events")
+    charged = sum(Decimal(e["detail"]["data"]["amount"]) for e in events if e["detail-type"] == "PaymentProcessed")
+    refunded = sum(Decimal(e["detail"]["data"]["amount"]) for e in events if e["detail-type"] == "PaymentRefunded")
+    expected = order.total if status == "CONFIRMED" else Decimal(0)
+    if charged - refunded != expected and not kinds["CompensationFailed"]:
+        violations.append(f"money of {oid}: charged {charged} - refunded {refunded} != {expected} ({status})")
+    if status == "CONFIRMED" and (payment is None or payment["status"] != "CHARGED"):
+        violations.append(f"payment record of confirmed {oid} is {payment and payment['status']}")
+    return violations
+
+
+def _check_view(oid: str, status: str | None, events: list[dict[str, Any]], saga: dict[str, Any] | None) -> list[str]:
+    """4. The projector's view matches the order's state and holds exactly the events the bus carried."""
+    violations = []
+    view = (saga or {}).get("view") or {}
+    wanted = {"CONFIRMED": {"COMPLETED"}, "CANCELLED": {"CANCELLED", "COMPENSATION_FAILED"}}.get(status or "", set())
+    if view.get("status") not in wanted:
+        violations.append(f"projector shows {oid} as {view.get('status')} but the order is {status}")
+    seen = {e["detail"]["metadata"]["eventId"] for e in events}
+    projected = set((saga or {}).get("events", {}))
+    if projected != seen:
+        violations.append(f"projector of {oid} holds {len(projected)} events, the bus carried {len(seen)}")
+    return violations
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", default="shop-saga-e2e")
+    parser.add_argument("--orders", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--expect-violations",
+        action="store_true",
+        help="negative control: succeed only if the checker finds violations",
+    )
+    args = parser.parse_args(argv)
+    # The negative control needs only enough duplicates to show harm; it skips the slower feeds.
+    suite = FaultSuite(args.stack, orders=args.orders, seed=args.seed, feed_out_of_order=not args.expect_violations)
+    report = suite.run()
+    print(report.render())
+    found = bool(report.violations)
+    return 0 if found == args.expect_violations else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

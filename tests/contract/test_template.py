@@ -1,0 +1,70 @@
+"""The template's promises that are about trust rather than routing: least privilege and test seams."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any
+
+from shared.settings import Settings
+from tests.template import resource, resources_of_type, template
+
+FUNCTIONS = resources_of_type("AWS::Serverless::Function")
+TEST_SWITCHES = {"FAULT_INJECTION", "TEST_SEAMS_TABLE_NAME", "DEDUPE_EVENTS"}
+
+
+def _settings_aliases() -> set[str]:
+    """Every environment variable some settings model of the code reads."""
+    for function in FUNCTIONS.values():
+        importlib.import_module(function["Properties"]["Handler"].rsplit(".", 1)[0])
+    aliases: set[str] = set()
+    pending: list[type[Any]] = [Settings]
+    while pending:
+        model = pending.pop()
+        pending += model.__subclasses__()
+        aliases |= {field.alias for field in model.model_fields.values() if field.alias}
+    return aliases
+
+
+def test_every_variable_a_function_gets_is_read_by_its_code() -> None:
+    read = _settings_aliases() | {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_NAMESPACE"}
+    for name, function in FUNCTIONS.items():
+        variables = set(function["Properties"].get("Environment", {}).get("Variables", {}))
+        assert variables <= read, f"{name} gets variables nothing reads: {variables - read}"
+
+
+def test_only_the_api_reads_the_projectors_table_beside_the_projector() -> None:
+    readers = {name for name, function in FUNCTIONS.items() if "SagaTable" in json.dumps(function["Properties"])}
+    assert readers == {"OrderApiFunction", "SagaOnSagaEventFunction"}
+    api = json.dumps(resource("OrderApiFunction")["Properties"]["Policies"])
+    assert '"Action": ["dynamodb:GetItem"], "Resource": {"GetAtt": "SagaTable.Arn"}' in api
+
+
+def test_no_function_may_scan_query_or_delete_a_table() -> None:
+    for name, function in FUNCTIONS.items():
+        policies = json.dumps(function["Properties"].get("Policies", []))
+        assert "DynamoDBCrudPolicy" not in policies, name
+        for action in ("Scan", "Query", "DeleteItem", "BatchWriteItem", "dynamodb:*"):
+            assert action not in policies, f"{name} may {action}"
+
+
+def test_the_test_seams_exist_only_on_a_test_stack() -> None:
+    for name in ("TestSeamsTable", "TestSeamsPolicy"):
+        assert resource(name).get("Condition") == "FaultsOn", name
+    roles = {role["Ref"] for role in resource("TestSeamsPolicy")["Properties"]["Roles"]}
+    assert roles == {f"{name}Role" for name in FUNCTIONS}
+    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
+    for switch in TEST_SWITCHES:
+        assert variables[switch]["If"][2] == {"Ref": "AWS::NoValue"}, switch
+    for name, function in FUNCTIONS.items():
+        assert not TEST_SWITCHES & set(function["Properties"].get("Environment", {}).get("Variables", {})), name
+
+
+def test_aws_refuses_the_test_switches() -> None:
+    [rule] = template()["Rules"].values()
+    assert rule["RuleCondition"] == {"Equals": [{"Ref": "Local"}, "false"]}
+    asserted = {json.dumps(assertion["Assert"]) for assertion in rule["Assertions"]}
+    assert asserted == {
+        json.dumps({"Equals": [{"Ref": "FaultInjection"}, "false"]}),
+        json.dumps({"Equals": [{"Ref": "DedupeEvents"}, "true"]}),
+    }

@@ -69,9 +69,7 @@ class InMemoryTable:
                 item = self.items.setdefault(key["pk"], dict(key))
                 item.update(_stored(dict(to_set)))
                 for attribute, delta in to_add.items():
-                    if attribute not in item:
-                        raise ValueError(f"DynamoDB cannot add to the missing attribute {attribute}")
-                    item[attribute] += delta
+                    item[attribute] = item.get(attribute, 0) + delta
                 for attribute in to_remove:
                     item.pop(attribute, None)
             case Delete(key=key):

@@ -159,7 +159,8 @@ class Put:
 
 @dataclass(frozen=True)
 class Update:
-    """Change some attributes of an item in place: set them, add to numbers, or remove them."""
+    """Change some attributes of an item in place: set them, add to numbers (a missing one counts as 0),
+    or remove them."""
 
     key: Key
     set: Mapping[str, Any] = field(default_factory=dict)
@@ -353,8 +354,10 @@ def _request(write: Write, table_name: str) -> tuple[str, dict[str, Any]]:
             action = "Update"
             body["Key"] = key
             clauses = [f"{p.name(a)} = {p.value(v)}" for a, v in to_set.items()]
-            clauses += [f"{p.name(a)} = {p.name(a)} + {p.value(v)}" for a, v in to_add.items()]
             expression = f"SET {', '.join(clauses)}" if clauses else ""
+            if to_add:
+                # ADD treats a missing number as 0, as the in-memory table does.
+                expression += " ADD " + ", ".join(f"{p.name(a)} {p.value(v)}" for a, v in to_add.items())
             if to_remove:
                 expression += f" REMOVE {', '.join(p.name(a) for a in to_remove)}"
             body["UpdateExpression"] = expression.strip()

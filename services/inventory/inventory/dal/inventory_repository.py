@@ -3,11 +3,11 @@ beside the inbox and outbox."""
 
 from __future__ import annotations
 
-from inventory.models.errors import OutOfStock, ProductMissing
-from inventory.models.stock import Product, Reservation, ReservationStatus
+from inventory.models.errors import OutOfStock, ProductMissing, StockLimit
+from inventory.models.stock import MAX_STOCK, Product, Reservation, ReservationStatus
 from shared.contracts.base import LineItem
-from shared.errors import ReservationChangedConcurrently
-from shared.storage import Put, Update, absent, at_least, exists, transition
+from shared.errors import ReservationChangedConcurrently, StockChangedConcurrently
+from shared.storage import Put, Update, absent, at_least, at_most, equals, exists, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
 
 # Names of the once-only guards these writes enforce (the negative controls switch them off).
@@ -36,16 +36,36 @@ class ProductRepository(Repository):
         product = self.get(product_id)
         return product.available if product else 0
 
-    def save(self, product: Product) -> None:
-        """Create or replace a product (an operator's write)."""
-        self._stage(Put({**_product_key(product.product_id), **product.to_wire()}))
+    def save(self, product: Product, *, replacing: Product | None) -> None:
+        """Create a product, or replace the version `replacing` that was read (else
+        `StockChangedConcurrently`: a reservation or another write came in between)."""
+        condition = absent() if replacing is None else equals("version", replacing.version)
+        self._stage(
+            Put(
+                {**_product_key(product.product_id), **product.to_wire()},
+                condition=condition,
+                conflict=lambda: StockChangedConcurrently(product.product_id),
+            )
+        )
+
+    def restock(self, product_id: str, quantity: int) -> None:
+        """Add units to a product's free stock atomically, whatever was reserved since anyone read it
+        (else `StockLimit`, or `ProductNotFound` for an unknown product: the caller reads to tell which)."""
+        self._stage(
+            Update(
+                _product_key(product_id),
+                add={"available": quantity, "version": 1},
+                condition=exists() & at_most("available", MAX_STOCK - quantity),
+                conflict=lambda: StockLimit(product_id, MAX_STOCK),
+            )
+        )
 
     def take(self, line: LineItem) -> None:
         """Take a line's units from stock, only if that many are free (else `OutOfStock`)."""
         self._stage(
             Update(
                 _product_key(line.product_id),
-                add={"available": -line.quantity},
+                add={"available": -line.quantity, "version": 1},
                 condition=at_least("available", line.quantity),
                 conflict=lambda: OutOfStock(line.product_id),
             )
@@ -56,7 +76,7 @@ class ProductRepository(Repository):
         self._stage(
             Update(
                 _product_key(line.product_id),
-                add={"available": line.quantity},
+                add={"available": line.quantity, "version": 1},
                 condition=exists(),
                 conflict=lambda: ProductMissing(line.product_id),
             )

@@ -19,3 +19,28 @@ class ProductMissing(ShopError):
     def __init__(self, product_id: str) -> None:
         super().__init__(f"product {product_id} does not exist, so its units cannot be returned")
         self.product_id = product_id
+
+
+class ProductNotFound(ShopError):
+    """No product has this id."""
+
+    def __init__(self, product_id: str) -> None:
+        super().__init__(f"product {product_id} does not exist")
+        self.product_id = product_id
+
+
+class VersionMismatch(ShopError):
+    """The product changed since the caller read it (its ETag no longer matches If-Match)."""
+
+    def __init__(self, product_id: str, current: str | None) -> None:
+        super().__init__(f"product {product_id} changed since it was read; its ETag is now {current or 'none'}")
+        self.product_id = product_id
+        self.current = current
+
+
+class StockLimit(ShopError):
+    """A restock would take the stock above the most a product may hold."""
+
+    def __init__(self, product_id: str, limit: int) -> None:
+        super().__init__(f"restocking {product_id} would take its stock above {limit}")
+        self.product_id = product_id

@@ -9,16 +9,30 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from shared.contracts.base import LineItem, Money, OrderId, ProductId, WireModel
+from shared.contracts.base import LineItem, OrderId, PositiveMoney, ProductId, WireModel
+
+MAX_STOCK = 1_000_000
+PRODUCT_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 
 
 class Product(WireModel):
-    """A product and how many units are free to reserve."""
+    """A product and how many units are free to reserve; `version` moves on with every change of it
+    (a reservation and a release included), and is its ETag."""
 
     product_id: ProductId
     name: str
-    price: Money
+    price: PositiveMoney
     available: int = Field(ge=0)
+    version: int = Field(default=1, ge=1)
+
+    @property
+    def etag(self) -> str:
+        """The strong ETag of this version of the product."""
+        return f'"{self.version}"'
+
+    def shown(self) -> ProductShown:
+        """What the catalogue shows of it (the version travels as the ETag)."""
+        return ProductShown(product_id=self.product_id, name=self.name, price=self.price, available=self.available)
 
 
 class ProductUpdate(WireModel):
@@ -26,8 +40,24 @@ class ProductUpdate(WireModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    price: Money
-    available: int = Field(ge=0, le=1_000_000)
+    price: PositiveMoney
+    available: int = Field(ge=0, le=MAX_STOCK)
+
+
+class Restock(WireModel):
+    """The body of `POST /products/{productId}/restock`: units to add to what is free now."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    quantity: int = Field(ge=1, le=MAX_STOCK)
+
+
+class ProductShown(WireModel):
+    """A product as the catalogue shows it."""
+
+    product_id: ProductId
+    name: str
+    price: PositiveMoney
+    available: int
 
 
 class ReservationStatus(StrEnum):

@@ -1,26 +1,45 @@
-"""The order REST API: POST /orders, GET /orders/{orderId}, POST /orders/{orderId}/cancel.
+"""The order REST API for signed-in customers: POST /orders, GET /orders/{orderId},
+POST /orders/{orderId}/cancel.
 
-Triggered by API Gateway (REST, proxy integration); a placed order emits OrderCreated and a customer
-cancel emits OrderCancelled, both through the outbox. Sample requests: events/api/.
+Triggered by API Gateway (REST, proxy integration, Cognito user-pool authorizer: the caller is the
+token's `sub`); a placed order emits OrderCreated and a customer cancel emits OrderCancelled, both
+through the outbox. Another customer's order is answered exactly as an unknown one. Requests are
+validated against the models below, which also make the OpenAPI document (`docs/openapi.json`).
+Sample requests: events/api/.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order.handlers.wiring import api_settings, saga_views, unit_of_work
 from order.logic.finish_order import cancel_on_request
 from order.logic.place_order import place_order
 from order.models.errors import IdempotencyKeyReused, OrderAlreadyFinal, OrderNotFound
-from order.models.order import PlaceOrderRequest
+from order.models.order import CancelAccepted, Order, OrderAccepted, OrderStatus, OrderView, PlaceOrderRequest
 from shared.contracts.envelope import utc_now
-from shared.http import RequestRejected, json_response, parse_body, problem_response, rest_resolver
+from shared.http import (
+    RequestRejected,
+    caller_id,
+    json_response,
+    problem_response,
+    responses,
+    rest_resolver,
+    serve,
+)
 from shared.observability import logger
 
 app = rest_resolver()
+CUSTOMER: list[dict[str, list[str]]] = [{"customer": []}]
+# 1 to 255 printable ASCII characters: what the header may carry, and what a key may be.
+IDEMPOTENCY_KEY = r"^[\x20-\x7E]{1,255}$"
+# Not validated here: an id that cannot be an order is answered like an unknown one, with 404.
+OrderIdParam = Annotated[str, Path(alias="orderId", description="the order's id (a UUID)")]
 
 
 @app.exception_handler(OrderNotFound)
@@ -38,21 +57,51 @@ def _key_reused(error: IdempotencyKeyReused) -> Response[str]:
     return problem_response(RequestRejected(409, "Conflict", f"{error}; use a new key for a new order"))
 
 
-@app.post("/orders")
-def create_order() -> Response[str]:
-    request = parse_body(app, PlaceOrderRequest)
-    headers = {name.lower(): value for name, value in (app.current_event.headers or {}).items()}
-    key = headers.get("idempotency-key") or None
-    if key is not None and not 1 <= len(key) <= 128:
-        raise RequestRejected(
-            400,
-            "Bad Request",
-            "Idempotency-Key must be 1 to 128 characters",
-            [{"field": "Idempotency-Key", "message": "must be 1 to 128 characters"}],
-        )
+def _own_order(order_id: str) -> Order:
+    """The caller's order; anything else, even another customer's order, is not found."""
+    try:
+        uuid.UUID(order_id)
+    except ValueError:
+        raise OrderNotFound(order_id[:64]) from None
+    order = unit_of_work().orders.get(order_id)
+    if order is None or order.customer_id != caller_id(app):
+        raise OrderNotFound(order_id)
+    return order
+
+
+@app.post(
+    "/orders",
+    summary="Place an order",
+    security=CUSTOMER,
+    responses=responses(
+        201,
+        "the order is placed, PENDING",
+        OrderAccepted,
+        400,
+        401,
+        403,
+        409,
+        413,
+        415,
+        500,
+        headers={"Location": "the new order: /orders/{orderId}"},
+    ),
+)
+def create_order(
+    order: PlaceOrderRequest,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            pattern=IDEMPOTENCY_KEY,
+            description="Replays the first answer for the same body; 409 for another body (24 hours).",
+        ),
+    ] = None,
+) -> Response[str]:
     answer = place_order(
-        request,
-        idempotency_key=key,
+        order,
+        customer_id=caller_id(app),
+        idempotency_key=idempotency_key,
         uow=unit_of_work(),
         now=utc_now(),
         deadline_seconds=api_settings().deadline_seconds,
@@ -60,25 +109,31 @@ def create_order() -> Response[str]:
     return json_response(answer.status, answer.body, answer.headers)
 
 
-@app.get("/orders/<order_id>")
-def get_order(order_id: str) -> Response[str]:
-    order = unit_of_work().orders.get(order_id)
-    if order is None:
-        raise OrderNotFound(order_id)
-    body: dict[str, Any] = order.to_wire()
-    body.pop("createdEventId", None)
-    view = saga_views().get(order_id)
-    body["saga"] = view.to_wire() if view else None
-    return json_response(200, body)
+@app.get(
+    "/orders/<orderId>",
+    summary="An order and its saga",
+    security=CUSTOMER,
+    responses=responses(200, "the order and its saga view", OrderView, 401, 403, 404, 500),
+)
+def get_order(order_id: OrderIdParam) -> Response[str]:
+    order = _own_order(order_id)
+    return json_response(200, OrderView.of(order, saga_views().get(order.order_id)).to_wire())
 
 
-@app.post("/orders/<order_id>/cancel")
-def cancel_order(order_id: str) -> Response[str]:
-    order = cancel_on_request(order_id, reason="customer_request", uow=unit_of_work(), now=utc_now())
-    return json_response(202, {"orderId": order.order_id, "status": "CANCELLED", "reason": "customer_request"})
+@app.post(
+    "/orders/<orderId>/cancel",
+    summary="Cancel a pending order",
+    security=CUSTOMER,
+    responses=responses(202, "cancelled; compensation follows", CancelAccepted, 401, 403, 404, 409, 413, 415, 500),
+)
+def cancel_order(order_id: OrderIdParam) -> Response[str]:
+    order = _own_order(order_id)
+    cancel_on_request(order.order_id, reason="customer_request", uow=unit_of_work(), now=utc_now())
+    body = CancelAccepted(order_id=order.order_id, status=OrderStatus.CANCELLED, reason="customer_request")
+    return json_response(202, body.to_wire())
 
 
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """API Gateway proxy event in, proxy response out."""
-    return app.resolve(event, context)
+    return serve(app, event, context)

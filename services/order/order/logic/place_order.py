@@ -23,12 +23,14 @@ def request_fingerprint(request: PlaceOrderRequest) -> str:
 def place_order(
     request: PlaceOrderRequest,
     *,
+    customer_id: str,
     idempotency_key: str | None,
     uow: OrderUnitOfWork,
     now: datetime,
     deadline_seconds: int,
 ) -> StoredResponse:
-    """A valid request creates exactly one order; a replay under the same Idempotency-Key gets the first answer.
+    """A valid request creates exactly one order for its customer; a replay under the same Idempotency-Key
+    (the customer's own: two customers' equal keys never meet) gets the first answer.
 
     Raises
     ------
@@ -36,6 +38,8 @@ def place_order(
         When the key was first used with a different body.
     """
     fingerprint = request_fingerprint(request)
+    # Keys are scoped to the customer who sent them.
+    idempotency_key = f"{customer_id}#{idempotency_key}" if idempotency_key else None
     if idempotency_key and (earlier := uow.responses.get(idempotency_key, now=now.timestamp())):
         return _replay(earlier, fingerprint, idempotency_key)
 
@@ -54,7 +58,7 @@ def place_order(
             created = step.emit(
                 OrderCreated(
                     order_id=order_id,
-                    customer_id=request.customer_id,
+                    customer_id=customer_id,
                     items=tuple(request.items),
                     total_amount=request.total_amount,
                     currency=request.currency,
@@ -75,6 +79,6 @@ def place_order(
 
 def _replay(earlier: StoredResponse, fingerprint: str, key: str) -> StoredResponse:
     if earlier.request_hash != fingerprint:
-        raise IdempotencyKeyReused(key)
+        raise IdempotencyKeyReused(key.split("#", 1)[-1])
     logger.info("idempotent replay", order_id=earlier.body.get("orderId"))
     return earlier

@@ -6,11 +6,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_validator
 
 from shared.contracts.base import LineItem, OrderId, PositiveMoney, WireModel
 from shared.contracts.envelope import Envelope
 from shared.contracts.order import CancellationReason, OrderCreated
+from shared.contracts.saga import SagaView
 
 
 class OrderStatus(StrEnum):
@@ -29,14 +30,23 @@ class PaymentDetails(WireModel):
 
 
 class PlaceOrderRequest(WireModel):
-    """The body of `POST /orders`; strict: no coercion, no unknown fields."""
+    """The body of `POST /orders`; strict: no coercion, no unknown fields. The customer is the caller."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    customer_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     items: list[LineItem] = Field(min_length=1, max_length=50)
     total_amount: PositiveMoney
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     payment: PaymentDetails
+
+    @field_validator("items")
+    @classmethod
+    def _one_line_per_product(cls, items: list[LineItem]) -> list[LineItem]:
+        # Inventory reserves per product, and a line holds at most 1,000 units: two lines of one product
+        # could add up to more than any consumer accepts.
+        ids = [line.product_id for line in items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("list each product on one line (add up its quantity)")
+        return items
 
 
 class Order(WireModel):
@@ -80,3 +90,39 @@ class Order(WireModel):
     def is_overdue(self, now: datetime) -> bool:
         """Still pending after its deadline."""
         return not self.is_terminal and now >= self.deadline
+
+
+class OrderAccepted(WireModel):
+    """The answer to `POST /orders`: the new order's id; it starts PENDING."""
+
+    order_id: str
+    status: OrderStatus
+
+
+class CancelAccepted(WireModel):
+    """The answer to `POST /orders/{orderId}/cancel`: the order is cancelled; compensation follows."""
+
+    order_id: str
+    status: OrderStatus
+    reason: CancellationReason
+
+
+class OrderView(WireModel):
+    """What `GET /orders/{orderId}` shows: the order and the projector's view of its saga."""
+
+    order_id: OrderId
+    customer_id: str
+    items: tuple[LineItem, ...]
+    total_amount: PositiveMoney
+    currency: str
+    status: OrderStatus
+    cancellation_reason: CancellationReason | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    deadline: AwareDatetime
+    saga: SagaView | None
+
+    @classmethod
+    def of(cls, order: Order, saga: SagaView | None) -> OrderView:
+        """The view of `order` with its saga."""
+        return cls.model_validate({**order.model_dump(exclude={"created_event_id"}), "saga": saga})

@@ -33,13 +33,19 @@ def _positive(value: Decimal) -> Decimal:
 
 
 _money_schema = WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["2599.98"]})
+# Above zero: a non-zero digit before the point, or none before it and non-zero cents (no lookahead, so
+# every schema tool can generate from it); the length bound keeps it to ten digits before the point.
+POSITIVE_MONEY_PATTERN = r"^([0-9]{0,9}[1-9][0-9]{0,9}\.[0-9]{2}|0{1,10}\.(0[1-9]|[1-9][0-9]))$"
+_positive_money_schema = WithJsonSchema(
+    {"type": "string", "pattern": POSITIVE_MONEY_PATTERN, "maxLength": 13, "examples": ["2599.98"]}
+)
 _money_to_wire = PlainSerializer(lambda value: f"{value:.2f}", return_type=str)
 
 Money = Annotated[Decimal, BeforeValidator(_money_from_wire), _money_to_wire, _money_schema]
 """A non-negative amount of money: a two-place decimal string on the wire, a Decimal in code."""
 
 PositiveMoney = Annotated[
-    Decimal, BeforeValidator(_money_from_wire), AfterValidator(_positive), _money_to_wire, _money_schema
+    Decimal, BeforeValidator(_money_from_wire), AfterValidator(_positive), _money_to_wire, _positive_money_schema
 ]
 """An amount above zero."""
 

@@ -18,13 +18,18 @@ SAM         := $(SAM_VENV)/bin/sam
 LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
                AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH"
 
-.PHONY: help setup up down demo test lint logic unit e2e chaos build deploy seed status reset redrive clean
+.PHONY: help setup up down demo test lint logic unit e2e chaos fuzz openapi build deploy seed status reset redrive clean
 
 help: ## List every target
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+# The source roots go on the environment's path (as Lambda sees them: the layer and each service's
+# CodeUri), so `python -m scripts.<tool>` imports the services just as pytest and Lambda do.
+SOURCE_ROOTS := shared/python services/order services/payment services/inventory services/saga .
 
 $(VENV)/.installed: requirements/dev.txt
 	@scripts/ensure-venv $(PYTHON) $(VENV) requirements/dev.txt
+	@printf '$(CURDIR)/%s\n' $(SOURCE_ROOTS) > "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/shop-saga.pth"
 	@touch $@
 
 $(SAM_VENV)/.installed: requirements/sam.txt
@@ -82,6 +87,12 @@ e2e: setup ## End-to-end and fault-injection tests: own local cloud on E2E_PORT,
 
 chaos: setup ## A larger fault-injection run (CHAOS_ORDERS=120) and its negative control, on its own local cloud
 	@scripts/e2e $(E2E_PORT) $(E2E_STACK) chaos
+
+fuzz: setup ## Fuzz the API from docs/openapi.json on its own local cloud (FUZZ_EXAMPLES=400 per route and mode)
+	@scripts/e2e $(E2E_PORT) $(E2E_STACK) fuzz
+
+openapi: setup ## Regenerate docs/openapi.json from the routes and their models
+	@$(PY) -m scripts.openapi
 
 test: lint unit e2e ## Everything CI runs: lint, unit and contract tests, end-to-end tests
 

@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scripts.seed import seed
-from scripts.stack import ApiClient, api_base_url, stack_outputs
+from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs
 
 SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}
+# The demo's customer in the stack's user pool (created on first use; local cloud only).
+DEMO_CUSTOMER = "demo@shop.example"
+DEMO_PASSWORD = "Demo-Passw0rd-2026"
 
 
 @dataclass
@@ -65,7 +68,6 @@ SCENARIOS = [
 def place(api: ApiClient, scenario: Scenario) -> None:
     """Place the scenario's order (and cancel it at once if the customer does)."""
     body = {
-        "customerId": f"demo-{scenario.path.replace(' ', '-')}",
         "items": scenario.items,
         "totalAmount": scenario.total,
         "payment": {"token": scenario.token},
@@ -126,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="shop-saga")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for every saga to settle")
     args = parser.parse_args(argv)
-    api = ApiClient(api_base_url(stack_outputs(args.stack)))
-    seed(api)
+    outputs = stack_outputs(args.stack)
+    anonymous = ApiClient(api_base_url(outputs))
+    seed(anonymous)
+    api = anonymous.as_customer(customer_token(outputs, DEMO_CUSTOMER, DEMO_PASSWORD))
     print(f"placing {len(SCENARIOS)} orders, one per saga path ...")
     started = time.monotonic()
     for scenario in SCENARIOS:

@@ -133,9 +133,23 @@ def sqs_batch(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def api_request(method: str, resource: str, path: str, body: Any = None, **params: str) -> dict[str, Any]:
-    """An API Gateway REST proxy request (format 1.0)."""
+SAMPLE_CUSTOMER = "5d0c3f2a-8b1e-4c6d-9f7a-2e4b6c8d0a1f"
+
+
+def api_request(
+    method: str, resource: str, path: str, body: Any = None, *, caller: str = "customer", **params: str
+) -> dict[str, Any]:
+    """An API Gateway REST proxy request (format 1.0), as the authorizer hands it on: a customer's
+    verified token claims, an operator's IAM identity, or nobody (the public catalogue)."""
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    identity: dict[str, Any] = {"sourceIp": "127.0.0.1"}
+    authorizer: dict[str, Any] = {}
+    if caller == "customer":
+        headers["Authorization"] = "Bearer <the customer's ID token>"
+        authorizer = {"authorizer": {"claims": {"sub": SAMPLE_CUSTOMER, "token_use": "id"}}}
+    elif caller == "operator":
+        headers["Authorization"] = "AWS4-HMAC-SHA256 Credential=..."
+        identity["userArn"] = "arn:aws:iam::000000000000:user/operator"
     return {
         "resource": resource,
         "path": path,
@@ -154,7 +168,8 @@ def api_request(method: str, resource: str, path: str, body: Any = None, **param
             "requestId": "sample-request",
             "accountId": "000000000000",
             "apiId": "sample",
-            "identity": {"sourceIp": "127.0.0.1"},
+            "identity": identity,
+            **authorizer,
         },
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
@@ -164,13 +179,12 @@ def api_request(method: str, resource: str, path: str, body: Any = None, **param
 def api_samples() -> dict[str, dict[str, Any]]:
     """One request per route, plus a rejected one."""
     order = {
-        "customerId": "customer-42",
         "items": [{"productId": "PROD-001", "quantity": 2}, {"productId": "PROD-002", "quantity": 1}],
         "totalAmount": "2799.97",
         "currency": "USD",
         "payment": {"token": "tok_ok"},
     }
-    invalid = {"customerId": "", "items": [{"productId": "PROD-001", "quantity": "2"}], "totalAmount": 12.5}
+    invalid = {"customerId": "me", "items": [{"productId": "PROD-001", "quantity": "2"}], "totalAmount": 12.5}
     product = {"name": "Premium Laptop", "price": "1299.99", "available": 50}
     return {
         "api/PlaceOrder.json": api_request("POST", "/orders", "/orders", order),
@@ -179,9 +193,19 @@ def api_samples() -> dict[str, dict[str, Any]]:
         "api/CancelOrder.json": api_request(
             "POST", "/orders/{orderId}/cancel", f"/orders/{ORDER_ID}/cancel", orderId=ORDER_ID
         ),
-        "api/GetProduct.json": api_request("GET", "/products/{productId}", "/products/PROD-001", productId="PROD-001"),
+        "api/GetProduct.json": api_request(
+            "GET", "/products/{productId}", "/products/PROD-001", caller="anyone", productId="PROD-001"
+        ),
         "api/PutProduct.json": api_request(
-            "PUT", "/products/{productId}", "/products/PROD-001", product, productId="PROD-001"
+            "PUT", "/products/{productId}", "/products/PROD-001", product, caller="operator", productId="PROD-001"
+        ),
+        "api/RestockProduct.json": api_request(
+            "POST",
+            "/products/{productId}/restock",
+            "/products/PROD-001/restock",
+            {"quantity": 10},
+            caller="operator",
+            productId="PROD-001",
         ),
     }
 

@@ -2,7 +2,8 @@
 
     python -m scripts.seed --stack shop-saga      (make seed)
 
-Each run sets every sample product's stock back to its starting level.
+Each run sets every sample product's stock back to its starting level. Product writes are operator
+routes: the requests are SigV4-signed with this process's AWS credentials.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ SAMPLE_PRODUCTS: list[dict[str, object]] = [
 
 def seed(api: ApiClient) -> list[dict[str, object]]:
     """Create or restock every sample product; returns what the API answered."""
+    api = api.as_operator()
     saved = []
     for product in SAMPLE_PRODUCTS:
         body = {key: value for key, value in product.items() if key != "productId"}

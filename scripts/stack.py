@@ -1,4 +1,5 @@
-"""What the deployed stack shows the outside (its outputs), and a small JSON client for its REST API.
+"""What the deployed stack shows the outside (its outputs), a small JSON client for its REST API, and
+the two ways to call it: as a signed-in customer (a user-pool ID token) or as an operator (SigV4).
 
 Developer and operator tooling (seed, demo, stack info, redrive); the end-to-end tests use it too.
 Talks to whatever AWS_ENDPOINT_URL names.
@@ -6,14 +7,17 @@ Talks to whatever AWS_ENDPOINT_URL names.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,24 @@ def api_base_url(outputs: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class ApiClient:
-    """A minimal JSON client (standard library only, so it runs anywhere the project does)."""
+    """A minimal JSON client: anonymous, as a customer (`as_customer`) or as an operator (`as_operator`)."""
 
     base_url: str
     timeout: float = 90.0
+    token: str | None = None
+    signed: bool = False
+
+    def as_customer(self, token: str) -> ApiClient:
+        """The same client, sending a customer's ID token."""
+        return replace(self, token=token, signed=False)
+
+    def as_operator(self) -> ApiClient:
+        """The same client, signing every request with this process's AWS credentials (SigV4)."""
+        return replace(self, token=None, signed=True)
+
+    def anonymous(self) -> ApiClient:
+        """The same client, with no credentials at all."""
+        return replace(self, token=None, signed=False)
 
     def call(
         self,
@@ -58,6 +76,10 @@ class ApiClient:
         """Send one request; a JSON `body` is encoded, `raw` is sent as it is."""
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if self.token:
+            all_headers["Authorization"] = f"Bearer {self.token}"
+        if self.signed:
+            all_headers = sign(method, self.base_url + path, data, all_headers)
         request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=all_headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
@@ -72,3 +94,39 @@ def _result(status: int, headers: dict[str, str], payload: bytes) -> HttpResult:
     except ValueError:
         body = payload.decode(errors="replace")
     return HttpResult(status=status, headers=headers, body=body)
+
+
+def sign(method: str, url: str, data: bytes | None, headers: dict[str, str]) -> dict[str, str]:
+    """`headers` plus a SigV4 signature of the request for API Gateway (service `execute-api`)."""
+    session = boto3.session.Session()
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise RuntimeError("no AWS credentials to sign with: set AWS_PROFILE or the AWS_ACCESS_KEY_ID pair")
+    request = AWSRequest(method=method, url=url, data=data or b"", headers=headers)
+    SigV4Auth(credentials.get_frozen_credentials(), "execute-api", session.region_name or "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+def customer_token(outputs: dict[str, str], email: str, password: str) -> str:
+    """The ID token of a customer of the stack's user pool, creating the customer if need be.
+
+    Uses the admin flow the pool's client allows for tools (AdminCreateUser, AdminSetUserPassword,
+    AdminInitiateAuth with ADMIN_USER_PASSWORD_AUTH), so it needs admin rights on the pool.
+    """
+    cognito = boto3.client("cognito-idp")
+    pool = outputs["UserPoolId"]
+    with contextlib.suppress(cognito.exceptions.UsernameExistsException):
+        cognito.admin_create_user(
+            UserPoolId=pool,
+            Username=email,
+            MessageAction="SUPPRESS",
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        )
+    cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
+    answer = cognito.admin_initiate_auth(
+        UserPoolId=pool,
+        ClientId=outputs["UserPoolClientId"],
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+    return str(answer["AuthenticationResult"]["IdToken"])

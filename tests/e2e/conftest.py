@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from scripts.stack import ApiClient, api_base_url, stack_outputs
+from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs
 from tests.support.bus import BusSubscriber
 
 
@@ -46,9 +46,31 @@ def outputs() -> dict[str, str]:
     return stack_outputs(name)
 
 
+PASSWORD = "E2e-Passw0rd-long"
+
+
 @pytest.fixture(scope="session")
-def api(outputs: dict[str, str]) -> ApiClient:
+def anonymous(outputs: dict[str, str]) -> ApiClient:
+    """The API with no credentials at all."""
     return ApiClient(api_base_url(outputs))
+
+
+@pytest.fixture(scope="session")
+def api(outputs: dict[str, str], anonymous: ApiClient) -> ApiClient:
+    """The API as customer A, signed in to the stack's user pool."""
+    return anonymous.as_customer(customer_token(outputs, f"a-{uuid.uuid4().hex[:8]}@e2e.example", PASSWORD))
+
+
+@pytest.fixture(scope="session")
+def other_customer(outputs: dict[str, str], anonymous: ApiClient) -> ApiClient:
+    """The API as customer B."""
+    return anonymous.as_customer(customer_token(outputs, f"b-{uuid.uuid4().hex[:8]}@e2e.example", PASSWORD))
+
+
+@pytest.fixture(scope="session")
+def operator(anonymous: ApiClient) -> ApiClient:
+    """The API as an operator: every request SigV4-signed."""
+    return anonymous.as_operator()
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +89,8 @@ def new_product(api: ApiClient) -> Callable[..., str]:
 def create_product(api: ApiClient, available: int, price: str = "10.00") -> str:
     """A product of our own, so no other test can touch its stock."""
     product_id = f"E2E-{uuid.uuid4().hex[:10]}"
-    result = api.call("PUT", f"/products/{product_id}", {"name": product_id, "price": price, "available": available})
+    body = {"name": product_id, "price": price, "available": available}
+    result = api.as_operator().call("PUT", f"/products/{product_id}", body)
     assert result.status == 200, result.body
     return product_id
 
@@ -78,7 +101,6 @@ def stalled_order(api: ApiClient, bus: BusListener) -> tuple[str, str]:
     other tests run (test_timeout checks it last): (order id, product id)."""
     product = create_product(api, 5)
     body = {
-        "customerId": "e2e-stalled",
         "items": [{"productId": product, "quantity": 1}],
         "totalAmount": "10.00",
         "payment": {"token": "tok_pending"},

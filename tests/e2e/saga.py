@@ -14,7 +14,6 @@ SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}
 def place(api: ApiClient, lines: list[tuple[str, int]], total: str, token: str = "tok_ok", **extra: Any) -> str:
     """Place an order and return its id."""
     body = {
-        "customerId": "e2e-customer",
         "items": [{"productId": product, "quantity": quantity} for product, quantity in lines],
         "totalAmount": total,
         "payment": {"token": token},

@@ -23,7 +23,6 @@ def test_the_first_slice_order_created_is_relayed_and_projected(
         "POST",
         "/orders",
         {
-            "customerId": "slice",
             "items": [{"productId": product, "quantity": 1}],
             "totalAmount": "10.00",
             "payment": {"token": "tok_ok"},

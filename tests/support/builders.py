@@ -84,8 +84,9 @@ def api_event(
     raw: str | None = None,
     resource: str | None = None,
     path_parameters: dict[str, str] | None = None,
+    customer: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy request."""
+    """An API Gateway REST proxy request; `customer` is the `sub` the user-pool authorizer verified."""
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     return {
         "resource": resource or path,
@@ -106,6 +107,7 @@ def api_event(
             "accountId": "000000000000",
             "apiId": "api",
             "identity": {},
+            **({"authorizer": {"claims": {"sub": customer, "token_use": "id"}}} if customer else {}),
         },
         "body": raw if raw is not None else (json.dumps(body) if body is not None else None),
         "isBase64Encoded": False,

@@ -29,7 +29,7 @@ from typing import Any
 
 import boto3
 
-from scripts.stack import ApiClient, api_base_url, stack_outputs
+from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs
 from tests.support.bus import BusSubscriber
 
 SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}
@@ -123,7 +123,11 @@ class FaultSuite:
     def __init__(self, stack: str, *, orders: int, seed: int, feed_out_of_order: bool = True) -> None:
         self.outputs = stack_outputs(stack)
         self.stack = stack
-        self.api = ApiClient(api_base_url(self.outputs))
+        anonymous = ApiClient(api_base_url(self.outputs))
+        self.operator = anonymous.as_operator()
+        self.api = anonymous.as_customer(
+            customer_token(self.outputs, f"fault-suite-{uuid.uuid4().hex[:8]}@e2e.example", "Fault-Suite-Passw0rd")
+        )
         self.rng = random.Random(seed)
         self.n_orders = orders
         self.feed_out_of_order = feed_out_of_order
@@ -174,7 +178,7 @@ class FaultSuite:
         # Less stock than demand, so some orders run out and must be fully undone.
         stock = {f"FS-{uuid.uuid4().hex[:8]}": max(2, self.n_orders // 4) for _ in range(3)}
         for product_id, units in stock.items():
-            result = self.api.call(
+            result = self.operator.call(
                 "PUT", f"/products/{product_id}", {"name": product_id, "price": "5.00", "available": units}
             )
             if result.status != 200:
@@ -212,7 +216,6 @@ class FaultSuite:
             total = Decimal("5.00") * sum(quantity for _, quantity in lines)
             token = "tok_decline" if self.rng.random() < 0.15 else "tok_ok"
             body = {
-                "customerId": f"fault-suite-{index}",
                 "items": [{"productId": p, "quantity": q} for p, q in lines],
                 "totalAmount": f"{total:.2f}",
                 "payment": {"token": token},

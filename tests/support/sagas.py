@@ -52,3 +52,4 @@ CANCELLED_DECLINED = at(2, OrderCancelled(order_id="o-1", reason="payment_declin
 TIMED_OUT = at(3, OrderCancelled(order_id="o-1", reason="timeout"))
 RELEASED = at(5, InventoryReleased(order_id="o-1", items=ITEMS))
 REFUND_FAILED = at(6, CompensationFailed(order_id="o-1", step="refund_payment", reason="gateway said no"))
+LATE_REFUND = at(7, PaymentRefunded(order_id="o-1", payment_id="p", amount=Decimal("5.00")))

@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inventory.handlers import api, on_order_cancelled, on_payment_processed
@@ -138,16 +139,27 @@ def test_stock_never_goes_negative_across_orders(tables: Tables, context: Lambda
     assert tables.inventory.published().count("InventoryFailed") == 2
 
 
-def product_call(context: LambdaContext, method: str, product_id: str, body: Any = None) -> tuple[int, Any]:
+def product_call(
+    context: LambdaContext, method: str, product_id: str, body: Any = None, suffix: str = "", **headers: str
+) -> tuple[int, Any]:
+    status, _, payload = product_response(context, method, product_id, body, suffix, **headers)
+    return status, payload
+
+
+def product_response(
+    context: LambdaContext, method: str, product_id: str, body: Any = None, suffix: str = "", **headers: str
+) -> tuple[int, dict[str, str], Any]:
     event = api_event(
         method,
-        f"/products/{product_id}",
+        f"/products/{product_id}{suffix}",
         body,
-        resource="/products/{productId}",
+        headers={name.replace("_", "-"): value for name, value in headers.items()},
+        resource="/products/{productId}" + suffix,
         path_parameters={"productId": product_id},
     )
     response = api.lambda_handler(event, context)
-    return response["statusCode"], json.loads(response["body"])
+    merged = {**response.get("headers", {}), **{k: v[0] for k, v in response.get("multiValueHeaders", {}).items()}}
+    return response["statusCode"], merged, json.loads(response["body"])
 
 
 def test_put_then_get_a_product(tables: Tables, context: LambdaContext) -> None:
@@ -183,3 +195,46 @@ def test_a_release_that_cannot_return_stock_is_retried_then_reported(tables: Tab
     failure = tables.inventory.outbox()[1][1]
     assert failure["data"]["step"] == "release_inventory"
     assert tables.inventory.item("RESERVATION#o-1")["status"] == "RESERVED"  # type: ignore[index]
+
+
+LAPTOP = {"name": "Premium Laptop", "price": "1299.99", "available": 50}
+
+
+def test_every_change_of_a_product_moves_its_etag_on(tables: Tables, context: LambdaContext) -> None:
+    _, created, _ = product_response(context, "PUT", "A", LAPTOP)
+    _, read, _ = product_response(context, "GET", "A")
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2))), context)
+    _, after_reservation, body = product_response(context, "GET", "A")
+
+    assert created["ETag"] == read["ETag"] == '"1"'
+    assert after_reservation["ETag"] == '"2"' and body["available"] == 48
+
+
+def test_a_put_with_a_stale_if_match_is_412_and_keeps_the_reservation(tables: Tables, context: LambdaContext) -> None:
+    _, read, _ = product_response(context, "PUT", "A", LAPTOP)
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2))), context)
+
+    status, body = product_call(context, "PUT", "A", {**LAPTOP, "available": 60}, If_Match=read["ETag"])
+
+    assert status == 412 and '"2"' in body["detail"]
+    assert available(tables, "A") == 48
+    status, fresh, _ = product_response(context, "PUT", "A", {**LAPTOP, "available": 60}, If_Match='"2"')
+    assert status == 200 and fresh["ETag"] == '"3"'
+
+
+def test_a_restock_adds_to_what_is_free_now(tables: Tables, context: LambdaContext) -> None:
+    product_call(context, "PUT", "A", LAPTOP)
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2))), context)
+
+    status, body = product_call(context, "POST", "A", {"quantity": 10}, suffix="/restock")
+
+    assert (status, body["available"]) == (200, 58)
+    assert product_call(context, "POST", "NOPE", {"quantity": 1}, suffix="/restock")[0] == 404
+    assert product_call(context, "POST", "A", {"quantity": 1_000_000}, suffix="/restock")[0] == 409
+    assert product_call(context, "POST", "A", {"quantity": "1"}, suffix="/restock")[0] == 400
+
+
+@pytest.mark.parametrize("product_id", ["has space", "x" * 65, "semi;colon"])
+def test_a_product_id_outside_the_alphabet_is_400(tables: Tables, context: LambdaContext, product_id: str) -> None:
+    status, body = product_call(context, "GET", product_id)
+    assert status == 400 and body["errors"][0]["field"] == "productId"

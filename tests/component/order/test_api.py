@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -12,8 +13,8 @@ from order.handlers.api import lambda_handler
 from tests.component.conftest import Tables
 from tests.support.builders import api_event
 
+CUSTOMER = "sub-of-customer-a"
 VALID = {
-    "customerId": "c-1",
     "items": [{"productId": "PROD-001", "quantity": 2}],
     "totalAmount": "2599.98",
     "payment": {"token": "tok_ok"},
@@ -23,6 +24,11 @@ VALID = {
 def call(
     context: LambdaContext, method: str, path: str, body: Any = None, **kwargs: Any
 ) -> tuple[int, dict[str, Any], Any]:
+    kwargs.setdefault("customer", CUSTOMER)
+    if "/orders/" in path and "path_parameters" not in kwargs:
+        order_id = path.split("/")[2]
+        kwargs["path_parameters"] = {"orderId": order_id}
+        kwargs["resource"] = "/orders/{orderId}" + ("/cancel" if path.endswith("/cancel") else "")
     response = lambda_handler(api_event(method, path, body, **kwargs), context)
     payload = json.loads(response["body"]) if response.get("body") else None
     headers = {**response.get("headers", {}), **{k: v[0] for k, v in response.get("multiValueHeaders", {}).items()}}
@@ -58,14 +64,14 @@ def test_a_valid_order_is_stored_pending_and_announced(tables: Tables, context: 
         ({"totalAmount": 12.5}, {"totalAmount"}),
         ({"totalAmount": "12.5"}, {"totalAmount"}),
         ({"totalAmount": "0.00"}, {"totalAmount"}),
-        ({"customerId": ""}, {"customerId"}),
-        ({"customerId": "x" * 129}, {"customerId"}),
+        ({"customerId": "c-1"}, {"customerId"}),  # the customer is the caller, never a body field
         ({"currency": "usd"}, {"currency"}),
         ({"surprise": True}, {"surprise"}),
+        ({"items": [{"productId": "P", "quantity": 1}, {"productId": "P", "quantity": 2}]}, {"items"}),
         ({"payment": {}}, {"payment.token"}),
         (
-            {"customerId": "", "totalAmount": 1, "items": [{"productId": "P", "quantity": "1"}]},
-            {"customerId", "totalAmount", "items[0].quantity"},
+            {"currency": "", "totalAmount": 1, "items": [{"productId": "P", "quantity": "1"}]},
+            {"currency", "totalAmount", "items[0].quantity"},
         ),
     ],
 )
@@ -94,7 +100,7 @@ def test_a_body_that_is_not_declared_json_is_rejected(tables: Tables, context: L
 
 
 def test_a_body_over_64_kb_is_rejected(tables: Tables, context: LambdaContext) -> None:
-    status, _, _ = call(context, "POST", "/orders", {**VALID, "customerId": "x" * 70_000})
+    status, _, _ = call(context, "POST", "/orders", {**VALID, "padding": "x" * 70_000})
     assert status == 413
     assert tables.order.items() == []
 
@@ -175,3 +181,63 @@ def test_cancelling_an_unknown_order_is_404(tables: Tables, context: LambdaConte
         context, "POST", "/orders/nope/cancel", resource="/orders/{orderId}/cancel", path_parameters={"orderId": "nope"}
     )
     assert status == 404
+
+
+def test_another_customers_order_is_answered_as_unknown(tables: Tables, context: LambdaContext) -> None:
+    _, _, created = call(context, "POST", "/orders", VALID)
+    order_id = created["orderId"]
+    unknown = str(uuid.uuid4())
+
+    theirs = call(context, "GET", f"/orders/{order_id}", customer="sub-of-customer-b")
+    nobodys = call(context, "GET", f"/orders/{unknown}", customer="sub-of-customer-b")
+    cancel = call(context, "POST", f"/orders/{order_id}/cancel", customer="sub-of-customer-b")
+
+    assert theirs[0] == nobodys[0] == cancel[0] == 404
+    assert theirs[2]["detail"].replace(order_id, "ID") == nobodys[2]["detail"].replace(unknown, "ID")
+    assert tables.order.published() == ["OrderCreated"]
+
+
+def test_idempotency_keys_are_the_customers_own(tables: Tables, context: LambdaContext) -> None:
+    key = {"Idempotency-Key": "same-key"}
+    first = call(context, "POST", "/orders", VALID, headers=key)
+    other = call(context, "POST", "/orders", VALID, headers=key, customer="sub-of-customer-b")
+
+    assert first[0] == other[0] == 201
+    assert first[2]["orderId"] != other[2]["orderId"]
+
+
+@pytest.mark.parametrize("key", ["x" * 256, "tab\there", "é"])
+def test_a_bad_idempotency_key_is_refused(tables: Tables, context: LambdaContext, key: str) -> None:
+    status, _, body = call(context, "POST", "/orders", VALID, headers={"Idempotency-Key": key})
+
+    assert status == 400
+    assert [error["field"] for error in body["errors"]] == ["Idempotency-Key"]
+    assert tables.order.items() == []
+
+
+def test_an_id_that_cannot_be_an_order_is_404_without_a_lookup(tables: Tables, context: LambdaContext) -> None:
+    status, _, body = call(context, "GET", "/orders/" + "x" * 3000)
+    assert status == 404 and len(body["detail"]) < 200
+
+
+def test_a_request_without_a_verified_customer_is_401(tables: Tables, context: LambdaContext) -> None:
+    status, _, body = call(context, "POST", "/orders", VALID, customer="")
+    assert status == 401 and "Authorization" in body["detail"]
+    assert tables.order.items() == []
+
+
+def test_an_unexpected_failure_is_a_500_with_the_request_id_and_no_internals(
+    tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from order.handlers import api
+
+    def broken() -> Any:
+        raise RuntimeError("table arn:aws:dynamodb:secret-table is on fire")
+
+    monkeypatch.setattr(api, "unit_of_work", broken)
+    status, headers, body = call(context, "GET", f"/orders/{uuid.uuid4()}")
+
+    assert status == 500
+    assert headers["Content-Type"] == "application/problem+json"
+    assert body["requestId"] == "req"
+    assert "secret" not in json.dumps(body) and "RuntimeError" not in json.dumps(body)

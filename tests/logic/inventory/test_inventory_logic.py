@@ -26,7 +26,9 @@ from tests.support.memory import InMemoryTable
 def stock(uow: InventoryUnitOfWork, **available: int) -> None:
     with uow.starting("seed") as step:
         for product_id, units in available.items():
-            step.products.save(Product(product_id=product_id, name=product_id, price=Decimal("1.00"), available=units))
+            current = uow.products.get(product_id)
+            product = Product(product_id=product_id, name=product_id, price=Decimal("1.00"), available=units)
+            step.products.save(product, replacing=current)
 
 
 def available(uow: InventoryUnitOfWork, product_id: str) -> int:

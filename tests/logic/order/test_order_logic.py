@@ -31,7 +31,6 @@ from tests.support.memory import InMemoryTable
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 REQUEST = PlaceOrderRequest.model_validate(
     {
-        "customerId": "c-1",
         "items": [{"productId": "PROD-001", "quantity": 2}],
         "totalAmount": "2599.98",
         "payment": {"token": "tok_ok"},
@@ -40,7 +39,7 @@ REQUEST = PlaceOrderRequest.model_validate(
 
 
 def place(uow: OrderUnitOfWork, request: PlaceOrderRequest = REQUEST, key: str | None = None) -> str:
-    answer = place_order(request, idempotency_key=key, uow=uow, now=NOW, deadline_seconds=60)
+    answer = place_order(request, customer_id="c-1", idempotency_key=key, uow=uow, now=NOW, deadline_seconds=60)
     return str(answer.body["orderId"])
 
 

@@ -16,6 +16,7 @@ from tests.support.sagas import (
     CONFIRMED,
     CREATED,
     DECLINED,
+    LATE_REFUND,
     REFUND_FAILED,
     REFUNDED,
     RELEASED,
@@ -65,4 +66,15 @@ def test_any_order_of_arrival_gives_the_same_view() -> None:
     events = (CREATED, CHARGED, RESERVED, TIMED_OUT, REFUNDED, RELEASED)
     expected = view(*events)
     for permutation in itertools.permutations(events):
+        assert view(*permutation) == expected
+
+
+def test_a_compensation_that_succeeds_after_its_failure_clears_the_failure_in_any_order() -> None:
+    redriven = (CREATED, CHARGED, TIMED_OUT, REFUND_FAILED, LATE_REFUND)
+    expected = view(*redriven)
+
+    assert (expected["status"], expected["failureReason"]) == ("CANCELLED", "timeout")
+    assert {"name": "payment", "status": "REFUNDED", "at": "2026-11-22T10:00:07Z"} in expected["steps"]
+    assert [entry["type"] for entry in expected["timeline"]][-2:] == ["CompensationFailed", "PaymentRefunded"]
+    for permutation in itertools.permutations(redriven):
         assert view(*permutation) == expected

@@ -1,0 +1,96 @@
+"""The API's limits and the consumers' limits are one contract: any order the API accepts, every consumer
+can process. Hypothesis generates request bodies; each one the API model accepts is placed and then fed,
+in its EventBridge form, through payment, inventory and the order service's own reactions."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from inventory.dal.inventory_repository import InventoryUnitOfWork
+from inventory.logic.release_stock import release_stock
+from inventory.logic.reserve_stock import reserve_stock
+from inventory.models.stock import Product
+from order.dal.order_repository import OrderUnitOfWork
+from order.logic.finish_order import cancel_on_inventory_failed, cancel_on_payment_failed, confirm_order
+from order.logic.place_order import place_order
+from order.models.order import PlaceOrderRequest
+from payment.dal.payment_repository import PaymentUnitOfWork
+from payment.logic.charge_order import charge_order
+from payment.logic.refund_payment import refund_payment
+from shared.contracts.base import DomainEvent
+from shared.contracts.envelope import Envelope, utc_now
+from shared.contracts.inventory import InventoryFailed, InventoryReserved
+from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
+from shared.contracts.payment import PaymentFailed, PaymentProcessed
+from shared.contracts.registry import parse_event
+from tests.support.builders import eventbridge, published
+from tests.support.fakes import CountingGateway
+from tests.support.memory import InMemoryTable
+
+product_ids = st.text(min_size=1, max_size=64)
+lines = st.fixed_dictionaries({"productId": product_ids, "quantity": st.integers(min_value=1, max_value=1000)})
+bodies = st.fixed_dictionaries(
+    {
+        "items": st.lists(lines, min_size=1, max_size=50),
+        "totalAmount": st.from_regex(r"\A[0-9]{1,10}\.[0-9]{2}\Z"),
+        "payment": st.fixed_dictionaries({"token": st.sampled_from(["tok_ok", "tok_decline", "tok_pending", "x"])}),
+    },
+    optional={"currency": st.from_regex(r"\A[A-Z]{3}\Z")},
+)
+
+
+def delivered[EventT: DomainEvent](table: InMemoryTable, expected: type[EventT]) -> list[Envelope[EventT]]:
+    """What a consumer of `expected` receives of the table's outbox, parsed exactly as it parses events."""
+    return [
+        parse_event(json.loads(json.dumps(eventbridge(Envelope[expected].model_validate(detail)))), expected)  # type: ignore[valid-type]
+        for detail_type, detail in published(table)
+        if detail_type == expected.detail_type()
+    ]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=bodies, in_stock=st.booleans())
+def test_every_accepted_order_can_be_processed_by_every_consumer(body: dict[str, Any], in_stock: bool) -> None:
+    try:
+        request = PlaceOrderRequest.model_validate(body)
+    except ValidationError:
+        assume(False)
+        raise
+    orders, payments, inventory = (InMemoryTable() for _ in range(3))
+    order_uow, payment_uow, inventory_uow = (
+        OrderUnitOfWork(orders),
+        PaymentUnitOfWork(payments),
+        InventoryUnitOfWork(inventory),
+    )
+    if in_stock:
+        with inventory_uow.starting("seed") as step:
+            for product_id in {line.product_id for line in request.items}:
+                step.products.save(
+                    Product(product_id=product_id, name="p", price=Decimal("1.00"), available=1_000_000), replacing=None
+                )
+    now = utc_now()
+
+    place_order(request, customer_id="sub", idempotency_key=None, uow=order_uow, now=now, deadline_seconds=60)
+    for created in delivered(orders, OrderCreated):
+        charge_order(created, uow=payment_uow, gateway=CountingGateway())
+    for paid in delivered(payments, PaymentProcessed):
+        reserve_stock(paid, uow=inventory_uow)
+    for declined in delivered(payments, PaymentFailed):
+        cancel_on_payment_failed(declined, uow=order_uow, now=now)
+    for reserved in delivered(inventory, InventoryReserved):
+        confirm_order(reserved, uow=order_uow, now=now)
+    for short in delivered(inventory, InventoryFailed):
+        cancel_on_inventory_failed(short, uow=order_uow, now=now)
+    for cancelled in delivered(orders, OrderCancelled):
+        refund_payment(cancelled, uow=payment_uow, gateway=CountingGateway())
+        release_stock(cancelled, uow=inventory_uow)
+
+    ended = delivered(orders, OrderConfirmed) + delivered(orders, OrderCancelled)
+    if request.payment.token != "tok_pending":
+        assert len(ended) == 1  # the saga reached its end through every consumer

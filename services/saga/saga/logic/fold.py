@@ -25,14 +25,15 @@ STEPS: dict[str, list[tuple[str, str]]] = {
         ("OrderCreated", "PENDING"),
     ],
     "payment": [
-        ("CompensationFailed:refund_payment", "REFUND_FAILED"),
+        # A refund that succeeded (after a redrive) outranks its earlier failure.
         ("PaymentRefunded", "REFUNDED"),
+        ("CompensationFailed:refund_payment", "REFUND_FAILED"),
         ("PaymentProcessed", "CHARGED"),
         ("PaymentFailed", "DECLINED"),
     ],
     "inventory": [
-        ("CompensationFailed:release_inventory", "RELEASE_FAILED"),
         ("InventoryReleased", "RELEASED"),
+        ("CompensationFailed:release_inventory", "RELEASE_FAILED"),
         ("InventoryReserved", "RESERVED"),
         ("InventoryFailed", "FAILED"),
     ],
@@ -69,9 +70,20 @@ def saga_view(events: list[SeenEvent]) -> SagaView:
     )
 
 
+# A failed compensation and the event that shows it done after all (a redrive after a fix).
+_RESOLVED_BY = {
+    "CompensationFailed:refund_payment": "PaymentRefunded",
+    "CompensationFailed:release_inventory": "InventoryReleased",
+}
+
+
+def _unresolved_failures(by_kind: dict[str, SeenEvent]) -> list[str]:
+    return [failure for failure, done in _RESOLVED_BY.items() if failure in by_kind and done not in by_kind]
+
+
 def _status(by_kind: dict[str, SeenEvent]) -> SagaStatus:
     seen = {kind.split(":")[0] for kind in by_kind}
-    if "CompensationFailed" in seen:
+    if _unresolved_failures(by_kind):
         return "COMPENSATION_FAILED"
     if "OrderConfirmed" in seen:
         return "COMPLETED"
@@ -89,9 +101,8 @@ def _status(by_kind: dict[str, SeenEvent]) -> SagaStatus:
 
 
 def _failure_reason(by_kind: dict[str, SeenEvent]) -> str | None:
-    for kind in ("CompensationFailed:refund_payment", "CompensationFailed:release_inventory"):
-        if kind in by_kind:
-            return f"compensation_failed: {by_kind[kind].get('reason')}"
+    for kind in _unresolved_failures(by_kind):
+        return f"compensation_failed: {by_kind[kind].get('reason')}"
     if "OrderCancelled" in by_kind:
         return str(by_kind["OrderCancelled"].get("reason"))
     if "PaymentFailed" in by_kind:

@@ -41,8 +41,7 @@ def _clear_caches() -> None:
         aws.scheduler,
         consumer_settings,
         seams.seam_settings,
-        relay._settings,
-        relay._publisher,
+        relay._relay,
         order_wiring.unit_of_work,
         order_wiring.api_settings,
         order_wiring.saga_views,
@@ -112,6 +111,11 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
                 AttributeDefinitions=props["AttributeDefinitions"],
                 BillingMode="PAY_PER_REQUEST",
                 StreamSpecification={"StreamEnabled": "StreamSpecification" in props, "StreamViewType": "NEW_IMAGE"},
+                **(
+                    {"GlobalSecondaryIndexes": props["GlobalSecondaryIndexes"]}
+                    if "GlobalSecondaryIndexes" in props
+                    else {}
+                ),
             )
             monkeypatch.setenv(variable, name)
             names[logical_id] = name

@@ -12,7 +12,7 @@ from moto.events.models import EventPattern
 
 from scripts import sample_events, schemas
 from shared.contracts.registry import CONTRACTS, parse_any
-from tests.template import resources_of_type, template
+from tests.template import resource, resources_of_type, template
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "events"
 EVENTBRIDGE_SAMPLES = sorted(
@@ -110,17 +110,58 @@ def test_every_consumer_queue_has_a_dead_letter_queue_with_an_alarm_and_a_place_
         assert f"{name.replace('Queue', 'DeadLetterAlarm')}" in alarms
 
 
-def test_only_the_relays_may_publish_and_each_on_the_bus_alone() -> None:
+def test_only_the_relays_may_publish_and_each_only_its_own_source() -> None:
     for name, function in resources_of_type("AWS::Serverless::Function").items():
         policies = json.dumps(function["Properties"].get("Policies", []))
+        assert "PutEvents" not in policies, name
         if name.endswith("OutboxRelayFunction"):
-            assert '"EventBridgePutEventsPolicy": {"EventBusName": {"Ref": "EventBus"}}' in policies
+            service = name.removesuffix("OutboxRelayFunction")
             assert function["Properties"]["Handler"] == "shared.relay.lambda_handler"
-            [stream] = function["Properties"]["Events"].values()
+            assert function["Properties"]["Role"] == {"GetAtt": f"{service}PublisherRole.Arn"}
+            source = function["Properties"]["Environment"]["Variables"]["EVENT_SOURCE"]
+            assert source == f"shop.{service.lower()}"
+            statements = resource(f"{service}PublisherRole")["Properties"]["Policies"][0]["PolicyDocument"]
+            [publish] = [s for s in statements["Statement"] if s["Action"] == "events:PutEvents"]
+            assert publish["Resource"] == {"GetAtt": "EventBus.Arn"}
+            assert publish["Condition"] == {"StringEquals": {"events:source": source}}
+            stream, sweep = function["Properties"]["Events"]["OutboxStream"], function["Properties"]["Events"]["Sweep"]
             assert stream["Properties"]["MaximumRecordAgeInSeconds"] > 0
+            assert stream["Properties"]["BisectBatchOnFunctionError"] is True
             assert "OnFailure" in stream["Properties"]["DestinationConfig"]
-        else:
-            assert "PutEvents" not in policies
+            assert sweep["Properties"]["Schedule"] == "rate(1 minute)"
+    roles = {name for name, body in resources_of_type("AWS::IAM::Role").items() if "PutEvents" in json.dumps(body)}
+    assert roles == {"OrderPublisherRole", "PaymentPublisherRole", "InventoryPublisherRole"}
+
+
+def test_a_relay_may_only_remove_outbox_rows_and_query_the_outbox_index() -> None:
+    for service in ("Order", "Payment", "Inventory"):
+        statements = resource(f"{service}PublisherRole")["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        [delete] = [s for s in statements if s["Action"] == "dynamodb:DeleteItem"]
+        assert delete["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["OUTBOX#*"]}}
+        [query] = [s for s in statements if s["Action"] == "dynamodb:Query"]
+        assert query["Resource"] == {"Sub": f"${{{service}Table.Arn}}/index/outbox-pending"}
+
+
+def test_the_bus_accepts_a_service_source_only_from_its_publisher_role() -> None:
+    statements = resource("EventBus")["Properties"]["Policy"]["Statement"]
+    denied = {}
+    for statement in statements:
+        assert (statement["Effect"], statement["Principal"], statement["Action"]) == ("Deny", "*", "events:PutEvents")
+        source = statement["Condition"]["StringEquals"]["events:source"]
+        denied[source] = statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]["Sub"]
+    for service in ("order", "payment", "inventory"):
+        role = resource(f"{service.capitalize()}PublisherRole")["Properties"]["RoleName"]["Sub"]
+        assert denied[f"shop.{service}"].endswith(f":role/{role}"), service
+    assert set(denied) == {"shop.order", "shop.payment", "shop.inventory"}
+
+
+def test_business_tables_survive_the_stack_and_recover_to_any_second() -> None:
+    for name in ("OrderTable", "PaymentTable", "InventoryTable"):
+        table = resource(name)
+        assert (table.get("DeletionPolicy"), table.get("UpdateReplacePolicy")) == ("Retain", "Retain"), name
+        assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        indexes = {index["IndexName"] for index in table["Properties"]["GlobalSecondaryIndexes"]}
+        assert "outbox-pending" in indexes
 
 
 def test_resources_the_local_cloud_refuses_are_aws_only() -> None:

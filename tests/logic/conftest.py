@@ -13,7 +13,7 @@ from tests.support.memory import InMemoryTable
 
 @pytest.fixture
 def order_uow() -> OrderUnitOfWork:
-    return OrderUnitOfWork(InMemoryTable("orders"))
+    return OrderUnitOfWork(InMemoryTable("orders", indexes={"pending-by-deadline": ("awaitingDeadline", "deadlineAt")}))
 
 
 @pytest.fixture

@@ -46,6 +46,11 @@ class FakeScheduler:
     """Remembers one deadline per order, as the real schedule names do."""
 
     deadlines: dict[str, datetime] = field(default_factory=dict)
+    fired: list[str] = field(default_factory=list)
+
+    def fire_now(self, order_id: str) -> None:
+        """Note a deadline sent at once."""
+        self.fired.append(order_id)
 
     def schedule(self, order_id: str, at: datetime) -> bool:
         """Schedule once; False when the order already has one."""

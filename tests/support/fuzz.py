@@ -45,7 +45,8 @@ class FuzzReport:
     statuses: Counter[int] = field(default_factory=Counter)
     routes: Counter[str] = field(default_factory=Counter)
     findings: list[str] = field(default_factory=list)
-    orders_placed: int = 0
+    # Distinct orders the 201s named (a replay under the same Idempotency-Key names the first one again).
+    orders_placed: set[str] = field(default_factory=set)
     # Products an accepted request may have changed: written by an operator, or named by an order.
     products_touched: set[str] = field(default_factory=set)
     seconds: float = 0.0
@@ -121,7 +122,7 @@ class Fuzzer:
         self.report.statuses[response.status_code] += 1
         self.report.routes[route] += 1
         if route == "POST /orders" and response.status_code == 201:
-            self.report.orders_placed += 1
+            self.report.orders_placed.add(response.json()["orderId"])
             self.report.products_touched |= {str(line.get("productId")) for line in body.get("items", [])}
         if caller == "operator" and response.ok:
             self.report.products_touched.add(str(case.path_parameters.get("productId")))
@@ -170,10 +171,10 @@ def fuzz_stack(stack: str, *, examples: int) -> FuzzReport:
     orders_before, products_before = _orders(outputs["OrderTableName"]), _products(outputs["InventoryTableName"])
     report = Fuzzer(api_base_url(outputs), token).run(examples)
     orders_after, products_after = _orders(outputs["OrderTableName"]), _products(outputs["InventoryTableName"])
-    if orders_after - orders_before != report.orders_placed:
+    if orders_after - orders_before != len(report.orders_placed):
         report.findings.append(
-            f"state: {orders_after - orders_before} orders appeared, but POST /orders answered 201 "
-            f"{report.orders_placed} times"
+            f"state: {orders_after - orders_before} orders appeared, but POST /orders accepted "
+            f"{len(report.orders_placed)} distinct orders"
         )
     for product_id in set(products_before) | set(products_after):
         changed = products_before.get(product_id) != products_after.get(product_id)

@@ -16,6 +16,9 @@ from shared.errors import DuplicateEvent
 from shared.storage import Put, absent
 
 OUTBOX_PREFIX = "OUTBOX#"
+# Every outbox row sits in this sparse index until the relay removes it: the sweeper's query.
+OUTBOX_INDEX = "outbox-pending"
+OUTBOX_PENDING = "PENDING"
 INBOX_PREFIX = "INBOX#"
 INBOX_GUARD = "inbox"
 # Inbox marks only need to outlive redelivery and replays; TTL removes them on AWS.
@@ -23,13 +26,17 @@ INBOX_RETENTION_SECONDS = 7 * 24 * 60 * 60
 
 
 def outbox_item(envelope: Envelope[DomainEvent]) -> dict[str, Any]:
-    """The outbox record of one event: what the relay needs to publish it, and nothing of the state."""
+    """The outbox record of one event: what the relay needs to publish it, and nothing of the state.
+
+    It has no expiry: the relay removes it once PutEvents accepted it, and not before.
+    """
     return {
         "pk": f"{OUTBOX_PREFIX}{envelope.metadata.event_id}",
         "source": envelope.data.source(),
         "detailType": envelope.data.detail_type(),
         "detail": envelope.model_dump_json(by_alias=True),
-        "expiresAt": int(time.time()) + INBOX_RETENTION_SECONDS,
+        "outboxState": OUTBOX_PENDING,
+        "createdAt": int(time.time()),
     }
 
 

@@ -1,11 +1,19 @@
-"""Outbox relay: a table's stream INSERT of an outbox record becomes one event on the bus.
+"""Outbox relay: a service's outbox rows become events on the bus, and are removed once accepted.
 
-Triggered by a service table's DynamoDB stream; emits whatever the outbox records say, with their own
-event ids, so a re-delivered stream batch re-publishes the same events and consumers dedupe them.
+Triggered by the service table's DynamoDB stream (each INSERT of an outbox row, at once) and by a
+schedule every minute (the sweeper: rows still there after a minute, whatever happened to the stream);
+emits whatever the rows say, with their own event ids, so a row published twice is one event to a
+consumer. A row is removed only after PutEvents accepted it, so an outage of any length, or a stream
+batch given up, loses nothing while the row lives. A relay speaks only for its own service: a row whose
+source is another service's is refused, logged and parked in the relay's dead-letter queue.
 """
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -14,61 +22,138 @@ from boto3.dynamodb.types import TypeDeserializer
 from pydantic import Field
 
 from shared import aws, seams
+from shared.items import plain
 from shared.observability import logger
-from shared.outbox import OUTBOX_PREFIX
+from shared.outbox import OUTBOX_INDEX, OUTBOX_PENDING, OUTBOX_PREFIX
 from shared.publisher import EventBridgePublisher, Publisher
 from shared.settings import Settings, load_settings
+from shared.storage import Delete, DynamoTable, Item, Table
 
 _deserializer = TypeDeserializer()
+# The sweeper leaves rows younger than this to the stream, which publishes them within a second or two.
+SWEEP_AFTER_SECONDS = 60
+SWEEP_BATCH = 100
 
 
-def outbox_entries(records: list[dict[str, Any]], bus_name: str) -> list[dict[str, Any]]:
-    """The PutEvents entries for the outbox records newly inserted in a stream batch, in stream order."""
-    entries = []
+def stream_rows(records: Iterable[dict[str, Any]]) -> list[Item]:
+    """The outbox rows newly inserted in a stream batch, in stream order."""
+    rows = []
     for record in records:
         if record.get("eventName") != "INSERT":
             continue
         image = record.get("dynamodb", {}).get("NewImage", {})
         if not image.get("pk", {}).get("S", "").startswith(OUTBOX_PREFIX):
             continue
-        item = {name: _deserializer.deserialize(value) for name, value in image.items()}
-        entries.append(
-            {
-                "EventBusName": bus_name,
-                "Source": item["source"],
-                "DetailType": item["detailType"],
-                "Detail": item["detail"],
-            }
+        rows.append(plain({name: _deserializer.deserialize(value) for name, value in image.items()}))
+    return rows
+
+
+@dataclass
+class RelayResult:
+    """What one run of the relay did."""
+
+    published: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OutboxRelay:
+    """Publishes a service's outbox rows to the bus and removes them once PutEvents accepted them."""
+
+    table: Table
+    publisher: Publisher
+    bus_name: str
+    source: str
+    park: Callable[[Item, str], None]  # keeps a refused row, with why, where operators look
+
+    def relay(self, rows: list[Item]) -> RelayResult:
+        """Publish the rows that are this service's, refuse the others; remove both from the outbox."""
+        result = RelayResult()
+        own = [row for row in rows if row.get("source") == self.source]
+        for row in rows:
+            if row.get("source") != self.source:
+                reason = f"outbox row names source {row.get('source')!r}; this relay publishes only {self.source}"
+                logger.error("outbox row refused", event_id=row["pk"].removeprefix(OUTBOX_PREFIX), reason=reason)
+                self.park(row, reason)
+                self.table.write([Delete({"pk": row["pk"]})])
+                result.refused.append(row["pk"])
+        if own:
+            result.published = self.publisher.put_entries(
+                [
+                    {
+                        "EventBusName": self.bus_name,
+                        "Source": row["source"],
+                        "DetailType": row["detailType"],
+                        "Detail": row["detail"],
+                    }
+                    for row in own
+                ]
+            )
+            # Only now: a crash before this line leaves the rows for the sweeper, never loses them.
+            for row in own:
+                self.table.write([Delete({"pk": row["pk"]})])
+        return result
+
+    def stale_rows(self, now: float) -> list[Item]:
+        """Rows still in the outbox a minute after they were written, oldest first."""
+        return self.table.query(
+            OUTBOX_INDEX,
+            ("outboxState", OUTBOX_PENDING),
+            below=("createdAt", int(now) - SWEEP_AFTER_SECONDS),
+            limit=SWEEP_BATCH,
         )
-    return entries
 
-
-def relay_outbox(records: list[dict[str, Any]], *, bus_name: str, publisher: Publisher) -> int:
-    """Publish the outbox records of a stream batch; returns how many events were sent."""
-    return publisher.put_entries(outbox_entries(records, bus_name))
+    def sweep(self, now: float) -> RelayResult:
+        """Publish every row the stream left behind (an outage, a batch given up, a crash after PutEvents)."""
+        total = RelayResult()
+        while rows := self.stale_rows(now):
+            result = self.relay(rows)
+            total.published += result.published
+            total.refused += result.refused
+            if len(rows) < SWEEP_BATCH:
+                break
+        return total
 
 
 class RelaySettings(Settings):
-    """The relay only needs to know which bus to publish on."""
+    """Which table, which bus, which source, and where refused rows go."""
 
+    table_name: str = Field(alias="OUTBOX_TABLE_NAME", min_length=1)
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+    event_source: str = Field(alias="EVENT_SOURCE", pattern=r"^shop\.[a-z]+$")
+    dead_letter_queue_url: str = Field(alias="DEAD_LETTER_QUEUE_URL", min_length=1)
 
 
 @cache
-def _settings() -> RelaySettings:
-    return load_settings(RelaySettings)
+def _relay() -> OutboxRelay:
+    settings = load_settings(RelaySettings)
 
+    def park(row: Item, reason: str) -> None:
+        aws.sqs().send_message(
+            QueueUrl=settings.dead_letter_queue_url,
+            MessageBody=json.dumps(row, default=str),
+            MessageAttributes={"FailureReason": {"DataType": "String", "StringValue": reason[:1000]}},
+        )
 
-@cache
-def _publisher() -> Publisher:
-    return seams.publisher(EventBridgePublisher(aws.events()))
+    return OutboxRelay(
+        table=seams.table(DynamoTable(aws.dynamodb(), settings.table_name)),
+        publisher=seams.publisher(EventBridgePublisher(aws.events())),
+        bus_name=settings.event_bus_name,
+        source=settings.event_source,
+        park=park,
+    )
 
 
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    """Entry point of every service's relay function (its table stream is the trigger)."""
-    bus_name = _settings().event_bus_name
-    published = relay_outbox(event.get("Records", []), bus_name=bus_name, publisher=_publisher())
-    if published:
-        logger.info("outbox relayed", published=published)
-    return {"published": published}
+    """Entry point of every service's relay: a stream batch, or the minute's sweep."""
+    relay = _relay()
+    if "Records" in event:
+        result = relay.relay(stream_rows(event["Records"]))
+    else:
+        result = relay.sweep(time.time())
+        if result.published:
+            logger.warning("sweeper published rows the stream had left", published=result.published)
+    if result.published:
+        logger.info("outbox relayed", published=result.published)
+    return {"published": result.published, "refused": len(result.refused)}

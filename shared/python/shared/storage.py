@@ -192,11 +192,18 @@ def transition(
     to: str,
     conflict: ConflictError,
     also: Mapping[str, Any] | None = None,
+    remove: tuple[str, ...] = (),
     guard: str | None = None,
 ) -> Update:
-    """Move `attribute` from `from_` to `to` only if it is still `from_` (the one state-machine write)."""
+    """Move `attribute` from `from_` to `to` only if it is still `from_` (the one state-machine write),
+    setting `also` and removing `remove` with it."""
     return Update(
-        key, set={attribute: to, **(also or {})}, condition=equals(attribute, from_), conflict=conflict, guard=guard
+        key,
+        set={attribute: to, **(also or {})},
+        remove=remove,
+        condition=equals(attribute, from_),
+        conflict=conflict,
+        guard=guard,
     )
 
 

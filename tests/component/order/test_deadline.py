@@ -10,7 +10,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers import on_deadline, on_order_created, on_payment_failed
+from order.handlers import on_deadline, on_order_created, on_payment_failed, on_sweep
 from shared.contracts.envelope import Envelope, utc_now
 from shared.contracts.order import OrderCreated
 from shared.contracts.payment import PaymentFailed
@@ -23,6 +23,8 @@ from tests.support.builders import envelope, sqs_event
 def scheduling(tables: Tables, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("DEADLINE_QUEUE_ARN", "arn:aws:sqs:us-east-1:123456789012:deadline")
     monkeypatch.setenv("SCHEDULER_ROLE_ARN", "arn:aws:iam::123456789012:role/scheduler")
+    monkeypatch.setenv("DEADLINE_DEAD_LETTER_QUEUE_ARN", "arn:aws:sqs:us-east-1:123456789012:deadline-dlq")
+    monkeypatch.setenv("DEADLINE_QUEUE_URL", boto3.client("sqs").create_queue(QueueName="deadline")["QueueUrl"])
     from order.handlers import wiring
 
     wiring.deadline_scheduler.cache_clear()
@@ -46,6 +48,7 @@ def test_each_order_gets_one_deadline_schedule(tables: Tables, context: LambdaCo
     assert schedule["ScheduleExpression"] == f"at({fires:%Y-%m-%dT%H:%M:%S})"
     assert json.loads(schedule["Target"]["Input"]) == {"orderId": created.data.order_id}
     assert schedule["Target"]["Arn"].endswith(":deadline")
+    assert schedule["Target"]["DeadLetterConfig"]["Arn"].endswith(":deadline-dlq")
 
 
 def overdue(tables: Tables, order_id: str) -> None:
@@ -100,3 +103,20 @@ def test_an_unreadable_deadline_fails_only_its_record(tables: Tables, context: L
 
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
     assert tables.order.published() == ["OrderCreated", "OrderCancelled"]
+
+
+def test_the_sweeper_expires_an_order_whose_schedule_never_fired(tables: Tables, context: LambdaContext) -> None:
+    created = place(tables, context)
+    order_id = created.data.order_id
+    tables.order._table.update_item(
+        Key={"pk": f"ORDER#{order_id}"},
+        UpdateExpression="SET deadlineAt = :d",
+        ExpressionAttributeValues={":d": int((utc_now() - timedelta(minutes=5)).timestamp())},
+    )
+    overdue(tables, order_id)
+
+    assert on_sweep.lambda_handler({"source": "aws.events"}, context) == {"expired": 1}
+    assert on_sweep.lambda_handler({"source": "aws.events"}, context) == {"expired": 0}
+    order = tables.order.item(f"ORDER#{order_id}")
+    assert order is not None and (order["status"], order["cancellationReason"]) == ("CANCELLED", "timeout")
+    assert "awaitingDeadline" not in order

@@ -6,20 +6,14 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
-from boto3.dynamodb.types import TypeSerializer
 from pydantic import ValidationError
 
 from shared.contracts.base import LineItem, PositiveMoney, WireModel
 from shared.contracts.order import OrderConfirmed
 from shared.contracts.registry import parse_any
 from shared.errors import EventPublishError, MalformedEvent
-from shared.outbox import outbox_put
 from shared.publisher import EventBridgePublisher
-from shared.relay import outbox_entries, relay_outbox
-from shared.storage import DynamoTable, Put
-from tests.component.conftest import Tables
 from tests.support.builders import envelope, eventbridge
 
 
@@ -68,41 +62,6 @@ def test_a_malformed_event_says_what_is_wrong(raw: Any, message: str) -> None:
         parse_any(raw)
 
 
-def stream_records(tables: Tables) -> list[dict[str, Any]]:
-    """The INSERT records the table's stream carries for what is in it now (moto serves no stream reads)."""
-    serializer = TypeSerializer()
-    return [
-        {"eventName": "INSERT", "dynamodb": {"NewImage": {k: serializer.serialize(v) for k, v in item.items()}}}
-        for item in tables.order.items()
-    ]
-
-
-def test_the_relay_publishes_exactly_the_outbox_records(tables: Tables) -> None:
-    events = boto3.client("events")
-    sqs = boto3.client("sqs")
-    events.create_event_bus(Name="test-bus")
-    queue = sqs.create_queue(QueueName="capture")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="all", EventBusName="test-bus", EventPattern=json.dumps({"source": [{"prefix": ""}]}))
-    events.put_targets(Rule="all", EventBusName="test-bus", Targets=[{"Id": "q", "Arn": arn}])
-    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
-    sent = [envelope(OrderConfirmed(order_id=f"o-{i}")) for i in range(12)]
-    table.write([Put({"pk": "ORDER#o-1", "status": "CONFIRMED"}), *(outbox_put(event) for event in sent)])
-
-    records = stream_records(tables)
-    published = relay_outbox(records, bus_name="test-bus", publisher=EventBridgePublisher(events))
-
-    assert published == 12
-    received = []
-    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-        received += [json.loads(message["Body"]) for message in batch]
-        sqs.delete_message_batch(
-            QueueUrl=queue, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch]
-        )
-    assert sorted(e["detail"]["metadata"]["eventId"] for e in received) == sorted(e.metadata.event_id for e in sent)
-    assert {e["source"] for e in received} == {"shop.order"}
-
-
 class FlakyEvents:
     """PutEvents that rejects the first entry of each call `failures` times."""
 
@@ -138,12 +97,3 @@ def test_batches_are_at_most_ten_entries() -> None:
     client = FlakyEvents(failures=0)
     EventBridgePublisher(client).put_entries([{"Detail": str(i)} for i in range(23)])  # type: ignore[arg-type]
     assert [len(call) for call in client.calls] == [10, 10, 3]
-
-
-def test_the_relay_ignores_everything_but_outbox_inserts() -> None:
-    records = [
-        {"eventName": "MODIFY", "dynamodb": {"NewImage": {"pk": {"S": "OUTBOX#1"}}}},
-        {"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "ORDER#1"}}}},
-        {"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "INBOX#1"}}}},
-    ]
-    assert outbox_entries(records, "bus") == []

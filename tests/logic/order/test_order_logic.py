@@ -18,6 +18,7 @@ from order.logic.finish_order import (
 )
 from order.logic.place_order import place_order
 from order.logic.schedule_deadline import schedule_deadline
+from order.logic.sweep_deadlines import expire_overdue_orders
 from order.models.errors import DeadlineNotReached, IdempotencyKeyReused, OrderAlreadyFinal, OrderNotFound
 from order.models.order import OrderStatus, PlaceOrderRequest
 from shared.contracts.envelope import Envelope
@@ -204,7 +205,32 @@ def test_each_order_gets_one_deadline(order_uow: OrderUnitOfWork, scheduler: Fak
     place(order_uow)
     created = created_event(order_uow)
 
-    schedule_deadline(created, scheduler=scheduler)
-    schedule_deadline(created, scheduler=scheduler)
+    schedule_deadline(created, scheduler=scheduler, now=NOW)
+    schedule_deadline(created, scheduler=scheduler, now=NOW)
 
     assert scheduler.deadlines == {created.data.order_id: NOW + timedelta(seconds=60)}
+    assert scheduler.fired == []
+
+
+def test_a_deadline_already_due_when_its_event_arrives_fires_at_once(
+    order_uow: OrderUnitOfWork, scheduler: FakeScheduler
+) -> None:
+    place(order_uow)
+    created = created_event(order_uow)
+
+    schedule_deadline(created, scheduler=scheduler, now=NOW + timedelta(seconds=90))
+
+    assert scheduler.fired == [created.data.order_id]
+    assert scheduler.deadlines == {}
+
+
+def test_the_sweeper_expires_only_pending_orders_a_minute_past_their_deadline(order_uow: OrderUnitOfWork) -> None:
+    missed, ended = place(order_uow), place(order_uow)
+    cancel_on_request(ended, reason="customer_request", uow=order_uow, now=NOW)
+
+    assert expire_overdue_orders(uow=order_uow, now=NOW + timedelta(seconds=119)) == 0
+    assert expire_overdue_orders(uow=order_uow, now=NOW + timedelta(seconds=121)) == 1
+
+    assert state(order_uow, missed) == (OrderStatus.CANCELLED, "timeout")
+    assert state(order_uow, ended) == (OrderStatus.CANCELLED, "customer_request")
+    assert expire_overdue_orders(uow=order_uow, now=NOW + timedelta(hours=1)) == 0  # out of the index once ended

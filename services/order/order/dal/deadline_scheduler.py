@@ -30,6 +30,10 @@ class Scheduler(Protocol):
         """Schedule the order's deadline once; returns False when it was already scheduled."""
         ...
 
+    def fire_now(self, order_id: str) -> None:
+        """Send the order's deadline to the deadline function at once (it is already due)."""
+        ...
+
 
 @dataclass(frozen=True)
 class DeadlineScheduler:
@@ -39,6 +43,13 @@ class DeadlineScheduler:
     client: Any  # boto3 "scheduler" client
     target_arn: str
     role_arn: str
+    dead_letter_arn: str
+    queue: Any  # boto3 "sqs" client
+    queue_url: str
+
+    def fire_now(self, order_id: str) -> None:
+        """A deadline already due goes straight to the deadline queue (a schedule in the past never fires)."""
+        self.queue.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps({"orderId": order_id}))
 
     def schedule(self, order_id: str, at: datetime) -> bool:
         """Schedule the order's deadline; returns False when it was already scheduled."""
@@ -54,6 +65,8 @@ class DeadlineScheduler:
                     "RoleArn": self.role_arn,
                     "Input": json.dumps({"orderId": order_id}),
                     "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600},
+                    # A deadline the schedule could not deliver is kept where operators look.
+                    "DeadLetterConfig": {"Arn": self.dead_letter_arn},
                 },
             )
         except ClientError as exc:

@@ -16,6 +16,9 @@ from shared.storage import Put, absent, at_most, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+# A sparse index of the orders still pending, by deadline: the deadline sweeper's query.
+PENDING_INDEX = "pending-by-deadline"
+PENDING = "PENDING"
 # The name of the once-only guard the outcome write enforces (the negative controls switch it off).
 ONE_OUTCOME_PER_ORDER = "one_outcome_per_order"
 
@@ -46,11 +49,23 @@ class OrderRepository(Repository):
         item = self.table.get(_order_key(order_id))
         return Order.model_validate(item) if item else None
 
+    def overdue(self, before: datetime, *, limit: int) -> list[str]:
+        """The ids of pending orders whose deadline is before `before`, most overdue first."""
+        items = self.table.query(
+            PENDING_INDEX, ("awaitingDeadline", PENDING), below=("deadlineAt", int(before.timestamp())), limit=limit
+        )
+        return [str(item["orderId"]) for item in items]
+
     def add(self, order: Order) -> None:
-        """A new order."""
+        """A new order, in the pending index until it ends."""
         self._stage(
             Put(
-                {**_order_key(order.order_id), **order.to_wire()},
+                {
+                    **_order_key(order.order_id),
+                    **order.to_wire(),
+                    "awaitingDeadline": PENDING,
+                    "deadlineAt": int(order.deadline.timestamp()),
+                },
                 condition=absent(),
                 conflict=lambda: OrderChangedConcurrently(order.order_id),
             )
@@ -66,6 +81,7 @@ class OrderRepository(Repository):
                 from_=OrderStatus.PENDING.value,
                 to=status.value,
                 also={"updatedAt": at.isoformat(), "cancellationReason": reason},
+                remove=("awaitingDeadline",),
                 conflict=lambda: OrderChangedConcurrently(order.order_id),
                 guard=ONE_OUTCOME_PER_ORDER,
             )

@@ -13,14 +13,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order.handlers.wiring import deadline_scheduler
 from order.logic.schedule_deadline import schedule_deadline
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope
+from shared.contracts.envelope import Envelope, utc_now
 from shared.contracts.order import OrderCreated
 from shared.observability import logger
 
 
 def react(envelope: Envelope[OrderCreated]) -> None:
     """Apply one OrderCreated event."""
-    schedule_deadline(envelope, scheduler=deadline_scheduler())
+    schedule_deadline(envelope, scheduler=deadline_scheduler(), now=utc_now())
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -36,4 +36,11 @@ def saga_views() -> SagaViews:
 def deadline_scheduler() -> DeadlineScheduler:
     """The scheduler of order deadlines."""
     settings = load_settings(DeadlineSchedulerSettings)
-    return DeadlineScheduler(aws.scheduler(), settings.deadline_queue_arn, settings.scheduler_role_arn)
+    return DeadlineScheduler(
+        client=aws.scheduler(),
+        target_arn=settings.deadline_queue_arn,
+        role_arn=settings.scheduler_role_arn,
+        dead_letter_arn=settings.deadline_dead_letter_queue_arn,
+        queue=aws.sqs(),
+        queue_url=settings.deadline_queue_url,
+    )

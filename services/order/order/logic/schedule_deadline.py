@@ -7,13 +7,24 @@ OrderCancelled (timeout) if the order has not ended by then.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from order.dal.deadline_scheduler import Scheduler
 from shared.contracts.envelope import Envelope
 from shared.contracts.order import OrderCreated
 from shared.observability import logger
 
 
-def schedule_deadline(cause: Envelope[OrderCreated], *, scheduler: Scheduler) -> None:
-    """Every order gets exactly one deadline schedule, however often OrderCreated arrives."""
-    if scheduler.schedule(cause.data.order_id, cause.data.deadline):
-        logger.info("deadline scheduled", deadline=cause.data.deadline.isoformat())
+def schedule_deadline(cause: Envelope[OrderCreated], *, scheduler: Scheduler, now: datetime) -> None:
+    """Every order gets exactly one deadline schedule, however often OrderCreated arrives; a deadline
+    already due (OrderCreated arrived late) fires at once.
+
+    A schedule that cannot be created raises, so the delivery is retried; should it never succeed,
+    the deadline sweeper still finds the order pending past its deadline.
+    """
+    order_id, deadline = cause.data.order_id, cause.data.deadline
+    if deadline <= now + timedelta(seconds=1):
+        scheduler.fire_now(order_id)
+        logger.info("deadline already due; sent at once", deadline=deadline.isoformat())
+    elif scheduler.schedule(order_id, deadline):
+        logger.info("deadline scheduled", deadline=deadline.isoformat())

@@ -21,7 +21,10 @@ class OrderApiSettings(OrderTableSettings):
 
 
 class DeadlineSchedulerSettings(Settings):
-    """The function that schedules deadlines: where they go, and the role that sends them."""
+    """The function that schedules deadlines: where they go, the role that sends them, and where a
+    deadline the schedule could not deliver is kept."""
 
     deadline_queue_arn: str = Field(alias="DEADLINE_QUEUE_ARN", min_length=1)
+    deadline_queue_url: str = Field(alias="DEADLINE_QUEUE_URL", min_length=1)
+    deadline_dead_letter_queue_arn: str = Field(alias="DEADLINE_DEAD_LETTER_QUEUE_ARN", min_length=1)
     scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN", min_length=1)

@@ -1,0 +1,161 @@
+"""The outbox relay on moto: publishes its own service's rows, removes them only once accepted, refuses
+another service's rows, and the sweeper publishes whatever the stream left behind."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from boto3.dynamodb.types import TypeSerializer
+
+from shared.contracts.order import OrderConfirmed
+from shared.contracts.payment import PaymentFailed
+from shared.outbox import outbox_put
+from shared.publisher import EventBridgePublisher
+from shared.relay import SWEEP_AFTER_SECONDS, OutboxRelay, stream_rows
+from shared.storage import DynamoTable, Item, Put
+from tests.component.conftest import Tables
+from tests.support.builders import envelope
+
+
+@dataclass
+class Bus:
+    """A bus with a catch-all rule into a queue, to see what was published."""
+
+    sqs: Any
+    queue: str
+
+    def received(self) -> list[dict[str, Any]]:
+        found = []
+        while batch := self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", []):
+            found += [json.loads(message["Body"]) for message in batch]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue,
+                Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch],
+            )
+        return found
+
+
+@dataclass
+class Parked:
+    rows: list[tuple[Item, str]] = field(default_factory=list)
+
+    def __call__(self, row: Item, reason: str) -> None:
+        self.rows.append((row, reason))
+
+
+@pytest.fixture
+def bus(tables: Tables) -> Iterator[Bus]:
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    events.create_event_bus(Name="test-bus")
+    queue = sqs.create_queue(QueueName="capture")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all", EventBusName="test-bus", EventPattern=json.dumps({"source": [{"prefix": ""}]}))
+    events.put_targets(Rule="all", EventBusName="test-bus", Targets=[{"Id": "q", "Arn": arn}])
+    yield Bus(sqs, queue)
+
+
+def relay(tables: Tables, parked: Parked | None = None, publisher: Any = None) -> OutboxRelay:
+    return OutboxRelay(
+        table=DynamoTable(boto3.resource("dynamodb"), tables.order.name),
+        publisher=publisher or EventBridgePublisher(boto3.client("events")),
+        bus_name="test-bus",
+        source="shop.order",
+        park=parked or Parked(),
+    )
+
+
+def stream_of(tables: Tables) -> list[dict[str, Any]]:
+    """The INSERT records the table's stream carries for what is in it now (moto serves no stream reads)."""
+    serializer = TypeSerializer()
+    return [
+        {"eventName": "INSERT", "dynamodb": {"NewImage": {k: serializer.serialize(v) for k, v in item.items()}}}
+        for item in tables.order.items()
+    ]
+
+
+def test_the_relay_publishes_exactly_the_outbox_rows_then_removes_them(tables: Tables, bus: Bus) -> None:
+    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    sent = [envelope(OrderConfirmed(order_id=f"o-{i}")) for i in range(12)]
+    table.write([Put({"pk": "ORDER#o-1", "status": "CONFIRMED"}), *(outbox_put(event) for event in sent)])
+
+    result = relay(tables).relay(stream_rows(stream_of(tables)))
+
+    assert result.published == 12
+    received = bus.received()
+    assert sorted(e["detail"]["metadata"]["eventId"] for e in received) == sorted(e.metadata.event_id for e in sent)
+    assert {e["source"] for e in received} == {"shop.order"}
+    assert tables.order.items("OUTBOX#") == []
+    assert tables.order.items("ORDER#") != []
+
+
+def test_a_row_in_another_services_name_is_refused_parked_and_removed(tables: Tables, bus: Bus) -> None:
+    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    forged = envelope(PaymentFailed(order_id="o-1", reason="forged"))
+    table.write([outbox_put(forged)])  # a writer of the order table speaking for payment
+    parked = Parked()
+
+    result = relay(tables, parked).relay(stream_rows(stream_of(tables)))
+
+    assert (result.published, len(result.refused)) == (0, 1)
+    assert bus.received() == []
+    [(row, reason)] = parked.rows
+    assert row["source"] == "shop.payment" and "only shop.order" in reason
+    assert tables.order.items("OUTBOX#") == []
+
+
+def test_rows_a_crash_left_behind_are_swept_after_a_minute_with_their_ids(tables: Tables, bus: Bus) -> None:
+    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    event = envelope(OrderConfirmed(order_id="o-1"))
+    table.write([outbox_put(event)])
+
+    class CrashAfterPublish(EventBridgePublisher):
+        def put_entries(self, entries: Any) -> int:
+            super().put_entries(entries)
+            raise TimeoutError("the relay died before removing the rows")
+
+    with pytest.raises(TimeoutError):
+        relay(tables, publisher=CrashAfterPublish(boto3.client("events"))).relay(stream_rows(stream_of(tables)))
+    [row] = tables.order.items("OUTBOX#")
+    now = float(row["createdAt"])
+
+    assert relay(tables).sweep(now).published == 0  # too young: the stream's job
+    assert relay(tables).sweep(now + SWEEP_AFTER_SECONDS + 1).published == 1
+
+    ids = [e["detail"]["metadata"]["eventId"] for e in bus.received()]
+    assert ids == [event.metadata.event_id] * 2  # the same event twice: consumers dedupe it
+    assert tables.order.items("OUTBOX#") == []
+
+
+def test_an_outage_of_the_bus_loses_nothing(tables: Tables, bus: Bus) -> None:
+    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    events = [envelope(OrderConfirmed(order_id=f"o-{i}")) for i in range(3)]
+    table.write([outbox_put(event) for event in events])
+
+    class Down:
+        def put_entries(self, entries: Any) -> int:
+            raise ConnectionError("EventBridge is unreachable")
+
+    for _ in range(3):  # the stream retries, then gives the batch up
+        with pytest.raises(ConnectionError):
+            relay(tables, publisher=Down()).relay(stream_rows(stream_of(tables)))
+    later = max(float(row["createdAt"]) for row in tables.order.items("OUTBOX#")) + 24 * 3600
+
+    assert relay(tables).sweep(later).published == 3
+    assert sorted(e["detail"]["metadata"]["eventId"] for e in bus.received()) == sorted(
+        e.metadata.event_id for e in events
+    )
+
+
+def test_the_relay_ignores_everything_but_outbox_inserts() -> None:
+    records = [
+        {"eventName": "MODIFY", "dynamodb": {"NewImage": {"pk": {"S": "OUTBOX#1"}}}},
+        {"eventName": "REMOVE", "dynamodb": {"NewImage": {"pk": {"S": "OUTBOX#2"}}}},
+        {"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "ORDER#1"}}}},
+        {"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "INBOX#1"}}}},
+    ]
+    assert stream_rows(records) == []

@@ -215,7 +215,7 @@ def outbox_stream_record(event: dict[str, Any]) -> dict[str, Any]:
     data_model = type(_sample_by_type(event["detail-type"]))
     envelope = Envelope[data_model].model_validate(event["detail"])  # type: ignore[valid-type]
     item = outbox_item(envelope)
-    item["createdAt"] = 1795946400
+    item["outboxAt"] = 1795946400
     serializer = TypeSerializer()
     return {
         "Records": [

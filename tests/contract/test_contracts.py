@@ -26,6 +26,9 @@ EXPECTED_ROUTES = {
     "OrderOnPaymentFailedRule": {"PaymentFailed"},
     "OrderOnInventoryFailedRule": {"InventoryFailed"},
     "OrderOnInventoryReservedRule": {"InventoryReserved"},
+    "OrderOnPaymentProcessedRule": {"PaymentProcessed"},
+    "PaymentOnOrderConfirmedRule": {"OrderConfirmed"},
+    "InventoryOnOrderConfirmedRule": {"OrderConfirmed"},
     "PaymentOnOrderCreatedRule": {"OrderCreated"},
     "PaymentOnOrderCancelledRule": {"OrderCancelled"},
     "InventoryOnPaymentProcessedRule": {"PaymentProcessed"},
@@ -125,7 +128,7 @@ def test_only_the_relays_may_publish_and_each_only_its_own_source() -> None:
             assert publish["Resource"] == {"GetAtt": "EventBus.Arn"}
             assert publish["Condition"] == {"StringEquals": {"events:source": source}}
             stream, sweep = function["Properties"]["Events"]["OutboxStream"], function["Properties"]["Events"]["Sweep"]
-            assert stream["Properties"]["MaximumRecordAgeInSeconds"] > 0
+            assert stream["Properties"]["MaximumRecordAgeInSeconds"] == {"If": ["IsAws", 3600, 60]}
             assert stream["Properties"]["BisectBatchOnFunctionError"] is True
             assert "OnFailure" in stream["Properties"]["DestinationConfig"]
             assert sweep["Properties"]["Schedule"] == "rate(1 minute)"

@@ -24,6 +24,8 @@ def test_the_saga_keeps_its_invariants_under_faults(capsys: pytest.CaptureFixtur
         "out_of_order_feeds",
         "consumer_outage_failures",
         "consumer_outage_windows",
+        "relay_outage_windows",
+        "relay_outage_failures",
     ):
         assert report.injected[kind] > 0, f"no {kind} were injected"
     assert report.injected["crash_before_publish"] + report.injected["crash_after_publish"] > 0

@@ -13,17 +13,17 @@ from tests.support.memory import InMemoryTable
 
 @pytest.fixture
 def order_uow() -> OrderUnitOfWork:
-    return OrderUnitOfWork(InMemoryTable("orders", indexes={"pending-by-deadline": ("awaitingDeadline", "deadlineAt")}))
+    return OrderUnitOfWork(InMemoryTable.like("OrderTable"))
 
 
 @pytest.fixture
 def payment_uow() -> PaymentUnitOfWork:
-    return PaymentUnitOfWork(InMemoryTable("payments"))
+    return PaymentUnitOfWork(InMemoryTable.like("PaymentTable"))
 
 
 @pytest.fixture
 def inventory_uow() -> InventoryUnitOfWork:
-    return InventoryUnitOfWork(InMemoryTable("inventory"))
+    return InventoryUnitOfWork(InMemoryTable.like("InventoryTable"))
 
 
 @pytest.fixture

@@ -17,7 +17,12 @@ from inventory.logic.release_stock import release_stock
 from inventory.logic.reserve_stock import reserve_stock
 from inventory.models.stock import Product
 from order.dal.order_repository import OrderUnitOfWork
-from order.logic.finish_order import cancel_on_inventory_failed, cancel_on_payment_failed, confirm_order
+from order.logic.finish_order import (
+    cancel_on_inventory_failed,
+    cancel_on_payment_failed,
+    confirm_order,
+    record_payment,
+)
 from order.logic.place_order import place_order
 from order.models.order import PlaceOrderRequest
 from payment.dal.payment_repository import PaymentUnitOfWork
@@ -62,7 +67,7 @@ def test_every_accepted_order_can_be_processed_by_every_consumer(body: dict[str,
     except ValidationError:
         assume(False)
         raise
-    orders, payments, inventory = (InMemoryTable() for _ in range(3))
+    orders, payments, inventory = (InMemoryTable.like(f"{name}Table") for name in ("Order", "Payment", "Inventory"))
     order_uow, payment_uow, inventory_uow = (
         OrderUnitOfWork(orders),
         PaymentUnitOfWork(payments),
@@ -81,6 +86,7 @@ def test_every_accepted_order_can_be_processed_by_every_consumer(body: dict[str,
         charge_order(created, uow=payment_uow, gateway=CountingGateway())
     for paid in delivered(payments, PaymentProcessed):
         reserve_stock(paid, uow=inventory_uow)
+        record_payment(paid, uow=order_uow, now=now)
     for declined in delivered(payments, PaymentFailed):
         cancel_on_payment_failed(declined, uow=order_uow, now=now)
     for reserved in delivered(inventory, InventoryReserved):

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.storage import Delete, Item, Key, Put, Update, Write, conflict_of, holds
+from tests.template import resource
 
 
 @dataclass
@@ -25,7 +26,20 @@ class InMemoryTable:
     items: dict[str, Item] = field(default_factory=dict)
     # index name -> (partition key attribute, sort key attribute)
     indexes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # key attribute -> its DynamoDB type ("S", "N"): an item with another type there is refused
+    key_types: dict[str, str] = field(default_factory=dict)
     commits: int = 0
+
+    @classmethod
+    def like(cls, logical_id: str) -> InMemoryTable:
+        """A table shaped as template.yaml declares `logical_id`: its indexes and key attribute types."""
+        properties = resource(logical_id)["Properties"]
+        indexes = {
+            index["IndexName"]: tuple(key["AttributeName"] for key in index["KeySchema"])
+            for index in properties.get("GlobalSecondaryIndexes", [])
+        }
+        types = {a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]}
+        return cls(name=logical_id, indexes=indexes, key_types=types)  # type: ignore[arg-type]
 
     def get(self, key: Key) -> Item | None:
         """A copy of the item, or None."""
@@ -42,9 +56,25 @@ class InMemoryTable:
         failed = [i for i, write in enumerate(writes) if not holds(write.condition, self.items.get(keys[i]))]
         if failed:
             raise conflict_of(writes, failed)
+        staged = {key: copy.deepcopy(self.items.get(key)) for key in keys}
         for write in writes:
             self._apply(write)
+        for key in keys:
+            if (item := self.items.get(key)) is not None and (wrong := self._mistyped(item)):
+                for restore_key, old in staged.items():  # all or nothing, as DynamoDB
+                    if old is None:
+                        self.items.pop(restore_key, None)
+                    else:
+                        self.items[restore_key] = old
+                raise ValueError(f"DynamoDB refuses {key}: key attribute {wrong} has the wrong type")
         self.commits += 1
+
+    def _mistyped(self, item: Item) -> str | None:
+        for attribute, kind in self.key_types.items():
+            value = item.get(attribute)
+            if value is not None and (kind == "S") != isinstance(value, str):
+                return attribute
+        return None
 
     def query(self, index: str, partition: tuple[str, Any], *, below: tuple[str, Any], limit: int) -> list[Item]:
         """Items of a sparse index in one partition whose sort key is below a value, lowest first."""

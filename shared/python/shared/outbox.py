@@ -36,7 +36,7 @@ def outbox_item(envelope: Envelope[DomainEvent]) -> dict[str, Any]:
         "detailType": envelope.data.detail_type(),
         "detail": envelope.model_dump_json(by_alias=True),
         "outboxState": OUTBOX_PENDING,
-        "createdAt": int(time.time()),
+        "outboxAt": int(time.time()),
     }
 
 

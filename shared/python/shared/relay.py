@@ -99,7 +99,7 @@ class OutboxRelay:
         return self.table.query(
             OUTBOX_INDEX,
             ("outboxState", OUTBOX_PENDING),
-            below=("createdAt", int(now) - SWEEP_AFTER_SECONDS),
+            below=("outboxAt", int(now) - SWEEP_AFTER_SECONDS),
             limit=SWEEP_BATCH,
         )
 

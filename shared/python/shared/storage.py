@@ -74,6 +74,13 @@ class Compare(Condition):
 
 
 @dataclass(frozen=True)
+class AttributeMissing(Condition):
+    """The item has no such attribute (or no item exists)."""
+
+    attribute: str
+
+
+@dataclass(frozen=True)
 class AllOf(Condition):
     """Every part holds."""
 
@@ -95,6 +102,11 @@ def absent() -> Condition:
 def exists() -> Condition:
     """The item exists."""
     return ItemExists()
+
+
+def missing(attribute: str) -> Condition:
+    """The item has no `attribute`."""
+    return AttributeMissing(attribute)
 
 
 def equals(attribute: str, value: Any) -> Condition:
@@ -126,6 +138,8 @@ def holds(condition: Condition | None, item: Item | None) -> bool:
             return item is None
         case ItemExists():
             return item is not None
+        case AttributeMissing(attribute):
+            return item is None or attribute not in item
         case Compare(attribute, op, value):
             if item is None or item.get(attribute) is None:
                 return False
@@ -340,6 +354,8 @@ def _expression(condition: Condition, p: _Placeholders) -> str:
             return f"attribute_not_exists({p.name('pk')})"
         case ItemExists():
             return f"attribute_exists({p.name('pk')})"
+        case AttributeMissing(attribute):
+            return f"attribute_not_exists({p.name(attribute)})"
         case Compare(attribute, op, value):
             return f"{p.name(attribute)} {op} {p.value(value)}"
         case AllOf(parts):

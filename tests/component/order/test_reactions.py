@@ -10,11 +10,11 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers import on_inventory_failed, on_inventory_reserved, on_payment_failed
+from order.handlers import on_inventory_failed, on_inventory_reserved, on_payment_failed, on_payment_processed
 from shared.contracts.envelope import Envelope
 from shared.contracts.inventory import InventoryFailed, InventoryReserved, Shortage
 from shared.contracts.order import OrderCreated
-from shared.contracts.payment import PaymentFailed
+from shared.contracts.payment import PaymentFailed, PaymentProcessed
 from shared.settings import consumer_settings
 from tests.component.conftest import Tables
 from tests.component.order.test_api import VALID, call
@@ -59,11 +59,17 @@ def test_a_shortage_cancels_the_order_as_out_of_stock(tables: Tables, context: L
     assert status(tables, order_id) == ("CANCELLED", "out_of_stock")
 
 
-def test_a_full_reservation_confirms_the_order(tables: Tables, context: LambdaContext) -> None:
+def test_a_paid_and_fully_reserved_order_is_confirmed(tables: Tables, context: LambdaContext) -> None:
     order_id, created = place(tables, context)
     reserved = envelope(InventoryReserved(order_id=order_id, items=lines(("PROD-001", 2))), cause=created.metadata)
+    paid = envelope(
+        PaymentProcessed(order_id=order_id, payment_id="p-1", amount=Decimal("2599.98"), items=lines(("PROD-001", 2))),
+        cause=created.metadata,
+    )
 
     on_inventory_reserved.lambda_handler(sqs_event(reserved), context)
+    assert status(tables, order_id) == ("PENDING", None)  # a reservation alone confirms nothing
+    on_payment_processed.lambda_handler(sqs_event(paid), context)
 
     assert status(tables, order_id) == ("CONFIRMED", None)
     assert tables.order.published() == ["OrderCreated", "OrderConfirmed"]

@@ -121,7 +121,7 @@ def test_rows_a_crash_left_behind_are_swept_after_a_minute_with_their_ids(tables
     with pytest.raises(TimeoutError):
         relay(tables, publisher=CrashAfterPublish(boto3.client("events"))).relay(stream_rows(stream_of(tables)))
     [row] = tables.order.items("OUTBOX#")
-    now = float(row["createdAt"])
+    now = float(row["outboxAt"])
 
     assert relay(tables).sweep(now).published == 0  # too young: the stream's job
     assert relay(tables).sweep(now + SWEEP_AFTER_SECONDS + 1).published == 1
@@ -143,7 +143,7 @@ def test_an_outage_of_the_bus_loses_nothing(tables: Tables, bus: Bus) -> None:
     for _ in range(3):  # the stream retries, then gives the batch up
         with pytest.raises(ConnectionError):
             relay(tables, publisher=Down()).relay(stream_rows(stream_of(tables)))
-    later = max(float(row["createdAt"]) for row in tables.order.items("OUTBOX#")) + 24 * 3600
+    later = max(float(row["outboxAt"]) for row in tables.order.items("OUTBOX#")) + 24 * 3600
 
     assert relay(tables).sweep(later).published == 3
     assert sorted(e["detail"]["metadata"]["eventId"] for e in bus.received()) == sorted(

@@ -28,6 +28,7 @@ from shared.storage import (
     below,
     equals,
     exists,
+    missing,
     transition,
 )
 from tests.component.conftest import Tables
@@ -119,6 +120,9 @@ def test_updates_set_add_and_remove(table: Table) -> None:
         (absent() | at_most("n", 3), True),
         (absent() | below("n", 3), False),
         (exists() & equals("status", "PENDING") & at_least("n", 1), True),
+        (missing("paid"), True),
+        (missing("status"), False),
+        (equals("status", "PENDING") & missing("paid"), True),
     ],
 )
 def test_conditions_mean_the_same_on_both_tables(table: Table, condition: object, applies: bool) -> None:

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from inventory.dal.inventory_repository import InventoryUnitOfWork
+from inventory.logic.commit_stock import commit_stock
 from inventory.logic.release_stock import release_stock, report_release_failure
 from inventory.logic.reserve_stock import reserve_stock
 from inventory.models.errors import OutOfStock, ProductMissing
 from inventory.models.stock import Product, ReservationStatus
 from shared.contracts.envelope import Envelope
-from shared.contracts.order import OrderCancelled
+from shared.contracts.order import OrderCancelled, OrderConfirmed
 from shared.contracts.payment import PaymentProcessed
 from shared.errors import StockChangedConcurrently
 from shared.storage import Delete, Write
@@ -160,3 +161,20 @@ def test_without_the_guards_a_duplicate_reserves_twice() -> None:
 
     assert available(uow, "A") == 1
     assert published_types(inner) == ["InventoryReserved", "InventoryReserved"]
+
+
+def test_a_confirmed_orders_reservation_is_committed_and_a_later_cancel_releases_nothing(
+    inventory_uow: InventoryUnitOfWork,
+) -> None:
+    stock(inventory_uow, A=5)
+    reserve_stock(paid("o-1", ("A", 2)), uow=inventory_uow)
+    confirmed = envelope(OrderConfirmed(order_id="o-1"))
+
+    commit_stock(confirmed, uow=inventory_uow)
+    commit_stock(confirmed, uow=inventory_uow)
+    release_stock(cancelled("o-1"), uow=inventory_uow)  # forged: never after a confirm
+
+    reservation = inventory_uow.reservations.get("o-1")
+    assert reservation is not None and reservation.status is ReservationStatus.COMMITTED
+    assert available(inventory_uow, "A") == 3
+    assert published_types(table(inventory_uow)) == ["InventoryReserved"]

@@ -15,6 +15,7 @@ from order.logic.finish_order import (
     cancel_on_request,
     confirm_order,
     expire_order,
+    record_payment,
 )
 from order.logic.place_order import place_order
 from order.logic.schedule_deadline import schedule_deadline
@@ -24,7 +25,8 @@ from order.models.order import OrderStatus, PlaceOrderRequest
 from shared.contracts.envelope import Envelope
 from shared.contracts.inventory import InventoryFailed, InventoryReserved, Shortage
 from shared.contracts.order import OrderCreated
-from shared.contracts.payment import PaymentFailed
+from shared.contracts.payment import PaymentFailed, PaymentProcessed
+from shared.errors import OrderChangedConcurrently
 from tests.support.builders import envelope, lines, published, published_types
 from tests.support.fakes import FakeScheduler
 from tests.support.memory import InMemoryTable
@@ -126,18 +128,84 @@ def test_a_concurrent_request_with_the_same_key_gets_the_winners_answer() -> Non
     assert len(racing.keys("ORDER#")) == 1
 
 
-def test_inventory_reserved_confirms_a_pending_order_once(order_uow: OrderUnitOfWork) -> None:
+def paid(created: Envelope[Any], amount: str = "2599.98") -> Envelope[Any]:
+    return envelope(
+        PaymentProcessed(
+            order_id=created.data.order_id,
+            payment_id="pay-1",
+            amount=Decimal(amount),
+            items=lines(("PROD-001", 2)),
+        ),
+        cause=created.metadata,
+    )
+
+
+@pytest.mark.parametrize("payment_first", [True, False])
+def test_an_order_paid_and_reserved_is_confirmed_once_in_either_order(
+    order_uow: OrderUnitOfWork, payment_first: bool
+) -> None:
     order_id = place(order_uow)
     created = created_event(order_uow)
-    event = reserved(created)
+    payment, reservation = paid(created), reserved(created)
+    steps = [
+        lambda: record_payment(payment, uow=order_uow, now=NOW),
+        lambda: confirm_order(reservation, uow=order_uow, now=NOW),
+    ]
 
-    confirm_order(event, uow=order_uow, now=NOW)
-    confirm_order(event, uow=order_uow, now=NOW)
+    (steps if payment_first else steps[::-1])[0]()
+    assert state(order_uow, order_id) == (OrderStatus.PENDING, None)
+    (steps if payment_first else steps[::-1])[1]()
+    confirm_order(reservation, uow=order_uow, now=NOW)  # late duplicates change nothing
+    record_payment(payment, uow=order_uow, now=NOW)
 
     assert state(order_uow, order_id) == (OrderStatus.CONFIRMED, None)
     assert published_types(table(order_uow)) == ["OrderCreated", "OrderConfirmed"]
     confirmed = published(table(order_uow))[1][1]
-    assert confirmed["metadata"]["causationId"] == event.metadata.event_id
+    second = reservation if payment_first else payment
+    assert confirmed["metadata"]["causationId"] == second.metadata.event_id
+
+
+def test_a_payment_and_a_reservation_at_once_still_confirm() -> None:
+    class Raced(InMemoryTable):
+        """The reservation is noted between the payment's read and its write."""
+
+        def write(self, writes: Any) -> None:
+            if not getattr(self, "raced", False) and any("paymentId" in getattr(w, "set", {}) for w in writes):
+                self.raced = True
+                confirm_order(reserved(created), uow=uow, now=NOW)
+            super().write(writes)
+
+    uow = OrderUnitOfWork(Raced(**vars(InMemoryTable.like("OrderTable"))))
+    order_id = place(uow)
+    created = created_event(uow)
+
+    with pytest.raises(OrderChangedConcurrently):
+        record_payment(paid(created), uow=uow, now=NOW)
+    record_payment(paid(created), uow=uow, now=NOW)  # the redelivery
+
+    assert state(uow, order_id) == (OrderStatus.CONFIRMED, None)
+
+
+def test_a_reservation_of_an_unpaid_order_confirms_nothing(order_uow: OrderUnitOfWork) -> None:
+    order_id = place(order_uow)
+
+    confirm_order(reserved(created_event(order_uow)), uow=order_uow, now=NOW + timedelta(seconds=1))
+
+    assert state(order_uow, order_id) == (OrderStatus.PENDING, None)
+    assert published_types(table(order_uow)) == ["OrderCreated"]
+
+
+def test_a_reservation_or_payment_that_does_not_match_the_order_is_refused(order_uow: OrderUnitOfWork) -> None:
+    order_id = place(order_uow)
+    created = created_event(order_uow)
+    record_payment(paid(created, amount="0.01"), uow=order_uow, now=NOW)  # not this order's total
+    record_payment(paid(created), uow=order_uow, now=NOW)
+    other_lines = envelope(InventoryReserved(order_id=order_id, items=lines(("PROD-999", 2))), cause=created.metadata)
+
+    confirm_order(other_lines, uow=order_uow, now=NOW)
+
+    assert state(order_uow, order_id) == (OrderStatus.PENDING, None)
+    assert order_uow.orders.get(order_id).payment_id == "pay-1"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -162,6 +230,7 @@ def test_a_late_event_changes_nothing_once_the_order_ended(order_uow: OrderUnitO
     created = created_event(order_uow)
     cancel_on_payment_failed(declined(created), uow=order_uow, now=NOW)
 
+    record_payment(paid(created), uow=order_uow, now=NOW)
     confirm_order(reserved(created), uow=order_uow, now=NOW)
     cancel_on_inventory_failed(short(created), uow=order_uow, now=NOW)
 

@@ -9,11 +9,13 @@ import pytest
 from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.logic.charge_order import charge_order
 from payment.logic.refund_payment import refund_payment, report_refund_failure
+from payment.logic.settle_payment import settle_payment
 from payment.models.gateway import Decision, RefundRejected
 from payment.models.payment import PaymentStatus
+from shared.contracts.order import OrderConfirmed
 from shared.errors import DuplicateEvent, PaymentChangedConcurrently
 from shared.testing.guards import UnguardedTable
-from tests.support.builders import order_cancelled, order_created, published, published_types
+from tests.support.builders import envelope, order_cancelled, order_created, published, published_types
 from tests.support.fakes import CountingGateway
 from tests.support.memory import InMemoryTable
 
@@ -236,3 +238,24 @@ def test_without_the_guards_a_duplicate_charges_twice(gateway: CountingGateway) 
 
     assert isinstance(uow.table, UnguardedTable) and isinstance(uow.table.inner, InMemoryTable)
     assert published_types(uow.table.inner) == ["PaymentProcessed", "PaymentProcessed"]
+
+
+def test_a_confirmed_orders_charge_is_settled_and_a_later_cancel_refunds_nothing(
+    payment_uow: PaymentUnitOfWork, gateway: CountingGateway
+) -> None:
+    created = order_created()
+    charge_order(created, uow=payment_uow, gateway=gateway)
+    confirmed = envelope(OrderConfirmed(order_id="o-1"), cause=created.metadata)
+
+    settle_payment(confirmed, uow=payment_uow)
+    settle_payment(confirmed, uow=payment_uow)
+    refund_payment(order_cancelled(created), uow=payment_uow, gateway=gateway)  # forged: never after a confirm
+
+    assert status(payment_uow) is PaymentStatus.SETTLED
+    assert gateway.call_count("refund") == 0
+    assert published_types(table(payment_uow)) == ["PaymentProcessed"]
+
+
+def test_a_confirmation_with_no_charge_here_changes_nothing(payment_uow: PaymentUnitOfWork) -> None:
+    settle_payment(envelope(OrderConfirmed(order_id="o-9")), uow=payment_uow)
+    assert status(payment_uow, "o-9") is None

@@ -102,6 +102,18 @@ class ReservationRepository(Repository):
             )
         )
 
+    def commit(self, reservation: Reservation) -> None:
+        """RESERVED becomes COMMITTED, once (else `ReservationChangedConcurrently`)."""
+        self._stage(
+            transition(
+                _reservation_key(reservation.order_id),
+                from_=reservation.status.value,
+                to=ReservationStatus.COMMITTED.value,
+                conflict=lambda: ReservationChangedConcurrently(reservation.order_id),
+                guard=ONE_RELEASE_PER_RESERVATION,
+            )
+        )
+
     def release(self, reservation: Reservation) -> None:
         """RESERVED becomes RELEASED, once (else `ReservationChangedConcurrently`)."""
         self._stage(

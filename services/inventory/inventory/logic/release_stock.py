@@ -34,6 +34,10 @@ def release_stock(cause: Envelope[OrderCancelled], *, uow: InventoryUnitOfWork) 
             step.reservations.add(Reservation(order_id=order_id, status=ReservationStatus.CANCELLED))
         logger.info("cancelled before any reservation")
         return
+    if reservation.status is ReservationStatus.COMMITTED:
+        # The order service confirmed this order; it never cancels a confirmed one.
+        logger.error("release refused: the order was confirmed, so this cancel is forged or misrouted")
+        return
     if reservation.status is not ReservationStatus.RESERVED:
         logger.info("nothing to release", status=reservation.status.value)
         return

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from inventory.dal.inventory_repository import InventoryUnitOfWork
 from inventory.models.errors import OutOfStock
-from inventory.models.stock import Reservation, ReservationStatus, merge_lines
-from shared.contracts.base import LineItem
+from inventory.models.stock import Reservation, ReservationStatus
+from shared.contracts.base import LineItem, merge_lines
 from shared.contracts.envelope import Envelope
 from shared.contracts.inventory import InventoryFailed, InventoryReserved, Shortage
 from shared.contracts.payment import PaymentProcessed

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated
 
@@ -61,9 +59,11 @@ class ProductShown(WireModel):
 
 
 class ReservationStatus(StrEnum):
-    """RESERVED can become RELEASED; FAILED and CANCELLED (cancelled before any reservation) are final."""
+    """RESERVED becomes RELEASED (the order was cancelled) or COMMITTED (confirmed: never released);
+    FAILED and CANCELLED (cancelled before any reservation) are final."""
 
     RESERVED = "RESERVED"
+    COMMITTED = "COMMITTED"
     FAILED = "FAILED"
     RELEASED = "RELEASED"
     CANCELLED = "CANCELLED"
@@ -75,11 +75,3 @@ class Reservation(WireModel):
     order_id: OrderId
     status: ReservationStatus
     items: tuple[LineItem, ...] = ()
-
-
-def merge_lines(items: Iterable[LineItem]) -> tuple[LineItem, ...]:
-    """One line per product (quantities added up): a transaction may touch each product only once."""
-    totals: Counter[str] = Counter()
-    for item in items:
-        totals[item.product_id] += item.quantity
-    return tuple(LineItem(product_id=product_id, quantity=quantity) for product_id, quantity in sorted(totals.items()))

@@ -12,7 +12,7 @@ from order.models.errors import IdempotencyKeyTaken
 from order.models.order import Order, OrderStatus
 from shared.contracts.order import CancellationReason
 from shared.errors import OrderChangedConcurrently
-from shared.storage import Put, absent, at_most, transition
+from shared.storage import Put, Update, absent, at_most, equals, missing, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
@@ -62,7 +62,8 @@ class OrderRepository(Repository):
             Put(
                 {
                     **_order_key(order.order_id),
-                    **order.to_wire(),
+                    # Paid and reserved are written by their own events, and tested for absence.
+                    **order.model_dump(mode="json", by_alias=True, exclude={"payment_id", "reserved"}),
                     "awaitingDeadline": PENDING,
                     "deadlineAt": int(order.deadline.timestamp()),
                 },
@@ -71,16 +72,46 @@ class OrderRepository(Repository):
             )
         )
 
+    def record_payment(self, order: Order, payment_id: str) -> None:
+        """A pending order was paid, and is not reserved yet (else `OrderChangedConcurrently`: the
+        reservation came in between, and a retry confirms)."""
+        self._stage(
+            Update(
+                _order_key(order.order_id),
+                set={"paymentId": payment_id},
+                condition=equals("status", OrderStatus.PENDING.value) & missing("reserved"),
+                conflict=lambda: OrderChangedConcurrently(order.order_id),
+            )
+        )
+
+    def record_reservation(self, order: Order) -> None:
+        """A pending order's lines are reserved, and it is not paid yet (else `OrderChangedConcurrently`)."""
+        self._stage(
+            Update(
+                _order_key(order.order_id),
+                set={"reserved": True},
+                condition=equals("status", OrderStatus.PENDING.value) & missing("paymentId"),
+                conflict=lambda: OrderChangedConcurrently(order.order_id),
+            )
+        )
+
     def finish(
-        self, order: Order, status: OrderStatus, *, at: datetime, reason: CancellationReason | None = None
+        self,
+        order: Order,
+        status: OrderStatus,
+        *,
+        at: datetime,
+        reason: CancellationReason | None = None,
+        payment_id: str | None = None,
     ) -> None:
         """A pending order becomes terminal (else `OrderChangedConcurrently`)."""
+        extra = {"paymentId": payment_id} if payment_id else {}
         self._stage(
             transition(
                 _order_key(order.order_id),
                 from_=OrderStatus.PENDING.value,
                 to=status.value,
-                also={"updatedAt": at.isoformat(), "cancellationReason": reason},
+                also={"updatedAt": at.isoformat(), "cancellationReason": reason, **extra},
                 remove=("awaitingDeadline",),
                 conflict=lambda: OrderChangedConcurrently(order.order_id),
                 guard=ONE_OUTCOME_PER_ORDER,

@@ -1,8 +1,11 @@
-"""End an order: confirm it when every line is reserved, cancel it on a failure, a request or its deadline.
+"""End an order: confirm it once it is both paid and reserved, cancel it on a failure, a request or its
+deadline.
 
-Triggered by InventoryReserved (confirm), PaymentFailed and InventoryFailed (cancel), by the customer's
-`POST /orders/{id}/cancel` and by the order's deadline; emits OrderConfirmed or OrderCancelled in the
-same commit as the status change. Only a PENDING order moves, so replays and late events change nothing.
+Triggered by PaymentProcessed and InventoryReserved (confirm, by whichever arrives second),
+PaymentFailed and InventoryFailed (cancel), by the customer's `POST /orders/{id}/cancel` and by the
+order's deadline; emits OrderConfirmed or OrderCancelled in the same commit as the status change. Only a
+PENDING order moves, so replays and late events change nothing; the order decides by what it has seen
+itself, so a forged or misrouted reservation (no payment, other lines) confirms nothing.
 """
 
 from __future__ import annotations
@@ -13,17 +16,59 @@ from typing import Any
 from order.dal.order_repository import OrderStep, OrderUnitOfWork
 from order.models.errors import DeadlineNotReached, OrderAlreadyFinal, OrderNotFound
 from order.models.order import Order, OrderStatus
+from shared.contracts.base import merge_lines
 from shared.contracts.envelope import Envelope, EventMetadata
 from shared.contracts.inventory import InventoryFailed, InventoryReserved
 from shared.contracts.order import CancellationReason, OrderCancelled, OrderConfirmed
-from shared.contracts.payment import PaymentFailed
+from shared.contracts.payment import PaymentFailed, PaymentProcessed
 from shared.errors import OrderChangedConcurrently
 from shared.observability import logger
 
 
+def record_payment(cause: Envelope[PaymentProcessed], *, uow: OrderUnitOfWork, now: datetime) -> None:
+    """The order was paid its total: confirmed if its lines are reserved already, else noted.
+
+    Raises
+    ------
+    OrderChangedConcurrently
+        When the reservation was noted between our read and our write; the retry confirms.
+    """
+    order = _known_order(cause.data.order_id, uow)
+    if order.is_terminal:
+        logger.info("order already final; payment changes nothing", status=order.status.value)
+        return
+    if cause.data.amount != order.total_amount:
+        logger.error("payment refused: it is not this order's total", paid=str(cause.data.amount))
+        return
+    with uow.reacting_to(cause) as step:
+        if order.reserved:
+            _finish(step, order, OrderStatus.CONFIRMED, None, now, payment_id=cause.data.payment_id)
+        else:
+            step.orders.record_payment(order, cause.data.payment_id)
+            logger.info("order paid; waiting for its reservation")
+
+
 def confirm_order(cause: Envelope[InventoryReserved], *, uow: OrderUnitOfWork, now: datetime) -> None:
-    """Every line is reserved: a pending order is confirmed."""
-    _react(cause, OrderStatus.CONFIRMED, None, uow=uow, now=now)
+    """Every line is reserved: confirmed if the order is paid already, else noted.
+
+    Raises
+    ------
+    OrderChangedConcurrently
+        When the payment was noted between our read and our write; the retry confirms.
+    """
+    order = _known_order(cause.data.order_id, uow)
+    if order.is_terminal:
+        logger.info("order already final; reservation changes nothing", status=order.status.value)
+        return
+    if merge_lines(cause.data.items) != merge_lines(order.items):
+        logger.error("reservation refused: it does not hold this order's lines")
+        return
+    with uow.reacting_to(cause) as step:
+        if order.payment_id:
+            _finish(step, order, OrderStatus.CONFIRMED, None, now)
+        else:
+            step.orders.record_reservation(order)
+            logger.info("order reserved; waiting for its payment")
 
 
 def cancel_on_payment_failed(cause: Envelope[PaymentFailed], *, uow: OrderUnitOfWork, now: datetime) -> None:
@@ -90,13 +135,18 @@ def expire_order(order_id: str, *, uow: OrderUnitOfWork, now: datetime) -> bool:
     return True
 
 
+def _known_order(order_id: str, uow: OrderUnitOfWork) -> Order:
+    order = uow.orders.get(order_id)
+    if order is None:
+        # The order is written before OrderCreated leaves, so this is a foreign or corrupt event.
+        raise OrderNotFound(order_id)
+    return order
+
+
 def _react(
     cause: Envelope[Any], status: OrderStatus, reason: CancellationReason | None, *, uow: OrderUnitOfWork, now: datetime
 ) -> None:
-    order = uow.orders.get(cause.data.order_id)
-    if order is None:
-        # The order is written before OrderCreated leaves, so this is a foreign or corrupt event.
-        raise OrderNotFound(cause.data.order_id)
+    order = _known_order(cause.data.order_id, uow)
     if order.is_terminal:
         logger.info("order already final; event changes nothing", status=order.status.value)
         return
@@ -108,9 +158,15 @@ def _react(
 
 
 def _finish(
-    step: OrderStep, order: Order, status: OrderStatus, reason: CancellationReason | None, now: datetime
+    step: OrderStep,
+    order: Order,
+    status: OrderStatus,
+    reason: CancellationReason | None,
+    now: datetime,
+    *,
+    payment_id: str | None = None,
 ) -> None:
-    step.orders.finish(order, status, at=now, reason=reason)
+    step.orders.finish(order, status, at=now, reason=reason, payment_id=payment_id)
     if status is OrderStatus.CONFIRMED:
         step.emit(OrderConfirmed(order_id=order.order_id))
     else:

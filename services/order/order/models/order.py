@@ -64,6 +64,9 @@ class Order(WireModel):
     deadline: AwareDatetime
     # The OrderCreated event id: what a cancel by the customer or by the deadline was caused by.
     created_event_id: str
+    # What the order service has seen of the saga: it confirms only an order both paid and reserved.
+    payment_id: str | None = None
+    reserved: bool = False
 
     @classmethod
     def placed(cls, created: Envelope[OrderCreated]) -> Order:
@@ -125,4 +128,5 @@ class OrderView(WireModel):
     @classmethod
     def of(cls, order: Order, saga: SagaView | None) -> OrderView:
         """The view of `order` with its saga."""
-        return cls.model_validate({**order.model_dump(exclude={"created_event_id"}), "saga": saga})
+        shown = order.model_dump(exclude={"created_event_id", "payment_id", "reserved"})
+        return cls.model_validate({**shown, "saga": saga})

@@ -42,6 +42,10 @@ def refund_payment(cause: Envelope[OrderCancelled], *, uow: PaymentUnitOfWork, g
     if payment.status is PaymentStatus.CHARGING:
         # The charge is being decided right now; once it is, the retry refunds or voids it.
         raise PaymentChangedConcurrently(order_id)
+    if payment.status is PaymentStatus.SETTLED:
+        # The order service confirmed this order; it never cancels a confirmed one.
+        logger.error("refund refused: the order was confirmed, so this cancel is forged or misrouted")
+        return
     if payment.status is PaymentStatus.PENDING:
         with uow.reacting_to(cause) as step:
             step.payments.move(payment, PaymentStatus.VOIDED, reason="cancelled_while_pending")

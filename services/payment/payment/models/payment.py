@@ -13,13 +13,15 @@ class PaymentStatus(StrEnum):
     CHARGING is a claim taken before the gateway is called (so two deliveries never both charge);
     it becomes CHARGED, DECLINED or PENDING (an authorisation that never completes). REFUNDING is the
     same claim before a refund: it becomes REFUNDED, or REFUND_FAILED when the gateway keeps refusing
-    (and REFUNDED after a redrive). VOIDED marks an order cancelled before it was charged, so a late
-    OrderCreated charges nothing.
+    (and REFUNDED after a redrive). SETTLED is a charge whose order was confirmed: it is never refunded,
+    so a cancel of a confirmed order (forged, or misrouted) changes nothing. VOIDED marks an order
+    cancelled before it was charged, so a late OrderCreated charges nothing.
     """
 
     CHARGING = "CHARGING"
     PENDING = "PENDING"
     CHARGED = "CHARGED"
+    SETTLED = "SETTLED"
     DECLINED = "DECLINED"
     REFUNDING = "REFUNDING"
     REFUNDED = "REFUNDED"

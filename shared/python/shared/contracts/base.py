@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -89,3 +91,11 @@ class LineItem(WireModel):
 
     product_id: ProductId
     quantity: Quantity
+
+
+def merge_lines(items: Iterable[LineItem]) -> tuple[LineItem, ...]:
+    """One line per product (quantities added up): a transaction may touch each product only once."""
+    totals: Counter[str] = Counter()
+    for item in items:
+        totals[item.product_id] += item.quantity
+    return tuple(LineItem(product_id=product_id, quantity=quantity) for product_id, quantity in sorted(totals.items()))

@@ -36,8 +36,8 @@ class Plan(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
     relay_crash_rate: float = Field(default=0.0, alias="relayCrashRate", ge=0, le=1)
-    # Consumer logical name (e.g. "PaymentOnOrderCreated") -> seconds it is down, counted from the first
-    # call it makes once the plan is written (so the outage meets real traffic).
+    # Consumer or relay logical name (e.g. "PaymentOnOrderCreated", "PaymentOutboxRelay") -> seconds it is
+    # down, counted from the first call it makes once the plan is written (so the outage meets traffic).
     outages: dict[str, float] = Field(default_factory=dict)
 
 
@@ -67,8 +67,12 @@ class FaultPlan:
             ExpressionAttributeValues={":one": 1},
         )
 
+    def outage_kind(self) -> str:
+        """What an outage of this function is called in the counts."""
+        return "relay_outage_failures" if "OutboxRelay" in self.function_name else "consumer_outage_failures"
+
     def outage_open(self) -> bool:
-        """Whether this function is a consumer inside its outage window."""
+        """Whether this function is inside its outage window."""
         plan = self.current()
         if plan is None:
             return False
@@ -107,9 +111,9 @@ class OutageTable:
 
     def _check(self) -> None:
         if self.plan.outage_open():
-            self.plan.count("consumer_outage_failures")
-            logger.warning("injected consumer outage")
-            raise InjectedFault("injected consumer outage")
+            self.plan.count(self.plan.outage_kind())
+            logger.warning("injected outage")
+            raise InjectedFault("injected outage")
 
     def get(self, key: Key) -> Item | None:
         """Read, unless in an outage."""
@@ -136,7 +140,11 @@ class CrashingPublisher:
     plan: FaultPlan
 
     def put_entries(self, entries: Sequence[dict[str, Any]]) -> int:
-        """Publish, maybe crashing on either side."""
+        """Publish, maybe crashing on either side; nothing gets through during the relay's outage."""
+        if self.plan.outage_open():
+            self.plan.count(self.plan.outage_kind())
+            logger.warning("injected relay outage: EventBridge unreachable")
+            raise InjectedFault("injected relay outage")
         self._maybe_crash("before_publish")
         published = self.inner.put_entries(entries)
         self._maybe_crash("after_publish")

@@ -1,0 +1,30 @@
+"""Commit a confirmed order's reservation, so no later cancel can release it; emits nothing.
+
+Triggered by OrderConfirmed through the inventory service's own SQS queue (rule
+InventoryOnOrderConfirmedRule). Try it: `sam remote invoke InventoryOnOrderConfirmedFunction
+--event-file events/sqs/OrderConfirmed.json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from inventory.handlers.wiring import unit_of_work
+from inventory.logic.commit_stock import commit_stock
+from shared.consumer import consume
+from shared.contracts.envelope import Envelope
+from shared.contracts.order import OrderConfirmed
+from shared.observability import logger
+
+
+def react(envelope: Envelope[OrderConfirmed]) -> None:
+    """Apply one OrderConfirmed event."""
+    commit_stock(envelope, uow=unit_of_work())
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """SQS batch in, partial batch response out."""
+    return consume(event, context, expected=OrderConfirmed, react=react)

@@ -1,0 +1,30 @@
+"""Note that an order was paid, and confirm it if its lines are reserved already; may emit OrderConfirmed.
+
+Triggered by PaymentProcessed through the order service's own SQS queue (rule
+OrderOnPaymentProcessedRule). Try it: `sam remote invoke OrderOnPaymentProcessedFunction
+--event-file events/sqs/PaymentProcessed.json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from order.handlers.wiring import unit_of_work
+from order.logic.finish_order import record_payment
+from shared.consumer import consume
+from shared.contracts.envelope import Envelope, utc_now
+from shared.contracts.payment import PaymentProcessed
+from shared.observability import logger
+
+
+def react(envelope: Envelope[PaymentProcessed]) -> None:
+    """Apply one PaymentProcessed event."""
+    record_payment(envelope, uow=unit_of_work(), now=utc_now())
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """SQS batch in, partial batch response out."""
+    return consume(event, context, expected=PaymentProcessed, react=react)

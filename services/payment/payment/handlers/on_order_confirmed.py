@@ -1,0 +1,29 @@
+"""Settle the charge of a confirmed order, so no later cancel can refund it; emits nothing.
+
+Triggered by OrderConfirmed through the payment service's own SQS queue (rule PaymentOnOrderConfirmedRule).
+Try it: `sam remote invoke PaymentOnOrderConfirmedFunction --event-file events/sqs/OrderConfirmed.json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from payment.handlers.wiring import unit_of_work
+from payment.logic.settle_payment import settle_payment
+from shared.consumer import consume
+from shared.contracts.envelope import Envelope
+from shared.contracts.order import OrderConfirmed
+from shared.observability import logger
+
+
+def react(envelope: Envelope[OrderConfirmed]) -> None:
+    """Apply one OrderConfirmed event."""
+    settle_payment(envelope, uow=unit_of_work())
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """SQS batch in, partial batch response out."""
+    return consume(event, context, expected=OrderConfirmed, react=react)

@@ -14,8 +14,19 @@ from tests.e2e.conftest import BusListener, wait_for
 from tests.e2e.saga import place, settle
 
 
+def orders_and_keys(outputs: dict[str, str]) -> int:
+    """Orders and stored responses in the order table (its outbox rows come and go as the relay works)."""
+    pages = boto3.client("dynamodb").get_paginator("scan").paginate(
+        TableName=outputs["OrderTableName"],
+        Select="COUNT",
+        FilterExpression="begins_with(pk, :order) OR begins_with(pk, :key)",
+        ExpressionAttributeValues={":order": {"S": "ORDER#"}, ":key": {"S": "IDEMPOTENCY#"}},
+    )
+    return sum(int(page["Count"]) for page in pages)
+
+
 def test_an_invalid_order_names_each_bad_field_and_writes_nothing(api: ApiClient, outputs: dict[str, str]) -> None:
-    before = boto3.client("dynamodb").scan(TableName=outputs["OrderTableName"], Select="COUNT")["Count"]
+    before = orders_and_keys(outputs)
 
     result = api.call(
         "POST",
@@ -32,8 +43,7 @@ def test_an_invalid_order_names_each_bad_field_and_writes_nothing(api: ApiClient
     assert result.headers["Content-Type"] == "application/problem+json"
     assert {e["field"] for e in result.body["errors"]} == {"items[0].quantity", "totalAmount", "extra"}
     time.sleep(1)
-    after = boto3.client("dynamodb").scan(TableName=outputs["OrderTableName"], Select="COUNT")["Count"]
-    assert after == before
+    assert orders_and_keys(outputs) == before
 
 
 def test_wrong_content_type_and_oversized_bodies_are_refused(api: ApiClient) -> None:

@@ -169,6 +169,8 @@ class FaultSuite:
                 for order in finals.values()
             )
             report.injected = self._collect_fault_counts()
+            # The faults stop here: what the checker asks next is whether everything recovered.
+            self._clear_faults()
             report.violations = self.check(placed, finals, bus, initial, poison)
             return report
         finally:
@@ -200,7 +202,7 @@ class FaultSuite:
         self.injected.add("relay_outage_windows", len([name for name in OUTAGES if "Relay" in name]))
 
     def _clear_faults(self) -> None:
-        self._plan_table().delete_item(Key={"pk": "FAULTS"})
+        self._plan_table().delete_item(Key={"pk": "FAULTS"})  # idempotent: cleared again on the way out
 
     def _collect_fault_counts(self) -> Counter[str]:
         counts = Counter(self.injected.counts)

@@ -16,11 +16,15 @@ from tests.e2e.saga import place, settle
 
 def orders_and_keys(outputs: dict[str, str]) -> int:
     """Orders and stored responses in the order table (its outbox rows come and go as the relay works)."""
-    pages = boto3.client("dynamodb").get_paginator("scan").paginate(
-        TableName=outputs["OrderTableName"],
-        Select="COUNT",
-        FilterExpression="begins_with(pk, :order) OR begins_with(pk, :key)",
-        ExpressionAttributeValues={":order": {"S": "ORDER#"}, ":key": {"S": "IDEMPOTENCY#"}},
+    pages = (
+        boto3.client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=outputs["OrderTableName"],
+            Select="COUNT",
+            FilterExpression="begins_with(pk, :order) OR begins_with(pk, :key)",
+            ExpressionAttributeValues={":order": {"S": "ORDER#"}, ":key": {"S": "IDEMPOTENCY#"}},
+        )
     )
     return sum(int(page["Count"]) for page in pages)
 

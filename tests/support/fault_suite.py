@@ -38,7 +38,10 @@ FAULT_COUNTERS = ("crash_before_publish", "crash_after_publish", "consumer_outag
 # (MaxReceiveCount x ConsumerVisibilityTimeout = 3 x 10 s locally), so it recovers rather than dead-letters.
 # The payment relay's outage outlasts its stream's retry window (60 s locally): the stream gives its
 # batches up, the rows stay in the outbox, and the sweeper publishes them once the bus is back.
-OUTAGES = {"PaymentOnOrderCreated": 8, "InventoryOnPaymentProcessed": 8, "SagaOnSagaEvent": 6, "PaymentOutboxRelay": 75}
+OUTAGES = {"PaymentOnOrderCreated": 8, "InventoryOnPaymentProcessed": 8, "SagaOnSagaEvent": 6}
+# Planned once the first half of the orders has settled, so that half meets the other faults alone
+# (a relay down longer than the 60 s deadline times out every order it catches).
+RELAY_OUTAGES = {"PaymentOutboxRelay": 75}
 
 
 @dataclass
@@ -158,7 +161,11 @@ class FaultSuite:
         duplicator = Duplicator(self.outputs["EventBusName"], self.injected, self.rng)
         bus = BusSubscriber(self.outputs["EventBusName"], prefix="fault-suite", on_new_event=duplicator)
         try:
-            placed, poison = self._place_orders(products), self._poison()
+            first_half = self._place_orders(products, self.n_orders // 2)
+            self._wait_until_settled(first_half, bus, settle_timeout)
+            self._plan_faults(time.time(), relays_too=True)
+            placed = first_half + self._place_orders(products, self.n_orders - len(first_half))
+            poison = self._poison()
             finals = self._wait_until_settled(placed, bus, settle_timeout)
             # A saga can look settled while an older event of it still waits in an outbox (a stream batch
             # given up during the relay outage, for the sweeper): the checker reads the bus only once
@@ -199,11 +206,19 @@ class FaultSuite:
             raise RuntimeError(f"stack {self.stack} has no fault plan table: deploy it with FaultInjection=true")
         return self.dynamodb.Table(name)
 
-    def _plan_faults(self, now: float) -> None:
-        plan = {"relayCrashRate": Decimal("0.3"), "outages": OUTAGES}
-        self._plan_table().put_item(Item={"pk": "FAULTS", "plan": plan})
-        self.injected.add("consumer_outage_windows", len([name for name in OUTAGES if "Relay" not in name]))
-        self.injected.add("relay_outage_windows", len([name for name in OUTAGES if "Relay" in name]))
+    def _plan_faults(self, now: float, *, relays_too: bool = False) -> None:
+        outages = {**OUTAGES, **(RELAY_OUTAGES if relays_too else {})}
+        # The outage start times the functions noted on the item stay: a window is not reopened.
+        self._plan_table().update_item(
+            Key={"pk": "FAULTS"},
+            UpdateExpression="SET #plan = :plan",
+            ExpressionAttributeNames={"#plan": "plan"},
+            ExpressionAttributeValues={":plan": {"relayCrashRate": Decimal("0.3"), "outages": outages}},
+        )
+        if relays_too:
+            self.injected.add("relay_outage_windows", len(RELAY_OUTAGES))
+        else:
+            self.injected.add("consumer_outage_windows", len(OUTAGES))
 
     def _clear_faults(self) -> None:
         self._plan_table().delete_item(Key={"pk": "FAULTS"})  # idempotent: cleared again on the way out
@@ -213,7 +228,7 @@ class FaultSuite:
         item = self._plan_table().get_item(Key={"pk": "FAULTS"}, ConsistentRead=True).get("Item") or {}
         return Counter({counter: int(str(item.get(counter, 0))) for counter in FAULT_COUNTERS})
 
-    def _place_orders(self, products: dict[str, int]) -> list[PlacedOrder]:
+    def _place_orders(self, products: dict[str, int], count: int) -> list[PlacedOrder]:
         ids = list(products)
 
         def one(index: int) -> PlacedOrder:
@@ -237,7 +252,7 @@ class FaultSuite:
             return order
 
         with ThreadPoolExecutor(max_workers=3) as pool:
-            return list(pool.map(one, range(self.n_orders)))
+            return list(pool.map(one, range(count)))
 
     def _poison(self) -> list[str]:
         """Malformed events of every kind a consumer can meet; returns their ids."""

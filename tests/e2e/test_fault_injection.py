@@ -26,6 +26,7 @@ def test_the_saga_keeps_its_invariants_under_faults(capsys: pytest.CaptureFixtur
         "consumer_outage_windows",
         "relay_outage_windows",
         "relay_outage_failures",
+        "put_events_partial_failures",
     ):
         assert report.injected[kind] > 0, f"no {kind} were injected"
     assert report.injected["crash_before_publish"] + report.injected["crash_after_publish"] > 0

@@ -33,7 +33,13 @@ from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs
 from tests.support.bus import BusSubscriber
 
 SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}
-FAULT_COUNTERS = ("crash_before_publish", "crash_after_publish", "consumer_outage_failures", "relay_outage_failures")
+FAULT_COUNTERS = (
+    "crash_before_publish",
+    "crash_after_publish",
+    "consumer_outage_failures",
+    "relay_outage_failures",
+    "put_events_partial_failures",
+)
 # Seconds each consumer is down from its first batch under the plan: shorter than its redelivery budget
 # (MaxReceiveCount x ConsumerVisibilityTimeout = 3 x 10 s locally), so it recovers rather than dead-letters.
 # The payment relay's outage outlasts its stream's retry window (60 s locally): the stream gives its
@@ -213,7 +219,9 @@ class FaultSuite:
             Key={"pk": "FAULTS"},
             UpdateExpression="SET #plan = :plan",
             ExpressionAttributeNames={"#plan": "plan"},
-            ExpressionAttributeValues={":plan": {"relayCrashRate": Decimal("0.3"), "outages": outages}},
+            ExpressionAttributeValues={
+                ":plan": {"relayCrashRate": Decimal("0.3"), "putEventsFailureRate": Decimal("0.2"), "outages": outages}
+            },
         )
         if relays_too:
             self.injected.add("relay_outage_windows", len(RELAY_OUTAGES))

@@ -137,7 +137,7 @@ def _relay() -> OutboxRelay:
 
     return OutboxRelay(
         table=seams.table(DynamoTable(aws.dynamodb(), settings.table_name)),
-        publisher=seams.publisher(EventBridgePublisher(aws.events())),
+        publisher=seams.publisher(EventBridgePublisher(seams.events_client(aws.events()))),
         bus_name=settings.event_bus_name,
         source=settings.event_source,
         park=park,

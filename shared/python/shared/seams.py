@@ -10,6 +10,7 @@ test code under `shared.testing` is never imported.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from pydantic import Field
 
@@ -45,6 +46,16 @@ def table(port: Table) -> Table:
 
         port = OutageTable(port, FaultPlan(settings.plan_table_name, settings.function_name))
     return port
+
+
+def events_client(client: Any) -> Any:
+    """The relay's EventBridge client, as this stack wants it: as it is in production."""
+    settings = seam_settings()
+    if settings.fault_injection and settings.plan_table_name:
+        from shared.testing.faults import FaultPlan, PartlyFailingEvents
+
+        return PartlyFailingEvents(client, FaultPlan(settings.plan_table_name, settings.function_name))
+    return client
 
 
 def publisher(port: Publisher) -> Publisher:

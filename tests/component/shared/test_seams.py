@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
 
 from shared import seams
+from shared.errors import EventPublishError
+from shared.publisher import EventBridgePublisher
 from shared.storage import DynamoTable, Put, absent
-from shared.testing.faults import CrashingPublisher, FaultPlan, InjectedFault, OutageTable
+from shared.testing.faults import CrashingPublisher, FaultPlan, InjectedFault, OutageTable, PartlyFailingEvents
 from shared.testing.guards import UnguardedTable
 from tests.component.conftest import Tables
 
@@ -119,3 +122,35 @@ def test_without_guards_a_guarded_write_applies_twice_and_others_keep_their_cond
     with pytest.raises(Exception, match="changed"):
         table.write([Put({"pk": "OUTBOX#e-1"}, condition=absent())])
     seams.seam_settings.cache_clear()
+
+
+def test_putevents_partial_failures_are_resent_until_every_entry_is_in(tables: Tables, switched_on: Any) -> None:
+    plan(switched_on, putEventsFailureRate=1)
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    events.create_event_bus(Name="test-bus")
+    queue = sqs.create_queue(QueueName="capture")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all", EventBusName="test-bus", EventPattern=json.dumps({"source": [{"prefix": ""}]}))
+    events.put_targets(Rule="all", EventBusName="test-bus", Targets=[{"Id": "q", "Arn": arn}])
+    client: Any = seams.events_client(events)
+    assert isinstance(client, PartlyFailingEvents)
+    entries = [
+        {"EventBusName": "test-bus", "Source": "shop.order", "DetailType": "T", "Detail": json.dumps({"n": n})}
+        for n in range(6)
+    ]
+
+    with pytest.raises(EventPublishError) as still_rejected:  # one entry rejected on every try
+        EventBridgePublisher(cast(Any, client), backoff_seconds=0).put_entries(entries)
+    assert switched_on.get_item(Key={"pk": "FAULTS"})["Item"]["put_events_partial_failures"] >= 1
+    plan(switched_on, putEventsFailureRate=0)  # EventBridge recovers; the stream retries the batch
+    EventBridgePublisher(seams.events_client(events), backoff_seconds=0).put_entries(entries)
+
+    received: list[int] = []
+    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+        received += [json.loads(message["Body"])["detail"]["n"] for message in batch]
+        sqs.delete_message_batch(
+            QueueUrl=queue, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch]
+        )
+
+    assert len(still_rejected.value.failed_entries) >= 1
+    assert set(received) == set(range(6))  # every entry in the end (some twice: consumers dedupe by id)

@@ -36,6 +36,8 @@ class Plan(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
     relay_crash_rate: float = Field(default=0.0, alias="relayCrashRate", ge=0, le=1)
+    # Share of PutEvents calls in which EventBridge rejects some entries (FailedEntryCount > 0).
+    put_events_failure_rate: float = Field(default=0.0, alias="putEventsFailureRate", ge=0, le=1)
     # Consumer or relay logical name (e.g. "PaymentOnOrderCreated", "PaymentOutboxRelay") -> seconds it is
     # down, counted from the first call it makes once the plan is written (so the outage meets traffic).
     outages: dict[str, float] = Field(default_factory=dict)
@@ -157,3 +159,28 @@ class CrashingPublisher:
         self.plan.count(f"crash_{stage}")
         logger.warning("injected relay crash", stage=stage)
         raise InjectedFault(f"injected relay crash {stage}")
+
+
+@dataclass(frozen=True)
+class PartlyFailingEvents:
+    """An EventBridge client that, at the plan's rate, rejects some entries of a PutEvents call as
+    EventBridge does under throttling (`FailedEntryCount`, an `ErrorCode` per rejected entry), so the
+    publisher's re-send path meets real traffic."""
+
+    inner: Any  # boto3 "events" client
+    plan: FaultPlan
+
+    def put_events(self, Entries: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        plan = self.plan.current()
+        if plan is None or random.random() >= plan.put_events_failure_rate:
+            return dict(self.inner.put_events(Entries=Entries, **kwargs))
+        rejected = {index for index in range(len(Entries)) if random.random() < 0.5} or {0}
+        accepted = [entry for index, entry in enumerate(Entries) if index not in rejected]
+        sent = iter(self.inner.put_events(Entries=accepted, **kwargs)["Entries"] if accepted else [])
+        self.plan.count("put_events_partial_failures")
+        logger.warning("injected PutEvents partial failure", rejected=len(rejected))
+        results = [
+            {"ErrorCode": "ThrottlingException", "ErrorMessage": "injected"} if index in rejected else next(sent)
+            for index in range(len(Entries))
+        ]
+        return {"FailedEntryCount": len(rejected), "Entries": results}

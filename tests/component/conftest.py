@@ -130,3 +130,34 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
 def context() -> LambdaContext:
     """A Lambda context for handlers."""
     return cast(LambdaContext, FakeLambdaContext())
+
+
+@dataclass
+class CapturedBus:
+    """The bus `test-bus` with a catch-all rule into a queue, to see what was published."""
+
+    sqs: Any
+    queue: str
+
+    def received(self) -> list[dict[str, Any]]:
+        """Every event that reached the bus since the last call."""
+        found = []
+        while batch := self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", []):
+            found += [json.loads(message["Body"]) for message in batch]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue,
+                Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch],
+            )
+        return found
+
+
+@pytest.fixture
+def bus(tables: Tables) -> CapturedBus:
+    """A bus on moto whose every event lands in a queue (moto runs no Lambda targets)."""
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    events.create_event_bus(Name="test-bus")
+    queue = sqs.create_queue(QueueName="capture")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all", EventBusName="test-bus", EventPattern=json.dumps({"source": [{"prefix": ""}]}))
+    events.put_targets(Rule="all", EventBusName="test-bus", Targets=[{"Id": "q", "Arn": arn}])
+    return CapturedBus(sqs, queue)

@@ -3,8 +3,6 @@ another service's rows, and the sweeper publishes whatever the stream left behin
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,26 +16,8 @@ from shared.outbox import outbox_put
 from shared.publisher import EventBridgePublisher
 from shared.relay import SWEEP_AFTER_SECONDS, OutboxRelay, stream_rows
 from shared.storage import DynamoTable, Item, Put
-from tests.component.conftest import Tables
+from tests.component.conftest import CapturedBus, Tables
 from tests.support.builders import envelope
-
-
-@dataclass
-class Bus:
-    """A bus with a catch-all rule into a queue, to see what was published."""
-
-    sqs: Any
-    queue: str
-
-    def received(self) -> list[dict[str, Any]]:
-        found = []
-        while batch := self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", []):
-            found += [json.loads(message["Body"]) for message in batch]
-            self.sqs.delete_message_batch(
-                QueueUrl=self.queue,
-                Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch],
-            )
-        return found
 
 
 @dataclass
@@ -46,17 +26,6 @@ class Parked:
 
     def __call__(self, row: Item, reason: str) -> None:
         self.rows.append((row, reason))
-
-
-@pytest.fixture
-def bus(tables: Tables) -> Iterator[Bus]:
-    events, sqs = boto3.client("events"), boto3.client("sqs")
-    events.create_event_bus(Name="test-bus")
-    queue = sqs.create_queue(QueueName="capture")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="all", EventBusName="test-bus", EventPattern=json.dumps({"source": [{"prefix": ""}]}))
-    events.put_targets(Rule="all", EventBusName="test-bus", Targets=[{"Id": "q", "Arn": arn}])
-    yield Bus(sqs, queue)
 
 
 def relay(tables: Tables, parked: Parked | None = None, publisher: Any = None) -> OutboxRelay:
@@ -78,7 +47,7 @@ def stream_of(tables: Tables) -> list[dict[str, Any]]:
     ]
 
 
-def test_the_relay_publishes_exactly_the_outbox_rows_then_removes_them(tables: Tables, bus: Bus) -> None:
+def test_the_relay_publishes_exactly_the_outbox_rows_then_removes_them(tables: Tables, bus: CapturedBus) -> None:
     table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
     sent = [envelope(OrderConfirmed(order_id=f"o-{i}")) for i in range(12)]
     table.write([Put({"pk": "ORDER#o-1", "status": "CONFIRMED"}), *(outbox_put(event) for event in sent)])
@@ -93,7 +62,7 @@ def test_the_relay_publishes_exactly_the_outbox_rows_then_removes_them(tables: T
     assert tables.order.items("ORDER#") != []
 
 
-def test_a_row_in_another_services_name_is_refused_parked_and_removed(tables: Tables, bus: Bus) -> None:
+def test_a_row_in_another_services_name_is_refused_parked_and_removed(tables: Tables, bus: CapturedBus) -> None:
     table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
     forged = envelope(PaymentFailed(order_id="o-1", reason="forged"))
     table.write([outbox_put(forged)])  # a writer of the order table speaking for payment
@@ -108,7 +77,7 @@ def test_a_row_in_another_services_name_is_refused_parked_and_removed(tables: Ta
     assert tables.order.items("OUTBOX#") == []
 
 
-def test_rows_a_crash_left_behind_are_swept_after_a_minute_with_their_ids(tables: Tables, bus: Bus) -> None:
+def test_rows_a_crash_left_behind_are_swept_after_a_minute_with_their_ids(tables: Tables, bus: CapturedBus) -> None:
     table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
     event = envelope(OrderConfirmed(order_id="o-1"))
     table.write([outbox_put(event)])
@@ -131,7 +100,7 @@ def test_rows_a_crash_left_behind_are_swept_after_a_minute_with_their_ids(tables
     assert tables.order.items("OUTBOX#") == []
 
 
-def test_an_outage_of_the_bus_loses_nothing(tables: Tables, bus: Bus) -> None:
+def test_an_outage_of_the_bus_loses_nothing(tables: Tables, bus: CapturedBus) -> None:
     table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
     events = [envelope(OrderConfirmed(order_id=f"o-{i}")) for i in range(3)]
     table.write([outbox_put(event) for event in events])

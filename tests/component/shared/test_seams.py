@@ -16,7 +16,7 @@ from shared.publisher import EventBridgePublisher
 from shared.storage import DynamoTable, Put, absent
 from shared.testing.faults import CrashingPublisher, FaultPlan, InjectedFault, OutageTable, PartlyFailingEvents
 from shared.testing.guards import UnguardedTable
-from tests.component.conftest import Tables
+from tests.component.conftest import CapturedBus, Tables
 
 PLAN_TABLE = "test-seams"
 
@@ -124,14 +124,9 @@ def test_without_guards_a_guarded_write_applies_twice_and_others_keep_their_cond
     seams.seam_settings.cache_clear()
 
 
-def test_putevents_partial_failures_are_resent_until_every_entry_is_in(tables: Tables, switched_on: Any) -> None:
+def test_putevents_partial_failures_are_resent_until_every_entry_is_in(bus: CapturedBus, switched_on: Any) -> None:
     plan(switched_on, putEventsFailureRate=1)
-    events, sqs = boto3.client("events"), boto3.client("sqs")
-    events.create_event_bus(Name="test-bus")
-    queue = sqs.create_queue(QueueName="capture")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="all", EventBusName="test-bus", EventPattern=json.dumps({"source": [{"prefix": ""}]}))
-    events.put_targets(Rule="all", EventBusName="test-bus", Targets=[{"Id": "q", "Arn": arn}])
+    events = boto3.client("events")
     client: Any = seams.events_client(events)
     assert isinstance(client, PartlyFailingEvents)
     entries = [
@@ -145,12 +140,7 @@ def test_putevents_partial_failures_are_resent_until_every_entry_is_in(tables: T
     plan(switched_on, putEventsFailureRate=0)  # EventBridge recovers; the stream retries the batch
     EventBridgePublisher(seams.events_client(events), backoff_seconds=0).put_entries(entries)
 
-    received: list[int] = []
-    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-        received += [json.loads(message["Body"])["detail"]["n"] for message in batch]
-        sqs.delete_message_batch(
-            QueueUrl=queue, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch]
-        )
+    received = [event["detail"]["n"] for event in bus.received()]
 
     assert len(still_rejected.value.failed_entries) >= 1
     assert set(received) == set(range(6))  # every entry in the end (some twice: consumers dedupe by id)

@@ -34,6 +34,7 @@ PAYMENT_ID = "pay-8c0e6f0a-51d2-4b7e-9a3f-2c7d9e1b4a60"
 AT = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
 LINES = (LineItem(product_id="PROD-001", quantity=2), LineItem(product_id="PROD-002", quantity=1))
 TOTAL = Decimal("2799.97")
+SAMPLE_SEALED_TOKEN = "AQICAHhSYW1wbGUgY2lwaGVydGV4dDogc2VhbGVkIGJ5IHRoZSBvcmRlciBBUEkncyBLTVMga2V5"
 
 # (file name, event, the event id it reacted to)
 SAMPLES: list[tuple[str, DomainEvent, str | None]] = [
@@ -46,7 +47,9 @@ SAMPLES: list[tuple[str, DomainEvent, str | None]] = [
             total_amount=TOTAL,
             currency="USD",
             deadline=datetime(2026, 11, 22, 10, 5, 0, tzinfo=UTC),
-            payment_token="tok_ok",
+            # What the order API's KMS seal looks like; only ciphertext sealed by a stack's own key opens
+            # there (this placeholder is declined as payment_token_unreadable).
+            encrypted_payment_token=SAMPLE_SEALED_TOKEN,
         ),
         None,
     ),

@@ -1,4 +1,5 @@
-"""moto-backed AWS for component tests: the four tables shaped as in template.yaml, and a view of each outbox."""
+"""moto-backed AWS for component tests: the four tables shaped as in template.yaml, a view of each outbox, and
+the KMS key that seals payment tokens."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from moto import mock_aws
 
 from shared import aws
 from shared.contracts.registry import CONTRACTS
+from shared.payment_tokens import KmsTokenCipher
 from tests.support.builders import FakeLambdaContext
 from tests.template import resource
 
@@ -39,6 +41,7 @@ def _clear_caches() -> None:
         aws.events,
         aws.sqs,
         aws.scheduler,
+        aws.kms,
         consumer_settings,
         seams.seam_settings,
         relay._relay,
@@ -46,8 +49,10 @@ def _clear_caches() -> None:
         order_wiring.api_settings,
         order_wiring.saga_views,
         order_wiring.deadline_scheduler,
+        order_wiring.token_sealer,
         payment_wiring.unit_of_work,
         payment_wiring.gateway,
+        payment_wiring.token_opener,
         inventory_wiring.unit_of_work,
         saga_wiring.saga_repository,
     ):
@@ -88,12 +93,13 @@ class Table:
 
 @dataclass
 class Tables:
-    """The four service tables."""
+    """The four service tables, and the cipher of the payment token key (as the order API seals)."""
 
     order: Table
     payment: Table
     inventory: Table
     saga: Table
+    tokens: KmsTokenCipher
 
 
 @pytest.fixture
@@ -121,8 +127,11 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
             names[logical_id] = name
         monkeypatch.setenv("EVENT_BUS_NAME", "test-bus")
         monkeypatch.setenv("ORDER_DEADLINE_SECONDS", "60")
+        key = boto3.client("kms").create_key(Description="payment tokens")["KeyMetadata"]["Arn"]
+        monkeypatch.setenv("PAYMENT_TOKEN_KEY_ARN", key)
         _clear_caches()
-        yield Tables(*(Table(names[logical_id]) for logical_id in TABLES))
+        order, payment, inventory, saga = (Table(names[logical_id]) for logical_id in TABLES)
+        yield Tables(order, payment, inventory, saga, tokens=KmsTokenCipher(aws.kms(), key))
         _clear_caches()
 
 

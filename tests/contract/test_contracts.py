@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,54 @@ def test_events_folder_is_generated_from_the_models() -> None:
 
 def test_every_detail_type_has_a_sample() -> None:
     assert {json.loads(p.read_text())["detail-type"] for p in EVENTBRIDGE_SAMPLES} == set(CONTRACTS)
+
+
+CLEAR_TOKEN_VALUE = re.compile(r"\btok_[A-Za-z0-9_]+")
+SEALED_FIELDS = {"encryptedPaymentToken"}
+
+
+def _keys(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield str(key)
+            yield from _keys(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _keys(value)
+
+
+def _bus_payloads() -> Iterator[tuple[str, Any]]:
+    """Every generated sample of what travels on the bus or its queues (not API requests), and every schema."""
+    for path in sorted(EVENTS.rglob("*.json")):
+        if path.parent.name == "api":
+            continue
+        raw = json.loads(path.read_text())
+        # SQS and stream samples carry the event as a string: look inside it too.
+        inner = [json.loads(r["body"]) for r in raw.get("Records", []) if isinstance(r.get("body"), str)]
+        yield str(path.relative_to(EVENTS)), [raw, *inner]
+    for path in sorted(schemas.SCHEMAS.glob("*.json")):
+        yield f"schemas/{path.name}", json.loads(path.read_text())
+
+
+@pytest.mark.parametrize(("name", "payload"), list(_bus_payloads()), ids=lambda v: v if isinstance(v, str) else "")
+def test_no_sample_or_schema_carries_a_payment_token_in_clear(name: str, payload: Any) -> None:
+    text = json.dumps(payload)
+    assert not CLEAR_TOKEN_VALUE.search(text), f"{name} carries a test token in clear"
+    fields = {key for key in _keys(payload) if "token" in key.lower()} - SEALED_FIELDS
+    assert not fields, f"{name} has token fields other than the sealed one: {fields}"
+
+
+def test_the_scan_for_clear_tokens_would_see_one() -> None:
+    # The scan above must be able to fail: a payload with the old clear field is caught by both checks.
+    leaked = {"detail": {"data": {"paymentToken": "tok_ok"}}}
+    assert CLEAR_TOKEN_VALUE.search(json.dumps(leaked))
+    assert {key for key in _keys(leaked) if "token" in key.lower()} - SEALED_FIELDS == {"paymentToken"}
+
+
+def test_order_created_schema_says_the_token_is_ciphertext() -> None:
+    schema = json.loads((schemas.SCHEMAS / "OrderCreated.v1.schema.json").read_text())
+    sealed = schema["$defs"]["OrderCreated"]["properties"]["encryptedPaymentToken"]
+    assert "KMS ciphertext" in sealed["description"] and sealed["pattern"] == "^[A-Za-z0-9+/]+={0,2}$"
 
 
 @pytest.mark.parametrize("path", EVENTBRIDGE_SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")

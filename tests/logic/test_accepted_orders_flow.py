@@ -35,7 +35,7 @@ from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed
 from shared.contracts.registry import parse_event
 from tests.support.builders import eventbridge, published
-from tests.support.fakes import CountingGateway
+from tests.support.fakes import TOKENS, CountingGateway
 from tests.support.memory import InMemoryTable
 
 product_ids = st.text(min_size=1, max_size=64)
@@ -81,9 +81,11 @@ def test_every_accepted_order_can_be_processed_by_every_consumer(body: dict[str,
                 )
     now = utc_now()
 
-    place_order(request, customer_id="sub", idempotency_key=None, uow=order_uow, now=now, deadline_seconds=60)
+    place_order(
+        request, customer_id="sub", idempotency_key=None, uow=order_uow, sealer=TOKENS, now=now, deadline_seconds=60
+    )
     for created in delivered(orders, OrderCreated):
-        charge_order(created, uow=payment_uow, gateway=CountingGateway())
+        charge_order(created, uow=payment_uow, gateway=CountingGateway(), tokens=TOKENS)
     for paid in delivered(payments, PaymentProcessed):
         reserve_stock(paid, uow=inventory_uow)
         record_payment(paid, uow=order_uow, now=now)

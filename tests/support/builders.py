@@ -11,6 +11,8 @@ from typing import Any
 from shared.contracts.base import DomainEvent, LineItem
 from shared.contracts.envelope import Envelope, EventMetadata, caused_by, start_saga
 from shared.contracts.order import CancellationReason, OrderCancelled, OrderCreated
+from shared.payment_tokens import TokenSealer
+from tests.support.fakes import TOKENS
 
 
 @dataclass
@@ -127,8 +129,10 @@ def published_types(table: Any) -> list[str]:
     return [detail_type for detail_type, _ in published(table)]
 
 
-def order_created(order_id: str = "o-1", token: str = "tok_ok", total: str = "2599.98") -> Envelope[Any]:
-    """An OrderCreated for two units of PROD-001, due in five minutes."""
+def order_created(
+    order_id: str = "o-1", token: str = "tok_ok", total: str = "2599.98", sealer: TokenSealer = TOKENS
+) -> Envelope[Any]:
+    """An OrderCreated for two units of PROD-001, due in five minutes, its token sealed by `sealer`."""
     return envelope(
         OrderCreated(
             order_id=order_id,
@@ -137,7 +141,7 @@ def order_created(order_id: str = "o-1", token: str = "tok_ok", total: str = "25
             total_amount=Decimal(total),
             currency="USD",
             deadline=datetime.now(UTC) + timedelta(minutes=5),
-            payment_token=token,
+            encrypted_payment_token=sealer.seal(token, order_id=order_id),
         )
     )
 

@@ -1,13 +1,17 @@
-"""In-memory fakes of the ports that are not tables: the payment gateway and the deadline scheduler."""
+"""In-memory fakes of the ports that are not tables: the payment gateway, the token cipher and the deadline
+scheduler."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from payment.models.gateway import Decision, SimulatedGateway
+from shared.payment_tokens import PaymentTokenUnreadable
 
 
 @dataclass
@@ -30,15 +34,38 @@ class CountingGateway:
             self.charged.setdefault(idempotency_key, amount)
         return decision
 
-    def refund(self, *, idempotency_key: str, token: str, amount: Decimal) -> None:
-        """Refund once per key (raises `RefundRejected` for `tok_refund_fail`)."""
+    def refund(self, *, idempotency_key: str, amount: Decimal) -> None:
+        """Refund once per key (raises `RefundRejected` for a charge made with `tok_refund_fail`)."""
         self.calls["refund", idempotency_key] += 1
-        SimulatedGateway(self.decline_rate).refund(idempotency_key=idempotency_key, token=token, amount=amount)
+        SimulatedGateway(self.decline_rate).refund(idempotency_key=idempotency_key, amount=amount)
         self.refunded.setdefault(idempotency_key, amount)
 
     def call_count(self, kind: str) -> int:
         """How many calls of a kind (`charge`, `refund`) were made, duplicates included."""
         return sum(n for (k, _), n in self.calls.items() if k == kind)
+
+
+@dataclass(frozen=True)
+class FakeTokenCipher:
+    """Seals as the KMS cipher does in the way that matters to the logic: the sealed form is bound to its
+    order and opens only for that order. (Base64 of JSON: a fake, not a secret.)"""
+
+    def seal(self, token: str, *, order_id: str) -> str:
+        """The token sealed for `order_id`."""
+        return base64.b64encode(json.dumps({"fake": True, "order": order_id, "token": token}).encode()).decode()
+
+    def open(self, sealed: str, *, order_id: str) -> str:
+        """The token, if it was sealed for `order_id`; else PaymentTokenUnreadable."""
+        try:
+            content = json.loads(base64.b64decode(sealed, validate=True))
+        except ValueError:
+            raise PaymentTokenUnreadable("not sealed by this cipher") from None
+        if not isinstance(content, dict) or content.get("order") != order_id:
+            raise PaymentTokenUnreadable(f"sealed for another order than {order_id}")
+        return str(content["token"])
+
+
+TOKENS = FakeTokenCipher()
 
 
 @dataclass

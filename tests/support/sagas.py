@@ -12,6 +12,7 @@ from shared.contracts.inventory import InventoryFailed, InventoryReleased, Inven
 from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
 from tests.support.builders import lines
+from tests.support.fakes import TOKENS
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 ITEMS = lines(("A", 1))
@@ -33,7 +34,7 @@ CREATED = at(
         total_amount=Decimal("5.00"),
         currency="USD",
         deadline=T0 + timedelta(minutes=5),
-        payment_token="tok_ok",
+        encrypted_payment_token=TOKENS.seal("tok_ok", order_id="o-1"),
     ),
 )
 CHARGED = at(1, PaymentProcessed(order_id="o-1", payment_id="p", amount=Decimal("5.00"), items=ITEMS))

@@ -10,6 +10,7 @@ import boto3
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBServiceResource
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_sqs import SQSClient
 
 
@@ -23,6 +24,12 @@ def dynamodb() -> DynamoDBServiceResource:
 def events() -> EventBridgeClient:
     """The EventBridge client."""
     return boto3.client("events")
+
+
+@cache
+def kms() -> KMSClient:
+    """The KMS client."""
+    return boto3.client("kms")
 
 
 @cache

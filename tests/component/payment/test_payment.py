@@ -21,7 +21,7 @@ def payment(tables: Tables, order_id: str = "o-1") -> dict[str, Any]:
 
 
 def test_an_approved_order_is_charged_its_total(tables: Tables, context: LambdaContext) -> None:
-    created = order_created()
+    created = order_created(sealer=tables.tokens)
 
     on_order_created.lambda_handler(sqs_event(created), context)
 
@@ -36,7 +36,7 @@ def test_an_approved_order_is_charged_its_total(tables: Tables, context: LambdaC
 
 
 def test_a_declined_token_fails_the_payment(tables: Tables, context: LambdaContext) -> None:
-    on_order_created.lambda_handler(sqs_event(order_created(token="tok_decline")), context)
+    on_order_created.lambda_handler(sqs_event(order_created(token="tok_decline", sealer=tables.tokens)), context)
 
     assert payment(tables)["status"] == "DECLINED"
     [(detail_type, detail)] = tables.payment.outbox()
@@ -44,7 +44,7 @@ def test_a_declined_token_fails_the_payment(tables: Tables, context: LambdaConte
 
 
 def test_an_order_delivered_three_times_is_charged_once(tables: Tables, context: LambdaContext) -> None:
-    created = order_created()
+    created = order_created(sealer=tables.tokens)
 
     on_order_created.lambda_handler(sqs_event(created, created), context)
     on_order_created.lambda_handler(sqs_event(created), context)
@@ -53,7 +53,7 @@ def test_an_order_delivered_three_times_is_charged_once(tables: Tables, context:
 
 
 def test_a_cancel_refunds_the_charge_once(tables: Tables, context: LambdaContext) -> None:
-    created = order_created()
+    created = order_created(sealer=tables.tokens)
     on_order_created.lambda_handler(sqs_event(created), context)
     cancel = order_cancelled(created, "out_of_stock")
 
@@ -67,7 +67,7 @@ def test_a_cancel_refunds_the_charge_once(tables: Tables, context: LambdaContext
 
 
 def test_a_cancel_of_a_declined_order_has_nothing_to_refund(tables: Tables, context: LambdaContext) -> None:
-    created = order_created(token="tok_decline")
+    created = order_created(token="tok_decline", sealer=tables.tokens)
     on_order_created.lambda_handler(sqs_event(created), context)
 
     on_order_cancelled.lambda_handler(sqs_event(order_cancelled(created, "payment_declined")), context)
@@ -77,7 +77,7 @@ def test_a_cancel_of_a_declined_order_has_nothing_to_refund(tables: Tables, cont
 
 
 def test_a_cancel_that_arrives_before_the_order_voids_it(tables: Tables, context: LambdaContext) -> None:
-    created = order_created()
+    created = order_created(sealer=tables.tokens)
 
     on_order_cancelled.lambda_handler(sqs_event(order_cancelled(created)), context)
     on_order_created.lambda_handler(sqs_event(created), context)
@@ -89,7 +89,7 @@ def test_a_cancel_that_arrives_before_the_order_voids_it(tables: Tables, context
 def test_a_rejected_refund_is_retried_then_reported_as_compensation_failed(
     tables: Tables, context: LambdaContext
 ) -> None:
-    created = order_created(token="tok_refund_fail")
+    created = order_created(token="tok_refund_fail", sealer=tables.tokens)
     on_order_created.lambda_handler(sqs_event(created), context)
     cancel = order_cancelled(created)
 
@@ -132,7 +132,7 @@ def test_an_unknown_token_is_declined() -> None:
 def test_a_pending_authorisation_charges_nothing_and_is_voided_by_the_cancel(
     tables: Tables, context: LambdaContext
 ) -> None:
-    created = order_created(token="tok_pending")
+    created = order_created(token="tok_pending", sealer=tables.tokens)
 
     on_order_created.lambda_handler(sqs_event(created), context)
     assert payment(tables)["status"] == "PENDING"
@@ -152,7 +152,7 @@ def test_with_the_guards_switched_off_a_duplicate_charges_twice(
 
     seams.seam_settings.cache_clear()
     wiring.unit_of_work.cache_clear()
-    created = order_created()
+    created = order_created(sealer=tables.tokens)
 
     on_order_created.lambda_handler(sqs_event(created, created), context)
 

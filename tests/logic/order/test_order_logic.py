@@ -28,7 +28,7 @@ from shared.contracts.order import OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed
 from shared.errors import OrderChangedConcurrently
 from tests.support.builders import envelope, lines, published, published_types
-from tests.support.fakes import FakeScheduler
+from tests.support.fakes import TOKENS, FakeScheduler
 from tests.support.memory import InMemoryTable
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -42,7 +42,9 @@ REQUEST = PlaceOrderRequest.model_validate(
 
 
 def place(uow: OrderUnitOfWork, request: PlaceOrderRequest = REQUEST, key: str | None = None) -> str:
-    answer = place_order(request, customer_id="c-1", idempotency_key=key, uow=uow, now=NOW, deadline_seconds=60)
+    answer = place_order(
+        request, customer_id="c-1", idempotency_key=key, uow=uow, sealer=TOKENS, now=NOW, deadline_seconds=60
+    )
     return str(answer.body["orderId"])
 
 

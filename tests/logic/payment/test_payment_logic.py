@@ -16,7 +16,7 @@ from shared.contracts.order import OrderConfirmed
 from shared.errors import DuplicateEvent, PaymentChangedConcurrently
 from shared.testing.guards import UnguardedTable
 from tests.support.builders import envelope, order_cancelled, order_created, published, published_types
-from tests.support.fakes import CountingGateway
+from tests.support.fakes import TOKENS, CountingGateway
 from tests.support.memory import InMemoryTable
 
 
@@ -33,7 +33,7 @@ def table(uow: PaymentUnitOfWork) -> InMemoryTable:
 def test_an_approved_order_is_charged_its_total_once(payment_uow: PaymentUnitOfWork, gateway: CountingGateway) -> None:
     created = order_created()
 
-    charge_order(created, uow=payment_uow, gateway=gateway)
+    charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
 
     assert status(payment_uow) is PaymentStatus.CHARGED
     [(detail_type, detail)] = published(table(payment_uow))
@@ -46,11 +46,38 @@ def test_an_approved_order_is_charged_its_total_once(payment_uow: PaymentUnitOfW
 
 
 def test_a_declined_token_fails_the_payment(payment_uow: PaymentUnitOfWork, gateway: CountingGateway) -> None:
-    charge_order(order_created(token="tok_decline"), uow=payment_uow, gateway=gateway)
+    charge_order(order_created(token="tok_decline"), uow=payment_uow, gateway=gateway, tokens=TOKENS)
 
     assert status(payment_uow) is PaymentStatus.DECLINED
     [(detail_type, detail)] = published(table(payment_uow))
     assert (detail_type, detail["data"]["reason"]) == ("PaymentFailed", "card_declined")
+
+
+def test_a_token_sealed_for_another_order_declines_without_calling_the_gateway(
+    payment_uow: PaymentUnitOfWork, gateway: CountingGateway
+) -> None:
+    # A sealed token copied from another order's event (by a forger, or a bug) must not pay for this one.
+    stolen = order_created(order_id="o-other").data.encrypted_payment_token
+    created = order_created()
+    forged = created.model_copy(update={"data": created.data.model_copy(update={"encrypted_payment_token": stolen})})
+
+    charge_order(forged, uow=payment_uow, gateway=gateway, tokens=TOKENS)
+
+    assert status(payment_uow) is PaymentStatus.DECLINED
+    [(detail_type, detail)] = published(table(payment_uow))
+    assert (detail_type, detail["data"]["reason"]) == ("PaymentFailed", "payment_token_unreadable")
+    assert gateway.call_count("charge") == 0
+
+
+def test_the_payment_record_keeps_no_token(payment_uow: PaymentUnitOfWork, gateway: CountingGateway) -> None:
+    created = order_created(token="tok_refund_fail")
+    charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
+
+    stored = [
+        item for item in table(payment_uow).items.values() if not str(item["pk"]).startswith(("OUTBOX#", "INBOX#"))
+    ]
+    assert stored and all("token" not in key.lower() for item in stored for key in item)
+    assert "tok_refund_fail" not in repr(stored)
 
 
 def test_a_redelivered_order_neither_calls_the_gateway_nor_charges_again(
@@ -58,7 +85,7 @@ def test_a_redelivered_order_neither_calls_the_gateway_nor_charges_again(
 ) -> None:
     created = order_created()
     for _ in range(3):
-        charge_order(created, uow=payment_uow, gateway=gateway)
+        charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
 
     assert published_types(table(payment_uow)) == ["PaymentProcessed"]
     assert gateway.call_count("charge") == 1
@@ -73,12 +100,12 @@ def test_two_deliveries_at_once_call_the_gateway_with_one_key_and_charge_once(pa
         def charge(self, *, idempotency_key: str, token: str, amount: Decimal) -> Decision:
             if not self.calls:
                 self.calls["charge", "(first)"] += 0
-                charge_order(created, uow=payment_uow, gateway=self)
+                charge_order(created, uow=payment_uow, gateway=self, tokens=TOKENS)
             return super().charge(idempotency_key=idempotency_key, token=token, amount=amount)
 
     gateway = InterleavingGateway()
     with pytest.raises(DuplicateEvent):  # the consumer acknowledges it: the other delivery applied the event
-        charge_order(created, uow=payment_uow, gateway=gateway)
+        charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
 
     assert published_types(table(payment_uow)) == ["PaymentProcessed"]
     assert gateway.calls["charge", "o-1"] == 2  # both asked, with the same key ...
@@ -96,10 +123,10 @@ def test_a_crash_after_the_claim_is_finished_by_the_redelivery_with_the_same_key
             raise TimeoutError("the answer was lost")
 
     with pytest.raises(TimeoutError):
-        charge_order(created, uow=payment_uow, gateway=CrashingGateway())
+        charge_order(created, uow=payment_uow, gateway=CrashingGateway(), tokens=TOKENS)
     assert status(payment_uow) is PaymentStatus.CHARGING
 
-    charge_order(created, uow=payment_uow, gateway=gateway)
+    charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
 
     assert status(payment_uow) is PaymentStatus.CHARGED
     assert gateway.calls == {("charge", "o-1"): 1}
@@ -110,7 +137,7 @@ def test_a_cancel_refunds_the_charge_once_keyed_by_the_payment(
     payment_uow: PaymentUnitOfWork, gateway: CountingGateway
 ) -> None:
     created = order_created()
-    charge_order(created, uow=payment_uow, gateway=gateway)
+    charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
     cancel = order_cancelled(created, "out_of_stock")
 
     refund_payment(cancel, uow=payment_uow, gateway=gateway)
@@ -128,7 +155,7 @@ def test_a_cancel_of_a_declined_order_has_nothing_to_refund(
     payment_uow: PaymentUnitOfWork, gateway: CountingGateway
 ) -> None:
     created = order_created(token="tok_decline")
-    charge_order(created, uow=payment_uow, gateway=gateway)
+    charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
 
     refund_payment(order_cancelled(created, "payment_declined"), uow=payment_uow, gateway=gateway)
 
@@ -142,7 +169,7 @@ def test_a_cancel_that_arrives_before_the_order_voids_it(
     created = order_created()
 
     refund_payment(order_cancelled(created), uow=payment_uow, gateway=gateway)
-    charge_order(created, uow=payment_uow, gateway=gateway)
+    charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
 
     assert status(payment_uow) is PaymentStatus.VOIDED
     assert published_types(table(payment_uow)) == []
@@ -160,7 +187,7 @@ def test_a_cancel_while_the_charge_is_in_flight_waits_for_it(
                 refund_payment(order_cancelled(created), uow=payment_uow, gateway=self)
             return super().charge(idempotency_key=idempotency_key, token=token, amount=amount)
 
-    charge_order(created, uow=payment_uow, gateway=SlowGateway())
+    charge_order(created, uow=payment_uow, gateway=SlowGateway(), tokens=TOKENS)
     refund_payment(order_cancelled(created), uow=payment_uow, gateway=gateway)  # the retry
 
     assert status(payment_uow) is PaymentStatus.REFUNDED
@@ -171,7 +198,7 @@ def test_a_pending_authorisation_charges_nothing_and_is_voided_by_the_cancel(
 ) -> None:
     created = order_created(token="tok_pending")
 
-    charge_order(created, uow=payment_uow, gateway=gateway)
+    charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
     assert status(payment_uow) is PaymentStatus.PENDING
     refund_payment(order_cancelled(created, "timeout"), uow=payment_uow, gateway=gateway)
 
@@ -183,7 +210,7 @@ def test_a_refused_refund_is_reported_then_refunded_by_a_redrive_after_a_fix(
     payment_uow: PaymentUnitOfWork, gateway: CountingGateway
 ) -> None:
     created = order_created(token="tok_refund_fail")
-    charge_order(created, uow=payment_uow, gateway=gateway)
+    charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
     cancel = order_cancelled(created)
 
     for _ in range(3):
@@ -198,7 +225,7 @@ def test_a_refused_refund_is_reported_then_refunded_by_a_redrive_after_a_fix(
     assert len({key for kind, key in gateway.calls if kind == "refund"}) == 1 == len([payment_id])
 
     class FixedGateway(CountingGateway):
-        def refund(self, *, idempotency_key: str, token: str, amount: Decimal) -> None:
+        def refund(self, *, idempotency_key: str, amount: Decimal) -> None:
             self.refunded[idempotency_key] = amount
 
     fixed = FixedGateway()
@@ -213,7 +240,7 @@ def test_any_failure_of_the_last_refund_attempt_is_reported(
     payment_uow: PaymentUnitOfWork, gateway: CountingGateway
 ) -> None:
     created = order_created()
-    charge_order(created, uow=payment_uow, gateway=gateway)
+    charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
 
     report_refund_failure(order_cancelled(created), TimeoutError("gateway timed out"), uow=payment_uow)
 
@@ -223,7 +250,7 @@ def test_any_failure_of_the_last_refund_attempt_is_reported(
 
 def test_an_event_applied_before_is_a_duplicate(payment_uow: PaymentUnitOfWork, gateway: CountingGateway) -> None:
     created = order_created()
-    charge_order(created, uow=payment_uow, gateway=gateway)
+    charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
     with pytest.raises(DuplicateEvent), payment_uow.reacting_to(created) as step:
         step.payments.get("o-1")
 
@@ -233,8 +260,8 @@ def test_without_the_guards_a_duplicate_charges_twice(gateway: CountingGateway) 
     uow = PaymentUnitOfWork(UnguardedTable(InMemoryTable()))
     created = order_created()
 
-    charge_order(created, uow=uow, gateway=gateway)
-    charge_order(created, uow=uow, gateway=gateway)
+    charge_order(created, uow=uow, gateway=gateway, tokens=TOKENS)
+    charge_order(created, uow=uow, gateway=gateway, tokens=TOKENS)
 
     assert isinstance(uow.table, UnguardedTable) and isinstance(uow.table.inner, InMemoryTable)
     assert published_types(uow.table.inner) == ["PaymentProcessed", "PaymentProcessed"]
@@ -244,7 +271,7 @@ def test_a_confirmed_orders_charge_is_settled_and_a_later_cancel_refunds_nothing
     payment_uow: PaymentUnitOfWork, gateway: CountingGateway
 ) -> None:
     created = order_created()
-    charge_order(created, uow=payment_uow, gateway=gateway)
+    charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS)
     confirmed = envelope(OrderConfirmed(order_id="o-1"), cause=created.metadata)
 
     settle_payment(confirmed, uow=payment_uow)

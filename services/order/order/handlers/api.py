@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers.wiring import api_settings, saga_views, unit_of_work
+from order.handlers.wiring import api_settings, saga_views, token_sealer, unit_of_work
 from order.logic.finish_order import cancel_on_request
 from order.logic.place_order import place_order
 from order.models.errors import IdempotencyKeyReused, OrderAlreadyFinal, OrderNotFound
@@ -103,6 +103,7 @@ def create_order(
         customer_id=caller_id(app),
         idempotency_key=idempotency_key,
         uow=unit_of_work(),
+        sealer=token_sealer(),
         now=utc_now(),
         deadline_seconds=api_settings().deadline_seconds,
     )

@@ -1,4 +1,7 @@
-"""Place an order: store it as PENDING and emit OrderCreated in the same commit (POST /orders)."""
+"""Place an order: store it as PENDING and emit OrderCreated in the same commit (POST /orders).
+
+The customer's payment token is sealed for the payment service before it enters the event; the order
+service keeps no copy of it."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from order.models.errors import IdempotencyKeyReused, IdempotencyKeyTaken
 from order.models.order import Order, OrderStatus, PlaceOrderRequest
 from shared.contracts.order import OrderCreated
 from shared.observability import logger
+from shared.payment_tokens import TokenSealer
 
 
 def request_fingerprint(request: PlaceOrderRequest) -> str:
@@ -26,6 +30,7 @@ def place_order(
     customer_id: str,
     idempotency_key: str | None,
     uow: OrderUnitOfWork,
+    sealer: TokenSealer,
     now: datetime,
     deadline_seconds: int,
 ) -> StoredResponse:
@@ -63,7 +68,7 @@ def place_order(
                     total_amount=request.total_amount,
                     currency=request.currency,
                     deadline=deadline,
-                    payment_token=request.payment.token,
+                    encrypted_payment_token=sealer.seal(request.payment.token, order_id=order_id),
                 )
             )
             step.orders.add(Order.placed(created))

@@ -14,10 +14,12 @@ class OrderTableSettings(Settings):
 
 
 class OrderApiSettings(OrderTableSettings):
-    """The API also shows the projector's view, and sets each new order's deadline."""
+    """The API also shows the projector's view, sets each new order's deadline and seals its payment token."""
 
     saga_table_name: str = Field(alias="SAGA_TABLE_NAME", min_length=1)
     deadline_seconds: int = Field(alias="ORDER_DEADLINE_SECONDS", ge=1)
+    # The key that seals payment tokens for the payment service (the API may only encrypt with it).
+    payment_token_key_arn: str = Field(alias="PAYMENT_TOKEN_KEY_ARN", min_length=1)
 
 
 class DeadlineSchedulerSettings(Settings):

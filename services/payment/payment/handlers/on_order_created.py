@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payment.handlers.wiring import gateway, unit_of_work
+from payment.handlers.wiring import gateway, token_opener, unit_of_work
 from payment.logic.charge_order import charge_order
 from shared.consumer import consume
 from shared.contracts.envelope import Envelope
@@ -21,7 +21,7 @@ from shared.observability import logger
 
 def react(envelope: Envelope[OrderCreated]) -> None:
     """Apply one OrderCreated event."""
-    charge_order(envelope, uow=unit_of_work(), gateway=gateway())
+    charge_order(envelope, uow=unit_of_work(), gateway=gateway(), tokens=token_opener())
 
 
 @logger.inject_lambda_context(log_event=False)

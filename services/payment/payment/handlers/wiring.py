@@ -6,8 +6,9 @@ from functools import cache
 
 from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.models.gateway import PaymentGateway, SimulatedGateway
-from payment.models.settings import GatewaySettings, PaymentTableSettings
+from payment.models.settings import GatewaySettings, PaymentTableSettings, TokenKeySettings
 from shared import aws, seams
+from shared.payment_tokens import KmsTokenCipher, TokenOpener
 from shared.settings import load_settings
 from shared.storage import DynamoTable
 
@@ -23,3 +24,9 @@ def unit_of_work() -> PaymentUnitOfWork:
 def gateway() -> PaymentGateway:
     """The simulated gateway with the configured decline rate."""
     return SimulatedGateway(decline_rate=load_settings(GatewaySettings).decline_rate)
+
+
+@cache
+def token_opener() -> TokenOpener:
+    """Opens the payment tokens sealed for the payment service."""
+    return KmsTokenCipher(aws.kms(), load_settings(TokenKeySettings).payment_token_key_arn)

@@ -4,29 +4,39 @@ Triggered by OrderCreated. The charge is claimed first (a CHARGING record, writt
 no payment record yet), then the gateway is called with the order id as its idempotency key, then the
 outcome commits with the event. So two deliveries at once call the gateway with one key (it charges
 once), an order voided by an earlier OrderCancelled is never charged, and a crash after the claim is
-finished by the redelivery with the same key.
+finished by the redelivery with the same key. The customer's token arrives sealed for this order; it
+is opened only to call the gateway and is never stored. A token that does not open (not sealed by the
+order API, or sealed for another order) declines the charge with reason `payment_token_unreadable`.
 """
 
 from __future__ import annotations
 
 from payment.dal.payment_repository import PaymentUnitOfWork
-from payment.models.gateway import PaymentGateway
+from payment.models.gateway import Decision, PaymentGateway
 from payment.models.payment import Payment, PaymentStatus
 from shared.contracts.envelope import Envelope
 from shared.contracts.order import OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed
 from shared.errors import PaymentChangedConcurrently
 from shared.observability import logger
+from shared.payment_tokens import PaymentTokenUnreadable, TokenOpener
 
 
-def charge_order(cause: Envelope[OrderCreated], *, uow: PaymentUnitOfWork, gateway: PaymentGateway) -> None:
+def charge_order(
+    cause: Envelope[OrderCreated], *, uow: PaymentUnitOfWork, gateway: PaymentGateway, tokens: TokenOpener
+) -> None:
     """An order is charged its total exactly once, unless it was cancelled first."""
     order = cause.data
     claim = _claim(cause, uow)
     if claim is None:
         return
-    assert claim.amount is not None and claim.token is not None
-    decision = gateway.charge(idempotency_key=order.order_id, token=claim.token, amount=claim.amount)
+    assert claim.amount is not None
+    try:
+        token = tokens.open(order.encrypted_payment_token, order_id=order.order_id)
+    except PaymentTokenUnreadable:
+        decision = Decision(approved=False, reason="payment_token_unreadable")
+    else:
+        decision = gateway.charge(idempotency_key=order.order_id, token=token, amount=claim.amount)
     try:
         with uow.reacting_to(cause) as step:
             if decision.approved:
@@ -60,7 +70,6 @@ def _claim(cause: Envelope[OrderCreated], uow: PaymentUnitOfWork) -> Payment | N
         order_id=order.order_id,
         status=PaymentStatus.CHARGING,
         amount=order.total_amount,
-        token=order.payment_token,
         items=order.items,
     )
     try:

@@ -57,8 +57,8 @@ def refund_payment(cause: Envelope[OrderCancelled], *, uow: PaymentUnitOfWork, g
     if payment.status in _REFUNDABLE:
         with uow.reacting_to(cause, mark_applied=False) as step:
             payment = step.payments.move(payment, PaymentStatus.REFUNDING)
-    assert payment.payment_id is not None and payment.amount is not None and payment.token is not None
-    gateway.refund(idempotency_key=payment.payment_id, token=payment.token, amount=payment.amount)
+    assert payment.payment_id is not None and payment.amount is not None
+    gateway.refund(idempotency_key=payment.payment_id, amount=payment.amount)
     with uow.reacting_to(cause) as step:
         step.payments.move(payment, PaymentStatus.REFUNDED, reason=None)
         step.emit(PaymentRefunded(order_id=order_id, payment_id=payment.payment_id, amount=payment.amount))

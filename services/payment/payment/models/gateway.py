@@ -1,7 +1,9 @@
 """The payment gateway port, and the simulated, deterministic gateway the project ships.
 
 Every call carries an idempotency key, as real providers take one (the order id for a charge, the
-payment id for a refund): the same key always gets the same answer and moves money at most once.
+payment id for a refund): the same key always gets the same answer and moves money at most once. A
+refund names the charge by its payment id, as with a real provider, so the payment service needs the
+customer's token only to charge and never keeps it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ APPROVING_TOKENS = frozenset({"tok_ok", "tok_refund_fail"})
 PENDING_TOKENS = frozenset({"tok_pending"})
 DECLINING_TOKENS = frozenset({"tok_decline"})
 _PAYMENT_IDS = uuid.UUID("7d3f9a52-1c4e-4b8a-9f0e-5a6b7c8d9e0f")
+# The simulator keeps no state: what it must remember of a charge (that its refunds fail) is in the id it
+# issued for it, as a real provider knows its own charges.
+_REFUSES_REFUNDS = "pay-norefund-"
 
 
 class RefundRejected(ShopError):
@@ -43,8 +48,8 @@ class PaymentGateway(Protocol):
         """Charge `amount` once per key; a repeated key gets the first answer."""
         ...
 
-    def refund(self, *, idempotency_key: str, token: str, amount: Decimal) -> None:
-        """Refund a charge once per key.
+    def refund(self, *, idempotency_key: str, amount: Decimal) -> None:
+        """Refund the charge `idempotency_key` (its payment id) once.
 
         Raises
         ------
@@ -76,18 +81,20 @@ class SimulatedGateway:
             return Decision(approved=False, reason="invalid_token")
         if self.decline_rate and _share(idempotency_key) < self.decline_rate:
             return Decision(approved=False, reason="card_declined")
-        return Decision(approved=True, payment_id=f"pay-{uuid.uuid5(_PAYMENT_IDS, idempotency_key)}")
+        prefix = _REFUSES_REFUNDS if token == "tok_refund_fail" else "pay-"
+        return Decision(approved=True, payment_id=f"{prefix}{uuid.uuid5(_PAYMENT_IDS, idempotency_key)}")
 
-    def refund(self, *, idempotency_key: str, token: str, amount: Decimal) -> None:
-        """Refund a charge.
+    def refund(self, *, idempotency_key: str, amount: Decimal) -> None:
+        """Refund the charge whose payment id is `idempotency_key`.
 
         Raises
         ------
         RefundRejected
-            For `tok_refund_fail`.
+            For a charge made with `tok_refund_fail`.
         """
-        if token == "tok_refund_fail":
-            raise RefundRejected("the gateway rejected the refund (test token tok_refund_fail)")
+        if idempotency_key.startswith(_REFUSES_REFUNDS):
+            # Says nothing of the token: a failure reason travels on in CompensationFailed.
+            raise RefundRejected("the gateway rejected the refund")
 
 
 def _share(key: str) -> float:

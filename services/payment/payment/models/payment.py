@@ -36,7 +36,6 @@ class Payment(WireModel):
     status: PaymentStatus
     payment_id: str | None = None
     amount: PositiveMoney | None = None
-    token: str | None = None
     items: tuple[LineItem, ...] = ()
     reason: str | None = None
 

@@ -17,3 +17,9 @@ class GatewaySettings(Settings):
     """The functions that call the payment gateway."""
 
     decline_rate: float = Field(default=0.0, alias="PAYMENT_DECLINE_RATE", ge=0.0, le=1.0)
+
+
+class TokenKeySettings(Settings):
+    """The charging function opens the payment tokens the order API sealed for it."""
+
+    payment_token_key_arn: str = Field(alias="PAYMENT_TOKEN_KEY_ARN", min_length=1)

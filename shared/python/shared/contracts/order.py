@@ -21,8 +21,14 @@ class OrderCreated(DomainEvent):
     total_amount: PositiveMoney
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     deadline: AwareDatetime
-    # The payment token travels to the payment service only as an opaque test token, never card data.
-    payment_token: str = Field(min_length=1, max_length=64)
+    # The customer's payment token, sealed by the order API with a KMS key that only the payment service may
+    # decrypt, bound to this order (shared/payment_tokens.py): base64 ciphertext, never the token itself.
+    encrypted_payment_token: str = Field(
+        min_length=1,
+        max_length=8192,
+        pattern=r"^[A-Za-z0-9+/]+={0,2}$",
+        description="The payment token as KMS ciphertext (base64) that only the payment service can decrypt.",
+    )
 
 
 class OrderConfirmed(DomainEvent):

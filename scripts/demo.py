@@ -16,8 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from scripts.seed import seed
-from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs
+from scripts.seed import SAMPLE_PRODUCTS, seed
+from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
 
 SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}
 # The demo's customer in the stack's user pool (created on first use; local cloud only).
@@ -63,6 +63,18 @@ SCENARIOS = [
     ),
     Scenario("timeout", [{"productId": "PROD-005", "quantity": 1}], "129.50", "tok_pending", expected="CANCELLED"),
 ]
+
+
+def show_server_pricing(api: ApiClient) -> None:
+    """A customer cannot set their own price: a wrong total is refused with the real one."""
+    body = {"items": [{"productId": "PROD-001", "quantity": 1}], "totalAmount": "0.01", "payment": {"token": "tok_ok"}}
+    refused = api.call("POST", "/orders", body)
+    print(
+        f"an order of PROD-001 sent with totalAmount 0.01 -> {refused.status}, "
+        f"the current total is {refused.body.get('totalAmount')} (nothing placed)"
+    )
+    if refused.status != 409:
+        raise RuntimeError(f"a customer-set price was not refused: {refused.status} {refused.body}")
 
 
 def place(api: ApiClient, scenario: Scenario) -> None:
@@ -131,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     outputs = stack_outputs(args.stack)
     anonymous = ApiClient(api_base_url(outputs))
     seed(anonymous)
+    waited = wait_until_priced(args.stack, {str(p["productId"]): str(p["price"]) for p in SAMPLE_PRODUCTS})
+    print(f"catalogue seeded; the order service had every price {waited:.1f}s later (it prices orders from them)")
     api = anonymous.as_customer(customer_token(outputs, DEMO_CUSTOMER, DEMO_PASSWORD))
+    show_server_pricing(api)
     print(f"placing {len(SCENARIOS)} orders, one per saga path ...")
     started = time.monotonic()
     for scenario in SCENARIOS:

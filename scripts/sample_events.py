@@ -19,10 +19,10 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from shared.contracts.base import DomainEvent, LineItem
+from shared.contracts.base import DomainEvent, LineItem, PricedLine
 from shared.contracts.compensation import CompensationFailed
 from shared.contracts.envelope import Envelope, EventMetadata, wrap
-from shared.contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, Shortage
+from shared.contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, ProductPriced, Shortage
 from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
 from shared.outbox import outbox_item
@@ -33,6 +33,10 @@ ORDER_ID = "3f1c2a9e-7b4d-4e1a-9c55-0d2f6a8b1e42"
 PAYMENT_ID = "pay-8c0e6f0a-51d2-4b7e-9a3f-2c7d9e1b4a60"
 AT = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
 LINES = (LineItem(product_id="PROD-001", quantity=2), LineItem(product_id="PROD-002", quantity=1))
+PRICED_LINES = (
+    PricedLine(product_id="PROD-001", quantity=2, unit_price=Decimal("1299.99")),
+    PricedLine(product_id="PROD-002", quantity=1, unit_price=Decimal("199.99")),
+)
 TOTAL = Decimal("2799.97")
 SAMPLE_SEALED_TOKEN = "AQICAHhSYW1wbGUgY2lwaGVydGV4dDogc2VhbGVkIGJ5IHRoZSBvcmRlciBBUEkncyBLTVMga2V5"
 
@@ -43,7 +47,7 @@ SAMPLES: list[tuple[str, DomainEvent, str | None]] = [
         OrderCreated(
             order_id=ORDER_ID,
             customer_id="customer-42",
-            items=LINES,
+            items=PRICED_LINES,
             total_amount=TOTAL,
             currency="USD",
             deadline=datetime(2026, 11, 22, 10, 5, 0, tzinfo=UTC),
@@ -83,6 +87,11 @@ SAMPLES: list[tuple[str, DomainEvent, str | None]] = [
         "e-inventory-failed",
     ),
     (
+        "inventory/ProductPriced.json",
+        ProductPriced(product_id="PROD-001", name="Premium Laptop", price=Decimal("1299.99"), version=1),
+        None,
+    ),
+    (
         "payment/CompensationFailed.json",
         CompensationFailed(order_id=ORDER_ID, step="refund_payment", reason="the gateway rejected the refund"),
         "e-order-cancelled",
@@ -97,7 +106,9 @@ def event_id_of(name: str) -> str:
 
 def eventbridge_event(name: str, data: DomainEvent, cause: str | None) -> dict[str, Any]:
     """The event as EventBridge delivers it to a rule target."""
-    metadata = EventMetadata(event_id=event_id_of(name), correlation_id=ORDER_ID, causation_id=cause, occurred_at=AT)
+    # A product's events belong to the product, not to an order's saga.
+    correlation = data.product_id if isinstance(data, ProductPriced) else ORDER_ID
+    metadata = EventMetadata(event_id=event_id_of(name), correlation_id=correlation, causation_id=cause, occurred_at=AT)
     envelope = wrap(data, metadata)
     return {
         "version": "0",

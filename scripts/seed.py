@@ -2,7 +2,8 @@
 
     python -m scripts.seed --stack shop-saga      (make seed)
 
-Each run sets every sample product's stock back to its starting level. Product writes are operator
+Each run sets every sample product's stock back to its starting level, then waits until the order
+service's copy of the catalogue has every price (orders are priced from it). Product writes are operator
 routes: the requests are SigV4-signed with this process's AWS credentials.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scripts.stack import ApiClient, api_base_url, stack_outputs
+from scripts.stack import ApiClient, api_base_url, stack_outputs, wait_until_priced
 
 SAMPLE_PRODUCTS: list[dict[str, object]] = [
     {"productId": "PROD-001", "name": "Premium Laptop", "price": "1299.99", "available": 50},
@@ -47,7 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     api = ApiClient(api_base_url(stack_outputs(args.stack)))
     products = seed(api)
-    print(f"seeded {len(products)} products ({', '.join(str(p['productId']) for p in products)})")
+    waited = wait_until_priced(args.stack, {str(p["productId"]): str(p["price"]) for p in products})
+    print(
+        f"seeded {len(products)} products ({', '.join(str(p['productId']) for p in products)}); "
+        f"the order service's catalogue had every price after {waited:.1f}s"
+    )
     return 0
 
 

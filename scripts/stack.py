@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, replace
@@ -33,6 +34,31 @@ def stack_outputs(stack_name: str) -> dict[str, str]:
     """The stack's outputs by key."""
     stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def wait_until_priced(stack_name: str, prices: dict[str, str], *, timeout: float = 60) -> float:
+    """Wait until the order service's copy of the catalogue holds each product at its price (it follows
+    inventory's ProductPriced events); returns the seconds it took.
+
+    Raises
+    ------
+    TimeoutError
+        Naming the products still unknown or at another price after `timeout` seconds.
+    """
+    table = boto3.resource("dynamodb").Table(stack_outputs(stack_name)["OrderTableName"])
+    started = time.monotonic()
+    pending = dict(prices)
+    while pending:
+        for product_id, price in list(pending.items()):
+            item = table.get_item(Key={"pk": f"PRICE#{product_id}"}, ConsistentRead=True).get("Item")
+            if item is not None and item.get("price") == price:
+                del pending[product_id]
+        if not pending:
+            break
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"the order service's catalogue does not have {pending} after {timeout:.0f}s")
+        time.sleep(0.2)
+    return time.monotonic() - started
 
 
 def api_base_url(outputs: dict[str, str]) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, cast
 
 import boto3
@@ -64,6 +65,8 @@ class Table:
     """A moto table with helpers to look inside it."""
 
     name: str
+    # What the table held when the test's setup ended (the seeded catalogue): "nothing written" means this.
+    baseline: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def _table(self) -> Any:
@@ -100,6 +103,22 @@ class Tables:
     inventory: Table
     saga: Table
     tokens: KmsTokenCipher
+
+    def price(self, prices: dict[str, str]) -> None:
+        """The order service's catalogue copy learns these prices, through its real consumer."""
+        from order.handlers import on_product_priced
+        from shared.contracts.inventory import ProductPriced
+        from tests.support.builders import FakeLambdaContext, envelope, sqs_event
+
+        for product_id, price in prices.items():
+            stored = self.order.item(f"PRICE#{product_id}")
+            version = int(stored["version"]) + 1 if stored else 1
+            event = ProductPriced(product_id=product_id, name=product_id, price=Decimal(price), version=version)
+            answer = on_product_priced.lambda_handler(
+                sqs_event(envelope(event, order_id=product_id)), cast(LambdaContext, FakeLambdaContext())
+            )
+            assert answer == {"batchItemFailures": []}, answer
+        self.order.baseline = self.order.items()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from scripts import sample_events, schemas
-from shared.contracts.registry import CONTRACTS, parse_any
+from shared.contracts.registry import CONTRACTS, SAGA_EVENTS, parse_any
 from tests.template import resource, resources_of_type, template
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "events"
@@ -35,7 +35,8 @@ EXPECTED_ROUTES = {
     "PaymentOnOrderCancelledRule": {"OrderCancelled"},
     "InventoryOnPaymentProcessedRule": {"PaymentProcessed"},
     "InventoryOnOrderCancelledRule": {"OrderCancelled"},
-    "SagaOnSagaEventRule": set(CONTRACTS),
+    "OrderOnProductPricedRule": {"ProductPriced"},
+    "SagaOnSagaEventRule": set(SAGA_EVENTS),
 }
 
 

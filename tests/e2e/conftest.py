@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs
+from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
 from tests.support.bus import BusSubscriber
 
 
@@ -87,11 +87,13 @@ def new_product(api: ApiClient) -> Callable[..., str]:
 
 
 def create_product(api: ApiClient, available: int, price: str = "10.00") -> str:
-    """A product of our own, so no other test can touch its stock."""
+    """A product of our own, so no other test can touch its stock; returned once the order service's
+    catalogue copy has its price, so that orders of it can be placed."""
     product_id = f"E2E-{uuid.uuid4().hex[:10]}"
     body = {"name": product_id, "price": price, "available": available}
     result = api.as_operator().call("PUT", f"/products/{product_id}", body)
     assert result.status == 200, result.body
+    wait_until_priced(os.environ["AWS_SAM_STACK_NAME"], {product_id: price})
     return product_id
 
 

@@ -1,6 +1,8 @@
 """The API's limits and the consumers' limits are one contract: any order the API accepts, every consumer
-can process. Hypothesis generates request bodies; each one the API model accepts is placed and then fed,
-in its EventBridge form, through payment, inventory and the order service's own reactions."""
+can process. Hypothesis generates request bodies and the catalogue's prices; the products are set in
+inventory, their ProductPriced events fed to the order service's catalogue copy, and each body the API
+accepts is placed and then fed, in its EventBridge form, through payment, inventory and the order
+service's own reactions. Payment charges the total the order service computed."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from inventory.dal.inventory_repository import InventoryUnitOfWork
+from inventory.logic.manage_products import set_product
 from inventory.logic.release_stock import release_stock
 from inventory.logic.reserve_stock import reserve_stock
-from inventory.models.stock import Product
+from inventory.models.stock import ProductUpdate
 from order.dal.order_repository import OrderUnitOfWork
 from order.logic.finish_order import (
     cancel_on_inventory_failed,
@@ -24,13 +27,15 @@ from order.logic.finish_order import (
     record_payment,
 )
 from order.logic.place_order import place_order
+from order.logic.record_price import record_price
+from order.models.errors import TotalTooLarge
 from order.models.order import PlaceOrderRequest
 from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.logic.charge_order import charge_order
 from payment.logic.refund_payment import refund_payment
 from shared.contracts.base import DomainEvent
 from shared.contracts.envelope import Envelope, utc_now
-from shared.contracts.inventory import InventoryFailed, InventoryReserved
+from shared.contracts.inventory import InventoryFailed, InventoryReserved, ProductPriced
 from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed
 from shared.contracts.registry import parse_event
@@ -43,11 +48,11 @@ lines = st.fixed_dictionaries({"productId": product_ids, "quantity": st.integers
 bodies = st.fixed_dictionaries(
     {
         "items": st.lists(lines, min_size=1, max_size=50),
-        "totalAmount": st.from_regex(r"\A[0-9]{1,10}\.[0-9]{2}\Z"),
         "payment": st.fixed_dictionaries({"token": st.sampled_from(["tok_ok", "tok_decline", "tok_pending", "x"])}),
     },
-    optional={"currency": st.from_regex(r"\A[A-Z]{3}\Z")},
+    optional={"currency": st.sampled_from(["USD", "EUR"])},
 )
+prices = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999999.99"), places=2)
 
 
 def delivered[EventT: DomainEvent](table: InMemoryTable, expected: type[EventT]) -> list[Envelope[EventT]]:
@@ -60,8 +65,10 @@ def delivered[EventT: DomainEvent](table: InMemoryTable, expected: type[EventT])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(body=bodies, in_stock=st.booleans())
-def test_every_accepted_order_can_be_processed_by_every_consumer(body: dict[str, Any], in_stock: bool) -> None:
+@given(body=bodies, in_stock=st.booleans(), price=prices, client_total=st.booleans())
+def test_every_accepted_order_can_be_processed_by_every_consumer(
+    body: dict[str, Any], in_stock: bool, price: Decimal, client_total: bool
+) -> None:
     try:
         request = PlaceOrderRequest.model_validate(body)
     except ValidationError:
@@ -73,17 +80,24 @@ def test_every_accepted_order_can_be_processed_by_every_consumer(body: dict[str,
         PaymentUnitOfWork(payments),
         InventoryUnitOfWork(inventory),
     )
-    if in_stock:
-        with inventory_uow.starting("seed") as step:
-            for product_id in {line.product_id for line in request.items}:
-                step.products.save(
-                    Product(product_id=product_id, name="p", price=Decimal("1.00"), available=1_000_000), replacing=None
-                )
+    for product_id in {line.product_id for line in request.items}:
+        update = ProductUpdate(name="p", price=price, available=1_000_000 if in_stock else 0)
+        set_product(product_id, update, if_match=None, uow=inventory_uow)
+    for product_priced in delivered(inventory, ProductPriced):
+        record_price(product_priced, uow=order_uow)
+    total = sum((price * line.quantity for line in request.items), Decimal("0"))
+    if client_total:
+        request = request.model_copy(update={"total_amount": total})
     now = utc_now()
 
-    place_order(
-        request, customer_id="sub", idempotency_key=None, uow=order_uow, sealer=TOKENS, now=now, deadline_seconds=60
-    )
+    try:
+        place_order(
+            request, customer_id="sub", idempotency_key=None, uow=order_uow, sealer=TOKENS, now=now, deadline_seconds=60
+        )
+    except TotalTooLarge:
+        assume(False)
+    [created_event] = delivered(orders, OrderCreated)
+    assert created_event.data.total_amount == total
     for created in delivered(orders, OrderCreated):
         charge_order(created, uow=payment_uow, gateway=CountingGateway(), tokens=TOKENS)
     for paid in delivered(payments, PaymentProcessed):
@@ -102,3 +116,4 @@ def test_every_accepted_order_can_be_processed_by_every_consumer(body: dict[str,
     ended = delivered(orders, OrderConfirmed) + delivered(orders, OrderCancelled)
     if request.payment.token != "tok_pending":
         assert len(ended) == 1  # the saga reached its end through every consumer
+    assert all(charged.data.amount == total for charged in delivered(payments, PaymentProcessed))

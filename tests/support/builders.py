@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from shared.contracts.base import DomainEvent, LineItem
+from order.dal.order_repository import OrderUnitOfWork
+from order.logic.record_price import record_price
+from shared.contracts.base import DomainEvent, LineItem, PricedLine
 from shared.contracts.envelope import Envelope, EventMetadata, caused_by, start_saga
+from shared.contracts.inventory import ProductPriced
 from shared.contracts.order import CancellationReason, OrderCancelled, OrderCreated
 from shared.payment_tokens import TokenSealer
 from tests.support.fakes import TOKENS
@@ -32,6 +35,24 @@ class FakeLambdaContext:
 def lines(*pairs: tuple[str, int]) -> tuple[LineItem, ...]:
     """`lines(("PROD-1", 2))` -> line items."""
     return tuple(LineItem(product_id=product, quantity=quantity) for product, quantity in pairs)
+
+
+def priced(*lines_: LineItem, unit_price: str = "1299.99") -> tuple[PricedLine, ...]:
+    """The lines with a unit price each, as OrderCreated carries them."""
+    return tuple(
+        PricedLine(product_id=line.product_id, quantity=line.quantity, unit_price=Decimal(unit_price))
+        for line in lines_
+    )
+
+
+def catalogue(uow: OrderUnitOfWork, prices: dict[str, str]) -> None:
+    """The order service's copy of the catalogue holds these prices, as their ProductPriced events leave it."""
+    for product_id, price in prices.items():
+        current = uow.prices.get(product_id)
+        event = ProductPriced(
+            product_id=product_id, name=product_id, price=Decimal(price), version=current.version + 1 if current else 1
+        )
+        record_price(envelope(event, order_id=product_id), uow=uow)
 
 
 def envelope(data: DomainEvent, *, order_id: str | None = None, cause: EventMetadata | None = None) -> Envelope[Any]:
@@ -137,7 +158,7 @@ def order_created(
         OrderCreated(
             order_id=order_id,
             customer_id="c-1",
-            items=lines(("PROD-001", 2)),
+            items=priced(*lines(("PROD-001", 2))),
             total_amount=Decimal(total),
             currency="USD",
             deadline=datetime.now(UTC) + timedelta(minutes=5),

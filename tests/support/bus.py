@@ -64,6 +64,11 @@ class BusSubscriber:
         with self._lock:
             return list(self._by_saga.get(saga_id, []))
 
+    def all_events(self) -> list[dict[str, Any]]:
+        """Every distinct event seen so far, of every saga (and of every product)."""
+        with self._lock:
+            return [event for events in self._by_saga.values() for event in events]
+
     def types(self, saga_id: str) -> list[str]:
         """The detail-types of the distinct events seen for one saga, sorted."""
         return sorted(event["detail-type"] for event in self.events(saga_id))

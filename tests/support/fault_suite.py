@@ -29,7 +29,7 @@ from typing import Any
 
 import boto3
 
-from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs
+from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
 from tests.support.bus import BusSubscriber
 
 SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}
@@ -208,6 +208,8 @@ class FaultSuite:
             )
             if result.status != 200:
                 raise RuntimeError(f"PUT /products/{product_id}: {result.status} {result.body}")
+        # Orders are priced from the order service's copy of the catalogue: wait for it before any fault.
+        wait_until_priced(self.stack, dict.fromkeys(stock, "5.00"))
         return stock
 
     def _plan_table(self) -> Any:

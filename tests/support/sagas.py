@@ -11,7 +11,7 @@ from shared.contracts.envelope import Envelope, EventMetadata, wrap
 from shared.contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, Shortage
 from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
-from tests.support.builders import lines
+from tests.support.builders import lines, priced
 from tests.support.fakes import TOKENS
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -30,7 +30,7 @@ CREATED = at(
     OrderCreated(
         order_id="o-1",
         customer_id="c",
-        items=ITEMS,
+        items=priced(*ITEMS, unit_price="5.00"),
         total_amount=Decimal("5.00"),
         currency="USD",
         deadline=T0 + timedelta(minutes=5),

@@ -47,6 +47,8 @@ class Problem(BaseModel):
     detail: str
     errors: list[FieldError] | None = None
     requestId: str | None = None
+    # Extension of POST /orders' 409 when the client's total is not the order's: the current total.
+    totalAmount: str | None = None
 
 
 class GatewayError(BaseModel):
@@ -58,12 +60,21 @@ class GatewayError(BaseModel):
 class RequestRejected(ShopError):
     """A request the API refuses; it becomes a problem+json response and changes nothing."""
 
-    def __init__(self, status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        errors: list[dict[str, str]] | None = None,
+        extensions: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
         self.detail = detail
         self.errors = errors or []
+        # RFC 9457 extension members, each documented on the `Problem` model.
+        self.extensions = extensions or {}
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
@@ -73,7 +84,12 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 def problem_response(rejected: RequestRejected) -> Response[str]:
     """The `application/problem+json` form of a rejected request, naming every bad field."""
-    body: dict[str, Any] = {"title": rejected.title, "status": rejected.status, "detail": rejected.detail}
+    body: dict[str, Any] = {
+        "title": rejected.title,
+        "status": rejected.status,
+        "detail": rejected.detail,
+        **rejected.extensions,
+    }
     if rejected.errors:
         body["errors"] = rejected.errors
     return Response(status_code=rejected.status, content_type=PROBLEM_JSON, body=json.dumps(body))

@@ -238,3 +238,23 @@ def test_a_restock_adds_to_what_is_free_now(tables: Tables, context: LambdaConte
 def test_a_product_id_outside_the_alphabet_is_400(tables: Tables, context: LambdaContext, product_id: str) -> None:
     status, body = product_call(context, "GET", product_id)
     assert status == 400 and body["errors"][0]["field"] == "productId"
+
+
+def test_a_new_product_and_each_price_change_announce_the_price_and_nothing_else_does(
+    tables: Tables, context: LambdaContext
+) -> None:
+    product_call(context, "PUT", "A", LAPTOP)
+    product_call(context, "PUT", "A", {**LAPTOP, "available": 70})  # stock only: no price news
+    product_call(context, "POST", "A", {"quantity": 5}, suffix="/restock")
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2))), context)
+    product_call(context, "PUT", "A", {**LAPTOP, "price": "999.00"})
+
+    priced = [
+        (detail["data"]["price"], detail["data"]["version"])
+        for t, detail in tables.inventory.outbox()
+        if t == "ProductPriced"
+    ]
+    assert priced == [("1299.99", 1), ("999.00", 5)]
+    assert all(
+        detail["metadata"]["correlationId"] == "A" for t, detail in tables.inventory.outbox() if t == "ProductPriced"
+    )

@@ -84,25 +84,25 @@ def test_an_invalid_order_names_each_bad_field_and_changes_nothing(
     assert headers["Content-Type"] == "application/problem+json"
     assert {error["field"] for error in body["errors"]} == fields
     assert body["status"] == 400 and body["title"] and body["detail"]
-    assert tables.order.items() == []
+    assert tables.order.items() == tables.order.baseline
 
 
 def test_a_body_that_is_not_json_is_rejected(tables: Tables, context: LambdaContext) -> None:
     status, _, body = call(context, "POST", "/orders", raw="{not json")
     assert status == 400 and "not valid JSON" in body["detail"]
-    assert tables.order.items() == []
+    assert tables.order.items() == tables.order.baseline
 
 
 def test_a_body_that_is_not_declared_json_is_rejected(tables: Tables, context: LambdaContext) -> None:
     status, _, _ = call(context, "POST", "/orders", VALID, headers={"Content-Type": "text/plain"})
     assert status == 415
-    assert tables.order.items() == []
+    assert tables.order.items() == tables.order.baseline
 
 
 def test_a_body_over_64_kb_is_rejected(tables: Tables, context: LambdaContext) -> None:
     status, _, _ = call(context, "POST", "/orders", {**VALID, "padding": "x" * 70_000})
     assert status == 413
-    assert tables.order.items() == []
+    assert tables.order.items() == tables.order.baseline
 
 
 def test_the_same_key_and_body_replays_the_first_answer(tables: Tables, context: LambdaContext) -> None:
@@ -145,7 +145,8 @@ def test_get_returns_the_order_with_its_saga_view(tables: Tables, context: Lambd
 
     assert status == 200
     assert body["orderId"] == order_id and body["status"] == "PENDING"
-    assert body["items"] == VALID["items"] and body["totalAmount"] == "2599.98"
+    assert body["items"] == [{"productId": "PROD-001", "quantity": 2, "unitPrice": "1299.99"}]
+    assert body["totalAmount"] == "2599.98"
     assert body["cancellationReason"] is None
     assert {"createdAt", "updatedAt", "deadline"} <= body.keys()
     assert body["saga"]["status"] == "STARTED"
@@ -212,7 +213,7 @@ def test_a_bad_idempotency_key_is_refused(tables: Tables, context: LambdaContext
 
     assert status == 400
     assert [error["field"] for error in body["errors"]] == ["Idempotency-Key"]
-    assert tables.order.items() == []
+    assert tables.order.items() == tables.order.baseline
 
 
 def test_an_id_that_cannot_be_an_order_is_404_without_a_lookup(tables: Tables, context: LambdaContext) -> None:
@@ -223,7 +224,7 @@ def test_an_id_that_cannot_be_an_order_is_404_without_a_lookup(tables: Tables, c
 def test_a_request_without_a_verified_customer_is_401(tables: Tables, context: LambdaContext) -> None:
     status, _, body = call(context, "POST", "/orders", VALID, customer="")
     assert status == 401 and "Authorization" in body["detail"]
-    assert tables.order.items() == []
+    assert tables.order.items() == tables.order.baseline
 
 
 def test_an_unexpected_failure_is_a_500_with_the_request_id_and_no_internals(
@@ -241,3 +242,46 @@ def test_an_unexpected_failure_is_a_500_with_the_request_id_and_no_internals(
     assert headers["Content-Type"] == "application/problem+json"
     assert body["requestId"] == "req"
     assert "secret" not in json.dumps(body) and "RuntimeError" not in json.dumps(body)
+
+
+def test_the_server_prices_an_order_sent_without_a_total(tables: Tables, context: LambdaContext) -> None:
+    tables.price({"MOUSE": "59.90"})
+    body = {"items": [{"productId": "PROD-001", "quantity": 1}, {"productId": "MOUSE", "quantity": 2}]}
+
+    status, _, answer = call(context, "POST", "/orders", {**body, "payment": {"token": "tok_ok"}})
+
+    assert status == 201
+    [(_, detail)] = tables.order.outbox()
+    assert detail["data"]["totalAmount"] == "1419.79"
+    assert [line["unitPrice"] for line in detail["data"]["items"]] == ["1299.99", "59.90"]
+    stored = tables.order.item(f"ORDER#{answer['orderId']}")
+    assert stored is not None and stored["totalAmount"] == "1419.79"
+
+
+def test_a_total_the_customer_set_themselves_is_409_with_the_current_total(
+    tables: Tables, context: LambdaContext
+) -> None:
+    cheap = {**VALID, "items": [{"productId": "PROD-001", "quantity": 1000}], "totalAmount": "0.01"}
+
+    status, headers, body = call(context, "POST", "/orders", cheap)
+
+    assert status == 409 and headers["Content-Type"] == "application/problem+json"
+    assert body["totalAmount"] == "1299990.00" and "1299990.00" in body["detail"]
+    assert tables.order.items() == tables.order.baseline
+
+
+def test_an_unknown_product_is_400_naming_the_line_and_writes_nothing(tables: Tables, context: LambdaContext) -> None:
+    body = {**VALID, "items": [{"productId": "PROD-001", "quantity": 1}, {"productId": "NOPE", "quantity": 1}]}
+
+    status, _, answer = call(context, "POST", "/orders", body)
+
+    assert status == 400
+    assert answer["errors"] == [{"field": "items[1].productId", "message": "no product 'NOPE' in the catalogue"}]
+    assert tables.order.items() == tables.order.baseline
+
+
+def test_another_currency_than_the_catalogues_is_400(tables: Tables, context: LambdaContext) -> None:
+    status, _, answer = call(context, "POST", "/orders", {**VALID, "currency": "EUR"})
+
+    assert status == 400 and [error["field"] for error in answer["errors"]] == ["currency"]
+    assert tables.order.items() == tables.order.baseline

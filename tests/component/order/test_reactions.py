@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,15 +11,21 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers import on_inventory_failed, on_inventory_reserved, on_payment_failed, on_payment_processed
+from order.handlers import (
+    on_inventory_failed,
+    on_inventory_reserved,
+    on_payment_failed,
+    on_payment_processed,
+    on_product_priced,
+)
 from shared.contracts.envelope import Envelope
-from shared.contracts.inventory import InventoryFailed, InventoryReserved, Shortage
+from shared.contracts.inventory import InventoryFailed, InventoryReserved, ProductPriced, Shortage
 from shared.contracts.order import OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed
 from shared.settings import consumer_settings
 from tests.component.conftest import Tables
 from tests.component.order.test_api import VALID, call
-from tests.support.builders import envelope, lines, sqs_event
+from tests.support.builders import envelope, eventbridge, lines, sqs_event
 
 
 def place(tables: Tables, context: LambdaContext) -> tuple[str, Envelope[Any]]:
@@ -154,4 +161,32 @@ def test_a_malformed_event_is_parked_in_the_dead_letter_queue_with_its_reason(
     assert parked["Body"] == "{broken"
     assert "not JSON" in parked["MessageAttributes"]["FailureReason"]["StringValue"]
     assert parked["MessageAttributes"]["OriginalMessageId"]["StringValue"] == "m-0"
-    assert tables.order.items() == []
+    assert tables.order.items() == tables.order.baseline
+
+
+def test_the_catalogue_copy_keeps_the_newest_price_of_events_late_and_twice(
+    tables: Tables, context: LambdaContext
+) -> None:
+    def price(version: int, amount: str) -> Envelope[Any]:
+        event = ProductPriced(product_id="A", name="Laptop", price=Decimal(amount), version=version)
+        return envelope(event, order_id="A")
+
+    newest, older = price(3, "999.00"), price(2, "1099.00")
+    on_product_priced.lambda_handler(sqs_event(newest, older, newest), context)
+    on_product_priced.lambda_handler(sqs_event(price(1, "1299.99")), context)
+
+    stored = tables.order.item("PRICE#A")
+    assert stored is not None and (stored["price"], stored["version"]) == ("999.00", 3)
+    assert tables.order.outbox() == []
+
+
+def test_a_price_event_from_another_source_is_parked_not_recorded(tables: Tables, context: LambdaContext) -> None:
+    event = eventbridge(
+        envelope(ProductPriced(product_id="A", name="x", price=Decimal("0.01"), version=99), order_id="A")
+    )
+    event["source"] = "shop.order"
+
+    answer = on_product_priced.lambda_handler(sqs_event(json.dumps(event)), context)
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}  # no DLQ configured here: reported
+    assert tables.order.item("PRICE#A") is None

@@ -20,6 +20,11 @@ from tests.support.builders import api_event, order_created, sqs_event
 BODY = {"items": [{"productId": "PROD-001", "quantity": 2}], "totalAmount": "2599.98", "payment": {"token": "tok_ok"}}
 
 
+@pytest.fixture(autouse=True)
+def catalogue(tables: Tables) -> None:
+    tables.price({"PROD-001": "1299.99"})
+
+
 def place(context: LambdaContext, body: object = BODY) -> tuple[int, dict[str, Any]]:
     response = order_api(api_event("POST", "/orders", body, customer="sub-a"), context)
     return response["statusCode"], json.loads(response["body"])
@@ -92,4 +97,4 @@ def test_a_rejected_token_is_not_echoed_in_the_error(tables: Tables, context: La
     assert status == 400
     assert body["errors"][0]["field"] == "payment.token"
     assert "s3cr3t" not in json.dumps(body)
-    assert tables.order.items() == []
+    assert tables.order.items() == tables.order.baseline

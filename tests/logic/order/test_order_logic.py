@@ -20,14 +20,22 @@ from order.logic.finish_order import (
 from order.logic.place_order import place_order
 from order.logic.schedule_deadline import schedule_deadline
 from order.logic.sweep_deadlines import expire_overdue_orders
-from order.models.errors import DeadlineNotReached, IdempotencyKeyReused, OrderAlreadyFinal, OrderNotFound
+from order.models.errors import (
+    DeadlineNotReached,
+    IdempotencyKeyReused,
+    OrderAlreadyFinal,
+    OrderNotFound,
+    TotalMismatch,
+    TotalTooLarge,
+    UnknownProducts,
+)
 from order.models.order import OrderStatus, PlaceOrderRequest
 from shared.contracts.envelope import Envelope
 from shared.contracts.inventory import InventoryFailed, InventoryReserved, Shortage
 from shared.contracts.order import OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed
 from shared.errors import OrderChangedConcurrently
-from tests.support.builders import envelope, lines, published, published_types
+from tests.support.builders import catalogue, envelope, lines, published, published_types
 from tests.support.fakes import TOKENS, FakeScheduler
 from tests.support.memory import InMemoryTable
 
@@ -42,6 +50,8 @@ REQUEST = PlaceOrderRequest.model_validate(
 
 
 def place(uow: OrderUnitOfWork, request: PlaceOrderRequest = REQUEST, key: str | None = None) -> str:
+    if request is REQUEST and uow.prices.get("PROD-001") is None:
+        catalogue(uow, {"PROD-001": "1299.99"})
     answer = place_order(
         request, customer_id="c-1", idempotency_key=key, uow=uow, sealer=TOKENS, now=NOW, deadline_seconds=60
     )
@@ -83,6 +93,8 @@ def short(created: Envelope[Any]) -> Envelope[Any]:
 
 
 def test_a_placed_order_is_pending_and_announced_in_one_commit(order_uow: OrderUnitOfWork) -> None:
+    catalogue(order_uow, {"PROD-001": "1299.99"})
+    commits_before = table(order_uow).commits
     order_id = place(order_uow)
 
     assert state(order_uow, order_id) == (OrderStatus.PENDING, None)
@@ -92,7 +104,74 @@ def test_a_placed_order_is_pending_and_announced_in_one_commit(order_uow: OrderU
     assert created.data.deadline == NOW + timedelta(seconds=60)
     assert created.metadata.causation_id is None and created.metadata.correlation_id == order_id
     assert order_uow.orders.get(order_id).created_event_id == created.metadata.event_id  # type: ignore[union-attr]
-    assert table(order_uow).commits == 1
+    assert table(order_uow).commits == commits_before + 1
+
+
+def placed(uow: OrderUnitOfWork) -> list[OrderCreated]:
+    return [Envelope[OrderCreated].model_validate(d).data for t, d in published(table(uow)) if t == "OrderCreated"]
+
+
+def request(items: list[tuple[str, int]], total: str | None = None) -> PlaceOrderRequest:
+    body: dict[str, Any] = {
+        "items": [{"productId": product, "quantity": quantity} for product, quantity in items],
+        "payment": {"token": "tok_ok"},
+    }
+    return PlaceOrderRequest.model_validate(body | ({"totalAmount": total} if total else {}))
+
+
+def test_the_server_prices_each_line_and_the_total_without_a_client_total(order_uow: OrderUnitOfWork) -> None:
+    catalogue(order_uow, {"LAPTOP": "1299.99", "MOUSE": "59.90"})
+
+    order_id = place(order_uow, request([("LAPTOP", 2), ("MOUSE", 3)]))
+
+    [created] = placed(order_uow)
+    assert [(line.product_id, line.quantity, line.unit_price) for line in created.items] == [
+        ("LAPTOP", 2, Decimal("1299.99")),
+        ("MOUSE", 3, Decimal("59.90")),
+    ]
+    assert created.total_amount == Decimal("2779.68")
+    stored = order_uow.orders.get(order_id)
+    assert stored is not None and stored.total_amount == Decimal("2779.68") and stored.items == created.items
+
+
+def test_a_client_total_that_is_not_the_current_total_is_refused_with_it(order_uow: OrderUnitOfWork) -> None:
+    catalogue(order_uow, {"LAPTOP": "1299.99"})
+
+    with pytest.raises(TotalMismatch) as refused:
+        place(order_uow, request([("LAPTOP", 1000)], total="0.01"))
+
+    assert refused.value.total == Decimal("1299990.00")
+    assert placed(order_uow) == [] and order_uow.orders.get("x") is None
+    place(order_uow, request([("LAPTOP", 1000)], total="1299990.00"))
+    assert [created.total_amount for created in placed(order_uow)] == [Decimal("1299990.00")]
+
+
+def test_an_unknown_product_is_refused_naming_every_such_line(order_uow: OrderUnitOfWork) -> None:
+    catalogue(order_uow, {"LAPTOP": "1299.99"})
+    before = dict(table(order_uow).items)
+
+    with pytest.raises(UnknownProducts) as refused:
+        place(order_uow, request([("NOPE", 1), ("LAPTOP", 1), ("GONE", 2)]))
+
+    assert refused.value.lines == [(0, "NOPE"), (2, "GONE")]
+    assert table(order_uow).items == before
+
+
+def test_a_total_above_what_one_payment_may_be_is_refused(order_uow: OrderUnitOfWork) -> None:
+    catalogue(order_uow, {f"P{i}": "9999999.99" for i in range(2)})
+
+    with pytest.raises(TotalTooLarge):
+        place(order_uow, request([("P0", 1000), ("P1", 1000)]))
+    assert placed(order_uow) == []
+
+
+def test_a_replay_gets_the_first_answer_even_after_a_price_change(order_uow: OrderUnitOfWork) -> None:
+    catalogue(order_uow, {"LAPTOP": "1299.99"})
+    first = place(order_uow, request([("LAPTOP", 1)]), key="k")
+    catalogue(order_uow, {"LAPTOP": "999.99"})
+
+    assert place(order_uow, request([("LAPTOP", 1)]), key="k") == first
+    assert [created.total_amount for created in placed(order_uow)] == [Decimal("1299.99")]
 
 
 def test_the_same_key_and_body_replay_the_first_answer(order_uow: OrderUnitOfWork) -> None:

@@ -1,5 +1,6 @@
 """Operators' writes to the catalogue: set a product (create, or replace the version they read) and
-restock it atomically; emits nothing.
+restock it atomically; a new product or a new price or name emits ProductPriced (with the product's
+version, so that copies keep the newest), in the same commit.
 
 Triggered by `PUT /products/{productId}` and `POST /products/{productId}/restock` (IAM-signed). A
 product's version moves on with every change, reservations included, so a `PUT` with the ETag an
@@ -11,6 +12,7 @@ from __future__ import annotations
 from inventory.dal.inventory_repository import InventoryUnitOfWork
 from inventory.models.errors import ProductNotFound, StockLimit, VersionMismatch
 from inventory.models.stock import Product, ProductUpdate
+from shared.contracts.inventory import ProductPriced
 from shared.errors import StockChangedConcurrently
 from shared.observability import logger
 
@@ -39,6 +41,12 @@ def set_product(product_id: str, update: ProductUpdate, *, if_match: str | None,
     try:
         with uow.starting(product_id) as step:
             step.products.save(product, replacing=current)
+            if current is None or (current.price, current.name) != (product.price, product.name):
+                step.emit(
+                    ProductPriced(
+                        product_id=product_id, name=product.name, price=product.price, version=product.version
+                    )
+                )
     except StockChangedConcurrently:
         if if_match is not None:
             latest = uow.products.get(product_id)

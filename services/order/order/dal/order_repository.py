@@ -1,5 +1,5 @@
-"""The order table: orders (`ORDER#<id>`), stored responses of `POST /orders` (`IDEMPOTENCY#<key>`),
-beside the inbox and outbox."""
+"""The order table: orders (`ORDER#<id>`), stored responses of `POST /orders` (`IDEMPOTENCY#<key>`), the
+copy of the catalogue's prices (`PRICE#<productId>`), beside the inbox and outbox."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from order.models.errors import IdempotencyKeyTaken
+from order.models.catalogue import CataloguePrice
+from order.models.errors import IdempotencyKeyTaken, PriceSuperseded
 from order.models.order import Order, OrderStatus
 from shared.contracts.order import CancellationReason
 from shared.errors import OrderChangedConcurrently
-from shared.storage import Put, Update, absent, at_most, equals, missing, transition
+from shared.storage import Put, Update, absent, at_most, below, equals, missing, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
@@ -29,6 +30,10 @@ def _order_key(order_id: str) -> dict[str, str]:
 
 def _idempotency_key(key: str) -> dict[str, str]:
     return {"pk": f"IDEMPOTENCY#{key}"}
+
+
+def _price_key(product_id: str) -> dict[str, str]:
+    return {"pk": f"PRICE#{product_id}"}
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,29 @@ class ResponseRepository(Repository):
         )
 
 
+class PriceRepository(Repository):
+    """The order service's copy of the catalogue's prices, newest product version wins."""
+
+    def get(self, product_id: str) -> CataloguePrice | None:
+        """The price the copy holds, or None."""
+        item = self.table.get(_price_key(product_id))
+        return CataloguePrice.model_validate(item) if item else None
+
+    def get_many(self, product_ids: list[str]) -> dict[str, CataloguePrice]:
+        """The prices the copy holds for these products (the unknown ones left out)."""
+        return {product_id: price for product_id in product_ids if (price := self.get(product_id)) is not None}
+
+    def record(self, price: CataloguePrice) -> None:
+        """The price of a newer product version than the copy holds (else `PriceSuperseded`)."""
+        self._stage(
+            Put(
+                {**_price_key(price.product_id), **price.model_dump(mode="json", by_alias=True)},
+                condition=absent() | below("version", price.version),
+                conflict=lambda: PriceSuperseded(price.product_id),
+            )
+        )
+
+
 class OrderStep(Step):
     """A step of the order service."""
 
@@ -161,6 +189,11 @@ class OrderStep(Step):
     def responses(self) -> ResponseRepository:
         """Stored responses, with writes staged on this step."""
         return ResponseRepository(self.table, self)
+
+    @property
+    def prices(self) -> PriceRepository:
+        """The catalogue copy, with writes staged on this step."""
+        return PriceRepository(self.table, self)
 
 
 class OrderUnitOfWork(UnitOfWork[OrderStep]):
@@ -177,3 +210,8 @@ class OrderUnitOfWork(UnitOfWork[OrderStep]):
     def responses(self) -> ResponseRepository:
         """Stored responses, read only."""
         return ResponseRepository(self.table)
+
+    @property
+    def prices(self) -> PriceRepository:
+        """The catalogue copy, read only."""
+        return PriceRepository(self.table)

@@ -20,11 +20,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order.handlers.wiring import api_settings, saga_views, token_sealer, unit_of_work
 from order.logic.finish_order import cancel_on_request
 from order.logic.place_order import place_order
-from order.models.errors import IdempotencyKeyReused, OrderAlreadyFinal, OrderNotFound
+from order.models.errors import (
+    IdempotencyKeyReused,
+    OrderAlreadyFinal,
+    OrderNotFound,
+    TotalMismatch,
+    TotalTooLarge,
+    UnknownProducts,
+)
 from order.models.order import CancelAccepted, Order, OrderAccepted, OrderStatus, OrderView, PlaceOrderRequest
 from shared.contracts.envelope import utc_now
 from shared.http import (
     RequestRejected,
+    bad_request,
     caller_id,
     json_response,
     problem_response,
@@ -57,6 +65,30 @@ def _key_reused(error: IdempotencyKeyReused) -> Response[str]:
     return problem_response(RequestRejected(409, "Conflict", f"{error}; use a new key for a new order"))
 
 
+@app.exception_handler(UnknownProducts)
+def _unknown_products(error: UnknownProducts) -> Response[str]:
+    return problem_response(
+        bad_request(
+            [
+                {"field": f"items[{index}].productId", "message": f"no product {product_id!r} in the catalogue"}
+                for index, product_id in error.lines
+            ]
+        )
+    )
+
+
+@app.exception_handler(TotalTooLarge)
+def _too_large(error: TotalTooLarge) -> Response[str]:
+    return problem_response(bad_request([{"field": "items", "message": str(error)}]))
+
+
+@app.exception_handler(TotalMismatch)
+def _total_mismatch(error: TotalMismatch) -> Response[str]:
+    return problem_response(
+        RequestRejected(409, "Conflict", str(error), extensions={"totalAmount": f"{error.total:.2f}"})
+    )
+
+
 def _own_order(order_id: str) -> Order:
     """The caller's order; anything else, even another customer's order, is not found."""
     try:
@@ -72,6 +104,13 @@ def _own_order(order_id: str) -> Order:
 @app.post(
     "/orders",
     summary="Place an order",
+    description=(
+        "The server prices the order from its own copy of the catalogue's prices, which follows a price change "
+        "within seconds: an order placed in that window is priced, and charged, at the price the copy still "
+        "holds. Send `totalAmount` (the total the customer was shown) to be sure: if the current total differs, "
+        "the answer is 409 with the current total in `totalAmount` and nothing is placed. A product the "
+        "catalogue does not know is 400 naming the line."
+    ),
     security=CUSTOMER,
     responses=responses(
         201,

@@ -1,7 +1,8 @@
 """Place an order: store it as PENDING and emit OrderCreated in the same commit (POST /orders).
 
-The customer's payment token is sealed for the payment service before it enters the event; the order
-service keeps no copy of it."""
+The order is priced from the order service's copy of the catalogue (each line's unit price and the total
+are stored and announced; payment charges that total). The customer's payment token is sealed for the
+payment service before it enters the event; the order service keeps no copy of it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 from order.dal.order_repository import OrderUnitOfWork, StoredResponse
-from order.models.errors import IdempotencyKeyReused, IdempotencyKeyTaken
+from order.models.catalogue import price_lines
+from order.models.errors import IdempotencyKeyReused, IdempotencyKeyTaken, TotalMismatch
 from order.models.order import Order, OrderStatus, PlaceOrderRequest
 from shared.contracts.order import OrderCreated
 from shared.observability import logger
@@ -41,6 +43,12 @@ def place_order(
     ------
     IdempotencyKeyReused
         When the key was first used with a different body.
+    UnknownProducts
+        When lines name products the catalogue copy has no price for.
+    TotalMismatch
+        When the client sent a `totalAmount` other than the order's total at the current prices.
+    TotalTooLarge
+        When the total is above what one order may cost.
     """
     fingerprint = request_fingerprint(request)
     # Keys are scoped to the customer who sent them.
@@ -48,6 +56,9 @@ def place_order(
     if idempotency_key and (earlier := uow.responses.get(idempotency_key, now=now.timestamp())):
         return _replay(earlier, fingerprint, idempotency_key)
 
+    items, total = price_lines(request.items, uow.prices.get_many([line.product_id for line in request.items]))
+    if request.total_amount is not None and request.total_amount != total:
+        raise TotalMismatch(request.total_amount, total)
     order_id = str(uuid4())
     deadline = now + timedelta(seconds=deadline_seconds)
     response = StoredResponse(
@@ -64,8 +75,8 @@ def place_order(
                 OrderCreated(
                     order_id=order_id,
                     customer_id=customer_id,
-                    items=tuple(request.items),
-                    total_amount=request.total_amount,
+                    items=items,
+                    total_amount=total,
                     currency=request.currency,
                     deadline=deadline,
                     encrypted_payment_token=sealer.seal(request.payment.token, order_id=order_id),

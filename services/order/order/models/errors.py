@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from shared.errors import ShopError
 
 
@@ -45,3 +47,39 @@ class IdempotencyKeyTaken(ShopError):
     def __init__(self, key: str) -> None:
         super().__init__(f"Idempotency-Key {key!r} is taken")
         self.key = key
+
+
+class UnknownProducts(ShopError):
+    """Lines name products the order service's catalogue does not know (or does not know yet)."""
+
+    def __init__(self, lines: list[tuple[int, str]]) -> None:
+        super().__init__(f"{len(lines)} line(s) name products the catalogue does not know")
+        self.lines = lines
+
+
+class TotalMismatch(ShopError):
+    """The client's `totalAmount` is not what the order costs at the catalogue's current prices."""
+
+    def __init__(self, sent: Decimal, total: Decimal) -> None:
+        super().__init__(
+            f"totalAmount {sent:.2f} does not match the order's total {total:.2f} at the current prices; "
+            f"send {total:.2f} or leave totalAmount out"
+        )
+        self.sent = sent
+        self.total = total
+
+
+class TotalTooLarge(ShopError):
+    """The order's total is above the most one payment may be."""
+
+    def __init__(self, total: Decimal) -> None:
+        super().__init__(f"the order's total {total:.2f} is above the most one order may cost (9999999999.99)")
+        self.total = total
+
+
+class PriceSuperseded(ShopError):
+    """The catalogue copy already holds this product's price at this or a newer version."""
+
+    def __init__(self, product_id: str) -> None:
+        super().__init__(f"the price of {product_id} was already superseded")
+        self.product_id = product_id

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_validator
 
-from shared.contracts.base import LineItem, OrderId, PositiveMoney, WireModel
+from shared.contracts.base import LineItem, OrderId, PositiveMoney, PricedLine, WireModel
 from shared.contracts.envelope import Envelope
 from shared.contracts.order import CancellationReason, OrderCreated
 from shared.contracts.saga import SagaView
@@ -30,12 +30,19 @@ class PaymentDetails(WireModel):
 
 
 class PlaceOrderRequest(WireModel):
-    """The body of `POST /orders`; strict: no coercion, no unknown fields. The customer is the caller."""
+    """The body of `POST /orders`; strict: no coercion, no unknown fields. The customer is the caller.
+
+    The server prices the order from its copy of the catalogue; `totalAmount`, if sent, must be that total
+    (else 409 with the current total), so a client can confirm the price it showed.
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True)
     items: list[LineItem] = Field(min_length=1, max_length=50)
-    total_amount: PositiveMoney
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    total_amount: PositiveMoney | None = Field(
+        default=None, description="Optional: the total the client expects; 409 if the current total differs."
+    )
+    # The catalogue prices in US dollars only: another currency could not be priced.
+    currency: Literal["USD"] = "USD"
     payment: PaymentDetails
 
     @field_validator("items")
@@ -54,7 +61,7 @@ class Order(WireModel):
 
     order_id: OrderId
     customer_id: str
-    items: tuple[LineItem, ...]
+    items: tuple[PricedLine, ...]
     total_amount: PositiveMoney
     currency: str
     status: OrderStatus
@@ -115,7 +122,7 @@ class OrderView(WireModel):
 
     order_id: OrderId
     customer_id: str
-    items: tuple[LineItem, ...]
+    items: tuple[PricedLine, ...]
     total_amount: PositiveMoney
     currency: str
     status: OrderStatus

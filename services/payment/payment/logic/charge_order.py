@@ -14,6 +14,7 @@ from __future__ import annotations
 from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.models.gateway import Decision, PaymentGateway
 from payment.models.payment import Payment, PaymentStatus
+from shared.contracts.base import merge_lines
 from shared.contracts.envelope import Envelope
 from shared.contracts.order import OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed
@@ -70,7 +71,7 @@ def _claim(cause: Envelope[OrderCreated], uow: PaymentUnitOfWork) -> Payment | N
         order_id=order.order_id,
         status=PaymentStatus.CHARGING,
         amount=order.total_amount,
-        items=order.items,
+        items=merge_lines(order.items),
     )
     try:
         with uow.reacting_to(cause, mark_applied=False) as step:

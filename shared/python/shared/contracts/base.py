@@ -93,6 +93,12 @@ class LineItem(WireModel):
     quantity: Quantity
 
 
+class PricedLine(LineItem):
+    """A line of a placed order with the unit price the order service charged for it."""
+
+    unit_price: PositiveMoney
+
+
 def merge_lines(items: Iterable[LineItem]) -> tuple[LineItem, ...]:
     """One line per product (quantities added up): a transaction may touch each product only once."""
     totals: Counter[str] = Counter()

@@ -1,4 +1,5 @@
-"""Events the inventory service publishes: all lines reserved, a shortage, or a release."""
+"""Events the inventory service publishes: all lines reserved, a shortage, or a release (the saga), and a
+product's price (the catalogue the order service prices orders from)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from shared.contracts.base import DomainEvent, LineItem, OrderId, ProductId, WireModel
+from shared.contracts.base import DomainEvent, LineItem, OrderId, PositiveMoney, ProductId, WireModel
 
 
 class Shortage(WireModel):
@@ -40,3 +41,16 @@ class InventoryReleased(DomainEvent):
     service: ClassVar[str] = "inventory"
     order_id: OrderId
     items: tuple[LineItem, ...] = Field(min_length=1)
+
+
+class ProductPriced(DomainEvent):
+    """A product was created, or its price or name changed. Not part of any saga: its correlation id is
+    the product id. The order service keeps its own copy of the prices from these; `version` (the
+    product's, rising with every change) lets a copy keep the newest price whatever order they arrive in.
+    """
+
+    service: ClassVar[str] = "inventory"
+    product_id: ProductId
+    name: str = Field(min_length=1, max_length=200)
+    price: PositiveMoney
+    version: int = Field(ge=1)

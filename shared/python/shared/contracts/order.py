@@ -6,18 +6,19 @@ from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
-from shared.contracts.base import DomainEvent, LineItem, OrderId, PositiveMoney
+from shared.contracts.base import DomainEvent, OrderId, PositiveMoney, PricedLine
 
 CancellationReason = Literal["payment_declined", "out_of_stock", "timeout", "customer_request"]
 
 
 class OrderCreated(DomainEvent):
-    """A customer placed an order; payment reacts by charging it."""
+    """A customer placed an order, priced by the order service; payment reacts by charging its total."""
 
     service: ClassVar[str] = "order"
     order_id: OrderId
     customer_id: str = Field(min_length=1, max_length=128)
-    items: tuple[LineItem, ...] = Field(min_length=1, max_length=50)
+    items: tuple[PricedLine, ...] = Field(min_length=1, max_length=50)
+    # The sum of the lines' unit price x quantity, computed by the order service: what payment charges.
     total_amount: PositiveMoney
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     deadline: AwareDatetime

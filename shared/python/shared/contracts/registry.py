@@ -1,4 +1,4 @@
-"""From detail-type to contract: parse any saga event from its EventBridge form into a typed envelope."""
+"""From detail-type to contract: parse any event of the bus from its EventBridge form into a typed envelope."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pydantic import ValidationError
 from shared.contracts.base import DomainEvent
 from shared.contracts.compensation import CompensationFailed
 from shared.contracts.envelope import Envelope
-from shared.contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved
+from shared.contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, ProductPriced
 from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
 from shared.errors import MalformedEvent
 
-CONTRACTS: dict[str, type[DomainEvent]] = {
+SAGA_EVENTS: dict[str, type[DomainEvent]] = {
     cls.detail_type(): cls
     for cls in (
         OrderCreated,
@@ -29,6 +29,10 @@ CONTRACTS: dict[str, type[DomainEvent]] = {
         CompensationFailed,
     )
 }
+"""The events of an order's saga (correlation id: the order id): what the projector folds."""
+
+CONTRACTS: dict[str, type[DomainEvent]] = {**SAGA_EVENTS, ProductPriced.detail_type(): ProductPriced}
+"""Every event on the bus."""
 
 
 def parse_event[EventT: DomainEvent](raw: Any, expected: type[EventT]) -> Envelope[EventT]:

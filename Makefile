@@ -18,7 +18,7 @@ SAM         := $(SAM_VENV)/bin/sam
 LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
                AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH"
 
-.PHONY: help setup up down demo test lint logic unit e2e chaos fuzz openapi build deploy seed status reset redrive clean
+.PHONY: help setup up down demo test lint logic unit simulate e2e chaos fuzz openapi build deploy seed status reset redrive clean
 
 help: ## List every target
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -79,8 +79,12 @@ lint: setup ## ruff, ruff format --check, mypy (pydantic plugin), sam validate -
 logic: setup ## The logic tier alone: every service's logic on in-memory fakes (a second or two)
 	$(PY) -m pytest -q tests/logic
 
-unit: setup ## Logic tests (fakes), component tests (handlers on moto) and contract tests
-	$(PY) -m pytest -q -n 2 tests/logic tests/component tests/contract
+unit: setup ## Logic tests (fakes), the simulator's fixed seeds, component tests (handlers on moto), contract tests
+	$(PY) -m pytest -q -n 2 tests/logic tests/simulation tests/component tests/contract
+
+simulate: setup ## The deterministic simulator over many seeds (SEEDS=2000; one seed with its trace: SEED=42)
+	@if [ -n "$(SEED)" ]; then $(PY) -m tests.simulation.run --seed $(SEED) --trace; \
+	else $(PY) -m tests.simulation.run --seeds $(or $(SEEDS),2000); fi
 
 e2e: setup ## End-to-end and fault-injection tests: own local cloud on E2E_PORT, sam deploy, tests, teardown
 	@scripts/e2e $(E2E_PORT) $(E2E_STACK) quick

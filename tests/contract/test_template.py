@@ -6,6 +6,7 @@ import importlib
 import json
 from typing import Any
 
+from payment.models.payment import CLAIM_LEASE_SECONDS
 from shared.settings import Settings
 from tests.template import resource, resources_of_type, template
 
@@ -99,3 +100,13 @@ def test_only_the_order_api_seals_and_only_the_charging_function_opens_payment_t
     assert resource("PaymentTokenKey")["Properties"]["EnableKeyRotation"] is True
     readers = {name for name, f in FUNCTIONS.items() if "PaymentTokenKey" in json.dumps(f["Properties"])}
     assert readers == {"OrderApiFunction", "PaymentOnOrderCreatedFunction"}
+
+
+def test_a_payment_claim_outlives_any_delivery_and_no_retry_waits_for_it() -> None:
+    # A claim younger than the lease is never taken over (its delivery may still run), and a redelivery
+    # comes no sooner than the visibility timeout, by when the lease has run out.
+    timeouts = {
+        f["Properties"].get("Timeout", template()["Globals"]["Function"]["Timeout"]) for f in FUNCTIONS.values()
+    }
+    assert max(timeouts) <= CLAIM_LEASE_SECONDS
+    assert template()["Parameters"]["ConsumerVisibilityTimeout"]["MinValue"] >= CLAIM_LEASE_SECONDS

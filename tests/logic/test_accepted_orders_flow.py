@@ -99,7 +99,7 @@ def test_every_accepted_order_can_be_processed_by_every_consumer(
     [created_event] = delivered(orders, OrderCreated)
     assert created_event.data.total_amount == total
     for created in delivered(orders, OrderCreated):
-        charge_order(created, uow=payment_uow, gateway=CountingGateway(), tokens=TOKENS)
+        charge_order(created, uow=payment_uow, gateway=CountingGateway(), tokens=TOKENS, now=now)
     for paid in delivered(payments, PaymentProcessed):
         reserve_stock(paid, uow=inventory_uow)
         record_payment(paid, uow=order_uow, now=now)
@@ -110,7 +110,7 @@ def test_every_accepted_order_can_be_processed_by_every_consumer(
     for short in delivered(inventory, InventoryFailed):
         cancel_on_inventory_failed(short, uow=order_uow, now=now)
     for cancelled in delivered(orders, OrderCancelled):
-        refund_payment(cancelled, uow=payment_uow, gateway=CountingGateway())
+        refund_payment(cancelled, uow=payment_uow, gateway=CountingGateway(), now=now)
         release_stock(cancelled, uow=inventory_uow)
 
     ended = delivered(orders, OrderConfirmed) + delivered(orders, OrderCancelled)

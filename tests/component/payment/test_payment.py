@@ -96,6 +96,12 @@ def test_a_rejected_refund_is_retried_then_reported_as_compensation_failed(
     early = on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=1), context)
     assert early == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
     assert payment(tables)["status"] == "REFUNDING"  # claimed; the retry calls the gateway with the same key
+    # SQS redelivers after the visibility timeout (a minute): the claim is that much older by then.
+    tables.payment._table.update_item(
+        Key={"pk": "PAYMENT#o-1"},
+        UpdateExpression="SET claimedAt = claimedAt - :minute",
+        ExpressionAttributeValues={":minute": 60},
+    )
 
     last = on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=3), context)
 

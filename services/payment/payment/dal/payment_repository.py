@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from payment.models.payment import Payment, PaymentStatus
 from shared.errors import PaymentChangedConcurrently
-from shared.storage import Put, absent, transition
+from shared.storage import Condition, Put, Update, absent, equals, missing, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
 
 # Names of the once-only guards these writes enforce (the negative controls switch them off).
@@ -56,6 +56,26 @@ class PaymentRepository(Repository):
             )
         )
         return moved
+
+    def reclaim(self, payment: Payment, *, now: int) -> Payment:
+        """Take over the claim (CHARGING or REFUNDING) an earlier delivery left when its gateway call failed
+        or its process died, before calling the gateway again with the same key. Of two deliveries that
+        retry at once only one moves the claim on; the other fails the commit with
+        `PaymentChangedConcurrently` and, redelivered, finds the outcome."""
+        retaken = payment.model_copy(update={"attempt": payment.attempt + 1, "claimed_at": now})
+        same_attempt: Condition = equals("attempt", payment.attempt)
+        if payment.attempt == 1:
+            same_attempt = same_attempt | missing("attempt")  # records written before attempts were counted
+        self._stage(
+            Update(
+                _key(payment.order_id),
+                set={"attempt": retaken.attempt, "claimedAt": now},
+                condition=equals("status", payment.status.value) & same_attempt,
+                conflict=lambda: PaymentChangedConcurrently(payment.order_id),
+                guard=ONE_REFUND_PER_CHARGE if payment.status in _REFUND_STATES else ONE_CHARGE_PER_ORDER,
+            )
+        )
+        return retaken
 
 
 _ALIASES = {name: field.alias or name for name, field in Payment.model_fields.items()}

@@ -14,14 +14,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from payment.handlers.wiring import gateway, unit_of_work
 from payment.logic.refund_payment import refund_payment, report_refund_failure
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope
+from shared.contracts.envelope import Envelope, utc_now
 from shared.contracts.order import OrderCancelled
 from shared.observability import logger
 
 
 def react(envelope: Envelope[OrderCancelled]) -> None:
     """Apply one OrderCancelled event."""
-    refund_payment(envelope, uow=unit_of_work(), gateway=gateway())
+    refund_payment(envelope, uow=unit_of_work(), gateway=gateway(), now=utc_now())
 
 
 def give_up(envelope: Envelope[OrderCancelled], error: Exception) -> None:

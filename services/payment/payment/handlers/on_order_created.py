@@ -14,14 +14,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from payment.handlers.wiring import gateway, token_opener, unit_of_work
 from payment.logic.charge_order import charge_order
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope
+from shared.contracts.envelope import Envelope, utc_now
 from shared.contracts.order import OrderCreated
 from shared.observability import logger
 
 
 def react(envelope: Envelope[OrderCreated]) -> None:
     """Apply one OrderCreated event."""
-    charge_order(envelope, uow=unit_of_work(), gateway=gateway(), tokens=token_opener())
+    charge_order(envelope, uow=unit_of_work(), gateway=gateway(), tokens=token_opener(), now=utc_now())
 
 
 @logger.inject_lambda_context(log_event=False)

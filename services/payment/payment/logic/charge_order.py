@@ -11,6 +11,8 @@ order API, or sealed for another order) declines the charge with reason `payment
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.models.gateway import Decision, PaymentGateway
 from payment.models.payment import Payment, PaymentStatus
@@ -24,11 +26,22 @@ from shared.payment_tokens import PaymentTokenUnreadable, TokenOpener
 
 
 def charge_order(
-    cause: Envelope[OrderCreated], *, uow: PaymentUnitOfWork, gateway: PaymentGateway, tokens: TokenOpener
+    cause: Envelope[OrderCreated],
+    *,
+    uow: PaymentUnitOfWork,
+    gateway: PaymentGateway,
+    tokens: TokenOpener,
+    now: datetime,
 ) -> None:
-    """An order is charged its total exactly once, unless it was cancelled first."""
+    """An order is charged its total exactly once, unless it was cancelled first.
+
+    Raises
+    ------
+    PaymentChangedConcurrently
+        When another delivery holds a live claim on the charge; the redelivery finds its outcome.
+    """
     order = cause.data
-    claim = _claim(cause, uow)
+    claim = _claim(cause, uow, int(now.timestamp()))
     if claim is None:
         return
     assert claim.amount is not None
@@ -64,7 +77,7 @@ def charge_order(
     )
 
 
-def _claim(cause: Envelope[OrderCreated], uow: PaymentUnitOfWork) -> Payment | None:
+def _claim(cause: Envelope[OrderCreated], uow: PaymentUnitOfWork, now: int) -> Payment | None:
     """The CHARGING record this delivery may finish, or None when the order's payment is settled."""
     order = cause.data
     claim = Payment(
@@ -72,6 +85,7 @@ def _claim(cause: Envelope[OrderCreated], uow: PaymentUnitOfWork) -> Payment | N
         status=PaymentStatus.CHARGING,
         amount=order.total_amount,
         items=merge_lines(order.items),
+        claimed_at=now,
     )
     try:
         with uow.reacting_to(cause, mark_applied=False) as step:
@@ -79,8 +93,12 @@ def _claim(cause: Envelope[OrderCreated], uow: PaymentUnitOfWork) -> Payment | N
     except PaymentChangedConcurrently:
         existing = uow.payments.get(order.order_id)
         if existing is not None and existing.status is PaymentStatus.CHARGING:
-            # Claimed by an earlier delivery that has not finished (or crashed): finish it, same key.
-            return existing
+            if not existing.claim_is_free(now):
+                raise PaymentChangedConcurrently(order.order_id) from None  # another delivery is at work
+            # Claimed by an earlier delivery that did not finish (a lost answer, a crash): take the claim
+            # over and finish it with the same key; a retry running at the same time loses the take-over.
+            with uow.reacting_to(cause, mark_applied=False) as step:
+                return step.payments.reclaim(existing, now=now)
         logger.info("order already has a payment; nothing to charge", status=existing and existing.status.value)
         return None
     return claim

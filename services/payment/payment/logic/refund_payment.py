@@ -9,6 +9,8 @@ recorded as REFUND_FAILED with a CompensationFailed event; a redrive after a fix
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.models.gateway import PaymentGateway
 from payment.models.payment import Payment, PaymentStatus
@@ -22,7 +24,9 @@ from shared.observability import logger
 _REFUNDABLE = {PaymentStatus.CHARGED, PaymentStatus.REFUND_FAILED}
 
 
-def refund_payment(cause: Envelope[OrderCancelled], *, uow: PaymentUnitOfWork, gateway: PaymentGateway) -> None:
+def refund_payment(
+    cause: Envelope[OrderCancelled], *, uow: PaymentUnitOfWork, gateway: PaymentGateway, now: datetime
+) -> None:
     """Money taken for an order that will not be fulfilled goes back, exactly once.
 
     Raises
@@ -30,7 +34,8 @@ def refund_payment(cause: Envelope[OrderCancelled], *, uow: PaymentUnitOfWork, g
     RefundRejected
         When the gateway refuses; the delivery is retried.
     PaymentChangedConcurrently
-        When the record changed under us, or a charge is still in flight; the redelivery sees the new state.
+        When the record changed under us, a charge is still in flight, or another delivery holds a live
+        claim on the refund; the redelivery sees the new state.
     """
     order_id = cause.data.order_id
     payment = uow.payments.get(order_id)
@@ -54,9 +59,15 @@ def refund_payment(cause: Envelope[OrderCancelled], *, uow: PaymentUnitOfWork, g
     if not payment.holds_money:
         logger.info("nothing to refund", status=payment.status.value)
         return
-    if payment.status in _REFUNDABLE:
-        with uow.reacting_to(cause, mark_applied=False) as step:
-            payment = step.payments.move(payment, PaymentStatus.REFUNDING)
+    if payment.status not in _REFUNDABLE and not payment.claim_is_free(now.timestamp()):
+        raise PaymentChangedConcurrently(order_id)  # another delivery is refunding right now
+    with uow.reacting_to(cause, mark_applied=False) as step:
+        if payment.status in _REFUNDABLE:
+            payment = step.payments.move(payment, PaymentStatus.REFUNDING, claimed_at=int(now.timestamp()))
+        else:
+            # REFUNDING left by an attempt that failed or died: take it over, so that of two retries at
+            # once only one calls the gateway.
+            payment = step.payments.reclaim(payment, now=int(now.timestamp()))
     assert payment.payment_id is not None and payment.amount is not None
     gateway.refund(idempotency_key=payment.payment_id, amount=payment.amount)
     with uow.reacting_to(cause) as step:

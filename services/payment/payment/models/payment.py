@@ -6,6 +6,12 @@ from enum import StrEnum
 
 from shared.contracts.base import LineItem, OrderId, PositiveMoney, WireModel
 
+# A claim younger than this may belong to a delivery still at work: it is not taken over. It is the
+# functions' timeout (template Globals), the longest a delivery can run; SQS redelivers a failed event only
+# after its visibility timeout, which is never shorter, so a retry after a crash or a lost answer finds the
+# claim free to take. A contract test holds the three together.
+CLAIM_LEASE_SECONDS = 10
+
 
 class PaymentStatus(StrEnum):
     """Where an order's payment stands.
@@ -38,6 +44,15 @@ class Payment(WireModel):
     amount: PositiveMoney | None = None
     items: tuple[LineItem, ...] = ()
     reason: str | None = None
+    # Which claim of the gateway call this is, and when it was taken (epoch seconds): a retry takes over a
+    # claim left by a failed attempt only once its lease ran out, by moving `attempt` on, so that of two
+    # deliveries at once only one calls the gateway.
+    attempt: int = 1
+    claimed_at: int | None = None
+
+    def claim_is_free(self, now: float) -> bool:
+        """Whether a claim (CHARGING, REFUNDING) may be taken over: nobody can still be working on it."""
+        return self.claimed_at is None or now - self.claimed_at >= CLAIM_LEASE_SECONDS
 
     @property
     def holds_money(self) -> bool:

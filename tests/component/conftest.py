@@ -146,6 +146,7 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
             names[logical_id] = name
         monkeypatch.setenv("EVENT_BUS_NAME", "test-bus")
         monkeypatch.setenv("ORDER_DEADLINE_SECONDS", "60")
+        monkeypatch.setenv("PAYMENT_SIMULATOR", "true")  # as the local stacks say; one test takes it away
         key = boto3.client("kms").create_key(Description="payment tokens")["KeyMetadata"]["Arn"]
         monkeypatch.setenv("PAYMENT_TOKEN_KEY_ARN", key)
         _clear_caches()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import tomllib
+from pathlib import Path
 from typing import Any
 
 from payment.models.payment import CLAIM_LEASE_SECONDS
@@ -110,3 +112,14 @@ def test_a_payment_claim_outlives_any_delivery_and_no_retry_waits_for_it() -> No
     }
     assert max(timeouts) <= CLAIM_LEASE_SECONDS
     assert template()["Parameters"]["ConsumerVisibilityTimeout"]["MinValue"] >= CLAIM_LEASE_SECONDS
+
+
+def test_the_payment_simulator_is_off_unless_a_stack_says_so() -> None:
+    assert template()["Parameters"]["PaymentSimulator"]["Default"] == "false"
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / "samconfig.toml").read_text())
+    environments = {env: body for env, body in config.items() if isinstance(body, dict) and "deploy" in body}
+    overrides = {env: body["deploy"]["parameters"]["parameter_overrides"] for env, body in environments.items()}
+    assert "PaymentSimulator=false" in overrides["default"]  # AWS: explicit, so a later deploy resets it
+    assert all("PaymentSimulator=true" in value for env, value in overrides.items() if env != "default")
+    users = {name for name, function in FUNCTIONS.items() if "PAYMENT_SIMULATOR" in json.dumps(function)}
+    assert users == {"PaymentOnOrderCreatedFunction", "PaymentOnOrderCancelledFunction"}

@@ -39,6 +39,8 @@ FAULT_COUNTERS = (
     "consumer_outage_failures",
     "relay_outage_failures",
     "put_events_partial_failures",
+    "lost_write_answers",
+    "gateway_lost_answers",
 )
 # Seconds each consumer is down from its first batch under the plan: shorter than its redelivery budget
 # (MaxReceiveCount x ConsumerVisibilityTimeout = 3 x 10 s locally), so it recovers rather than dead-letters.
@@ -226,7 +228,13 @@ class FaultSuite:
             UpdateExpression="SET #plan = :plan",
             ExpressionAttributeNames={"#plan": "plan"},
             ExpressionAttributeValues={
-                ":plan": {"relayCrashRate": Decimal("0.3"), "putEventsFailureRate": Decimal("0.2"), "outages": outages}
+                ":plan": {
+                    "relayCrashRate": Decimal("0.3"),
+                    "putEventsFailureRate": Decimal("0.2"),
+                    "lostWriteAnswerRate": Decimal("0.05"),
+                    "gatewayLostAnswerRate": Decimal("0.1"),
+                    "outages": outages,
+                }
             },
         )
         if relays_too:
@@ -395,6 +403,25 @@ class FaultSuite:
                     sold[product_id] += quantity
         violations += self._check_stock(initial_stock, sold)
         violations += self._check_poison(poison, [payments, reservations, sagas])
+        violations += self._check_gateway(placed, payments)
+        return violations
+
+    def _check_gateway(self, placed: list[PlacedOrder], payments: dict[str, dict[str, Any]]) -> list[str]:
+        """2b. Never paid twice: the gateway was called again for a key only after a call that failed."""
+        keys = {("charge", order.order_id) for order in placed}
+        keys |= {
+            ("refund", str(payment["paymentId"]))
+            for order_id, payment in payments.items()
+            if payment.get("paymentId") and any(order.order_id == order_id for order in placed)
+        }
+        ledger = self._items_of(self._plan_table(), "GATEWAY#")
+        violations = []
+        for kind, key in sorted(keys):
+            entry = ledger.get(f"{kind}#{key}")
+            if entry and int(entry["calls"]) > 1 + int(entry.get("failed", 0)):
+                violations.append(
+                    f"the gateway was asked to {kind} {key} {entry['calls']} times, {entry.get('failed', 0)} failed"
+                )
         return violations
 
     def _check_stock(self, initial_stock: dict[str, int], sold: Counter[str]) -> list[str]:
@@ -426,10 +453,14 @@ class FaultSuite:
         return violations
 
     def _items(self, table: str, prefix: str) -> dict[str, dict[str, Any]]:
+        return self._items_of(self.dynamodb.Table(self.tables[table]), prefix)
+
+    @staticmethod
+    def _items_of(table: Any, prefix: str) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         kwargs: dict[str, Any] = {}
         while True:
-            page = self.dynamodb.Table(self.tables[table]).scan(ConsistentRead=True, **kwargs)
+            page = table.scan(ConsistentRead=True, **kwargs)
             for item in page["Items"]:
                 key = str(item["pk"])
                 if key.startswith(prefix):

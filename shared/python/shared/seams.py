@@ -66,3 +66,13 @@ def publisher(port: Publisher) -> Publisher:
 
         return CrashingPublisher(port, FaultPlan(settings.plan_table_name, settings.function_name))
     return port
+
+
+def gateway(port: Any) -> Any:
+    """The payment service's gateway, as this stack wants it: as it is in production."""
+    settings = seam_settings()
+    if settings.fault_injection and settings.plan_table_name:
+        from shared.testing.faults import FaultPlan, LedgerGateway
+
+        return LedgerGateway(port, FaultPlan(settings.plan_table_name, settings.function_name))
+    return port

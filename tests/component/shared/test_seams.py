@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any, cast
 
 import boto3
@@ -63,6 +64,7 @@ def test_a_production_stack_gets_its_ports_as_they_are(tables: Tables, plan_tabl
 
     assert seams.table(table) is table
     assert seams.publisher(publisher) is publisher
+    assert seams.gateway(publisher) is publisher
 
 
 def test_a_consumer_is_down_from_its_first_call_for_the_planned_seconds(tables: Tables, switched_on: Any) -> None:
@@ -144,3 +146,68 @@ def test_putevents_partial_failures_are_resent_until_every_entry_is_in(bus: Capt
 
     assert len(still_rejected.value.failed_entries) >= 1
     assert set(received) == set(range(6))  # every entry in the end (some twice: consumers dedupe by id)
+
+
+def test_a_consumers_write_commits_and_then_loses_its_answer_at_the_planned_rate(
+    tables: Tables, switched_on: Any
+) -> None:
+    plan(switched_on, lostWriteAnswerRate=1)
+    table = seams.table(DynamoTable(boto3.resource("dynamodb"), tables.payment.name))
+
+    with pytest.raises(InjectedFault, match="committed"):
+        table.write([Put({"pk": "X"}, condition=absent())])
+
+    assert tables.payment.item("X") is not None  # it did commit
+    assert switched_on.get_item(Key={"pk": "FAULTS"})["Item"]["lost_write_answers"] == 1
+
+
+class Provider:
+    def __init__(self, refuse: bool = False) -> None:
+        self.refuse, self.calls = refuse, 0
+
+    def charge(self, *, idempotency_key: str, token: str, amount: object) -> str:
+        self.calls += 1
+        return "approved"
+
+    def refund(self, *, idempotency_key: str, amount: object) -> None:
+        self.calls += 1
+        if self.refuse:
+            raise RuntimeError("refused")
+
+
+def test_the_gateway_ledger_counts_calls_and_failures_and_loses_answers_at_the_planned_rate(
+    switched_on: Any,
+) -> None:
+    provider = Provider(refuse=True)
+    gateway = seams.gateway(provider)
+    plan(switched_on, gatewayLostAnswerRate=0)
+    assert gateway.charge(idempotency_key="o-1", token="t", amount=1) == "approved"
+    with pytest.raises(RuntimeError):
+        gateway.refund(idempotency_key="p-1", amount=1)
+    time.sleep(1.1)  # the plan is cached for a second
+    plan(switched_on, gatewayLostAnswerRate=1)
+    with pytest.raises(InjectedFault, match="lost"):
+        gateway.charge(idempotency_key="o-1", token="t", amount=1)
+
+    ledger = {item["pk"]: item for item in switched_on.scan()["Items"] if item["pk"].startswith("GATEWAY#")}
+    assert (ledger["GATEWAY#charge#o-1"]["calls"], ledger["GATEWAY#charge#o-1"]["failed"]) == (2, 1)
+    assert (ledger["GATEWAY#refund#p-1"]["calls"], ledger["GATEWAY#refund#p-1"]["failed"]) == (1, 1)
+    assert provider.calls == 3  # the lost answer's call took effect
+
+
+def test_a_stack_that_is_not_a_simulator_approves_no_test_token(
+    tables: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from payment.handlers import wiring
+    from payment.models.gateway import NoPaymentProvider, RefundRejected
+
+    monkeypatch.delenv("PAYMENT_SIMULATOR", raising=False)
+    wiring.gateway.cache_clear()
+    gateway = wiring.gateway()
+
+    assert isinstance(gateway, NoPaymentProvider)
+    decision = gateway.charge(idempotency_key="o-1", token="tok_ok", amount=Decimal("1.00"))
+    assert (decision.approved, decision.reason) == (False, "no_payment_provider")
+    with pytest.raises(RefundRejected):
+        gateway.refund(idempotency_key="p-1", amount=Decimal("1.00"))
+    wiring.gateway.cache_clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from payment.dal.payment_repository import PaymentUnitOfWork
-from payment.models.gateway import PaymentGateway, SimulatedGateway
+from payment.models.gateway import NoPaymentProvider, PaymentGateway, SimulatedGateway
 from payment.models.settings import GatewaySettings, PaymentTableSettings, TokenKeySettings
 from shared import aws, seams
 from shared.payment_tokens import KmsTokenCipher, TokenOpener
@@ -22,8 +22,14 @@ def unit_of_work() -> PaymentUnitOfWork:
 
 @cache
 def gateway() -> PaymentGateway:
-    """The simulated gateway with the configured decline rate."""
-    return SimulatedGateway(decline_rate=load_settings(GatewaySettings).decline_rate)
+    """The simulated gateway where the stack says it is a simulator (`PaymentSimulator=true`), else no
+    provider at all: its test tokens must not approve orders on a real shop."""
+    settings = load_settings(GatewaySettings)
+    port: PaymentGateway = (
+        SimulatedGateway(decline_rate=settings.decline_rate) if settings.simulator else NoPaymentProvider()
+    )
+    wired: PaymentGateway = seams.gateway(port)
+    return wired
 
 
 @cache

@@ -97,5 +97,25 @@ class SimulatedGateway:
             raise RefundRejected("the gateway rejected the refund")
 
 
+@dataclass(frozen=True)
+class NoPaymentProvider:
+    """What a stack that is not a simulator has until a team plugs its provider in: it approves nothing
+    (so a test token never buys anything) and, having charged nothing, refunds nothing."""
+
+    def charge(self, *, idempotency_key: str, token: str, amount: Decimal) -> Decision:
+        """Decline: there is nobody to take the money."""
+        return Decision(approved=False, reason="no_payment_provider")
+
+    def refund(self, *, idempotency_key: str, amount: Decimal) -> None:
+        """Nothing was charged through it, so there is nothing it could refund.
+
+        Raises
+        ------
+        RefundRejected
+            Always.
+        """
+        raise RefundRejected("no payment provider is configured")
+
+
 def _share(key: str) -> float:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2**64

@@ -14,8 +14,9 @@ class PaymentTableSettings(Settings):
 
 
 class GatewaySettings(Settings):
-    """The functions that call the payment gateway."""
+    """The functions that call the payment gateway: the simulator only where the stack says so."""
 
+    simulator: bool = Field(default=False, alias="PAYMENT_SIMULATOR")
     decline_rate: float = Field(default=0.0, alias="PAYMENT_DECLINE_RATE", ge=0.0, le=1.0)
 
 

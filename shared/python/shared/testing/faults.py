@@ -1,4 +1,6 @@
-"""Fault injection for the fault suite: crashes of the outbox relay, outages of consumers.
+"""Fault injection for the fault suite: crashes of the outbox relay, outages of consumers, writes that
+commit but whose answer is lost, and a payment gateway that keeps a ledger of its calls and loses some
+of its answers.
 
 Active only on a test stack deployed with `FaultInjection=true` (wired by `shared.seams`). The plan is
 the item `pk = "FAULTS"` in the stack's test-only plan table, written by the fault suite
@@ -41,6 +43,10 @@ class Plan(BaseModel):
     # Consumer or relay logical name (e.g. "PaymentOnOrderCreated", "PaymentOutboxRelay") -> seconds it is
     # down, counted from the first call it makes once the plan is written (so the outage meets traffic).
     outages: dict[str, float] = Field(default_factory=dict)
+    # Share of a consumer's writes that commit and then fail as if the answer were lost on the way back.
+    lost_write_answer_rate: float = Field(default=0.0, alias="lostWriteAnswerRate", ge=0, le=1)
+    # Share of payment gateway calls that take effect and then fail as a timeout would.
+    gateway_lost_answer_rate: float = Field(default=0.0, alias="gatewayLostAnswerRate", ge=0, le=1)
 
 
 @dataclass
@@ -68,6 +74,18 @@ class FaultPlan:
             ExpressionAttributeNames={"#kind": kind},
             ExpressionAttributeValues={":one": 1},
         )
+
+    def record_call(self, kind: str, key: str, *, failed: bool) -> None:
+        """Note one gateway call (and whether its caller got no answer) on the ledger item of its key."""
+        self._table().update_item(
+            Key={"pk": f"GATEWAY#{kind}#{key}"},
+            UpdateExpression="ADD calls :one, failed :failed",
+            ExpressionAttributeValues={":one": 1, ":failed": 1 if failed else 0},
+        )
+
+    def chance(self, rate: float) -> bool:
+        """True with probability `rate`."""
+        return rate > 0 and random.random() < rate
 
     def outage_kind(self) -> str:
         """What an outage of this function is called in the counts."""
@@ -123,9 +141,16 @@ class OutageTable:
         return self.inner.get(key)
 
     def write(self, writes: Sequence[Write]) -> None:
-        """Write, unless in an outage."""
+        """Write, unless in an outage; a consumer's write may commit and then lose its answer."""
         self._check()
         self.inner.write(writes)
+        plan = self.plan.current()
+        # Not the APIs': a caller of the API would see a 500 for a request that took effect (the
+        # Idempotency-Key covers that), which is not this fault.
+        if plan and "ApiFunction" not in self.plan.function_name and self.plan.chance(plan.lost_write_answer_rate):
+            self.plan.count("lost_write_answers")
+            logger.warning("injected lost answer of a committed write")
+            raise InjectedFault("injected: the write committed but its answer was lost")
 
     def query(self, index: str, partition: tuple[str, Any], *, below: tuple[str, Any], limit: int) -> list[Item]:
         """Query, unless in an outage."""
@@ -184,3 +209,41 @@ class PartlyFailingEvents:
             for index in range(len(Entries))
         ]
         return {"FailedEntryCount": len(rejected), "Entries": results}
+
+
+@dataclass(frozen=True)
+class LedgerGateway:
+    """A payment gateway that notes every call on a ledger item per idempotency key (`GATEWAY#<kind>#<key>`:
+    calls, and failed: the caller got no answer), and at the plan's rate takes a call's effect and then
+    fails as a timeout would. The fault suite then checks that the payment service called again only
+    for a key whose earlier call failed."""
+
+    inner: Any  # the payment service's gateway
+    plan: FaultPlan
+
+    def charge(self, *, idempotency_key: str, **kwargs: Any) -> Any:
+        """Charge through the real gateway, on the ledger."""
+        return self._call(
+            "charge", idempotency_key, lambda: self.inner.charge(idempotency_key=idempotency_key, **kwargs)
+        )
+
+    def refund(self, *, idempotency_key: str, **kwargs: Any) -> Any:
+        """Refund through the real gateway, on the ledger."""
+        return self._call(
+            "refund", idempotency_key, lambda: self.inner.refund(idempotency_key=idempotency_key, **kwargs)
+        )
+
+    def _call(self, kind: str, key: str, call: Any) -> Any:
+        try:
+            result = call()
+        except Exception:
+            self.plan.record_call(kind, key, failed=True)
+            raise
+        plan = self.plan.current()
+        lost = bool(plan and self.plan.chance(plan.gateway_lost_answer_rate))
+        self.plan.record_call(kind, key, failed=lost)
+        if lost:
+            self.plan.count("gateway_lost_answers")
+            logger.warning("injected lost gateway answer", kind=kind)
+            raise InjectedFault(f"injected: the gateway's answer to a {kind} was lost")
+        return result

@@ -320,10 +320,10 @@ class FaultSuite:
         return ids
 
     def _wait_until_settled(self, placed: list[PlacedOrder], bus: BusSubscriber, timeout: float) -> dict[str, Any]:
-        # The local cloud works through about two sagas a second under these faults: a large run gets time in
-        # proportion. Only an order whose end the bus has carried can be settled, so only those are read
-        # (reading every pending order each round would itself load the API of a large run).
-        deadline = time.monotonic() + max(timeout, 0.6 * len(placed))
+        # The local cloud (one emulator process) works through well under one saga a second under these
+        # faults: a large run gets time in proportion. Only an order whose end the bus has carried can be
+        # settled, so only those are read (reading every pending order each round would load the API).
+        deadline = time.monotonic() + max(timeout, 2.5 * len(placed))
         finals: dict[str, Any] = {}
         pending = {order.order_id for order in placed}
         while pending and time.monotonic() < deadline:

@@ -75,6 +75,7 @@ lint: setup ## ruff, ruff format --check, mypy (pydantic plugin), sam validate -
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared/python services scripts tests
 	@SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
+	$(SAM_VENV)/bin/cfn-lint blocks/*.yaml
 
 logic: setup ## The logic tier alone: every service's logic on in-memory fakes (a second or two)
 	$(PY) -m pytest -q tests/logic

@@ -4,8 +4,8 @@
     python -m scripts.redrive --stack shop-saga --consumer PaymentOnOrderCancelled
     python -m scripts.redrive --stack shop-saga --dry-run            # only count
 
-Each consumer's DLQ pairs with its queue by logical id (`<Consumer>DeadLetterQueue` ->
-`<Consumer>Queue`). Prints how many messages moved per consumer. Events are redelivered as they were,
+Each consumer's DLQ pairs with its queue by name (`<Consumer>DeadLetterQueue` -> `<Consumer>Queue`, the
+queues of its subscription). Prints how many messages moved per consumer. Events are redelivered as they were,
 so consumers dedupe any that had in fact been applied.
 """
 
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+
+from scripts.stack import stack_queues
 
 DLQ_SUFFIX = "DeadLetterQueue"
 
@@ -32,12 +34,7 @@ class Redrive:
 
 def redrives_of_stack(stack_name: str, cloudformation: Any = None) -> list[Redrive]:
     """Every consumer DLQ of the stack with its source queue."""
-    cloudformation = cloudformation or boto3.client("cloudformation")
-    physical: dict[str, str] = {}
-    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
-        for summary in page["StackResourceSummaries"]:
-            if summary["ResourceType"] == "AWS::SQS::Queue":
-                physical[summary["LogicalResourceId"]] = summary["PhysicalResourceId"]
+    physical = stack_queues(stack_name, cloudformation)
     return [
         Redrive(name.removesuffix(DLQ_SUFFIX), url, physical[name.removesuffix(DLQ_SUFFIX) + "Queue"])
         for name, url in sorted(physical.items())

@@ -36,6 +36,27 @@ def stack_outputs(stack_name: str) -> dict[str, str]:
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
 
+# A use of the consumer building block (blocks/consumer.yaml) is a nested stack named <Consumer>Subscription.
+SUBSCRIPTION_SUFFIX = "Subscription"
+
+
+def stack_queues(stack_name: str, cloudformation: Any = None) -> dict[str, str]:
+    """Every SQS queue of the stack by logical id, as URL; a subscription's queues are named as if they
+    were the stack's own, `<Consumer>Queue` and `<Consumer>DeadLetterQueue`."""
+    cloudformation = cloudformation or boto3.client("cloudformation")
+    found: dict[str, str] = {}
+    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        for summary in page["StackResourceSummaries"]:
+            logical_id = summary["LogicalResourceId"]
+            if summary["ResourceType"] == "AWS::SQS::Queue":
+                found[logical_id] = summary["PhysicalResourceId"]
+            elif summary["ResourceType"] == "AWS::CloudFormation::Stack" and logical_id.endswith(SUBSCRIPTION_SUFFIX):
+                consumer = logical_id.removesuffix(SUBSCRIPTION_SUFFIX)
+                nested = stack_queues(summary["PhysicalResourceId"], cloudformation)
+                found.update({consumer + name: url for name, url in nested.items()})
+    return found
+
+
 def wait_until_priced(stack_name: str, prices: dict[str, str], *, timeout: float = 60) -> float:
     """Wait until the order service's copy of the catalogue holds each product at its price (it follows
     inventory's ProductPriced events); returns the seconds it took.

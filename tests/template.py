@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,3 +44,26 @@ def resource(logical_id: str) -> dict[str, Any]:
 def resources_of_type(kind: str) -> dict[str, dict[str, Any]]:
     """Every resource of a CloudFormation or SAM type, by logical id."""
     return {name: body for name, body in template()["Resources"].items() if body["Type"] == kind}
+
+
+CONSUMER_BLOCK = TEMPLATE.parent / "blocks" / "consumer.yaml"
+
+
+@cache
+def consumer_block() -> dict[str, Any]:
+    """The consumer building block's own template (blocks/consumer.yaml)."""
+    loaded: dict[str, Any] = yaml.load(CONSUMER_BLOCK.read_text(), Loader=_CloudFormationLoader)
+    return loaded
+
+
+def subscriptions() -> dict[str, dict[str, Any]]:
+    """Each consumer of template.yaml (`<Consumer>Subscription`, a use of the building block) by consumer
+    name, with its parameters; `EventPattern` parsed from its JSON."""
+    found = {}
+    for logical_id, body in resources_of_type("AWS::Serverless::Application").items():
+        if body["Properties"]["Location"] != "blocks/consumer.yaml":
+            continue
+        parameters = dict(body["Properties"]["Parameters"])
+        parameters["EventPattern"] = json.loads(parameters["EventPattern"])
+        found[logical_id.removesuffix("Subscription")] = parameters
+    return found

@@ -17,7 +17,7 @@ from moto import mock_aws
 from shared import aws
 from shared.contracts.registry import CONTRACTS
 from shared.payment_tokens import KmsTokenCipher
-from tests.support.builders import FakeLambdaContext
+from tests.support.builders import CONSUMER_QUEUE, FakeLambdaContext
 from tests.template import resource
 
 TABLES = {
@@ -34,8 +34,9 @@ def _clear_caches() -> None:
     from order.handlers import wiring as order_wiring
     from payment.handlers import wiring as payment_wiring
     from saga.handlers import wiring as saga_wiring
-    from shared import relay, seams
-    from shared.settings import consumer_settings
+    from shared import consumer, relay, seams
+
+    consumer._dead_letters.clear()
 
     for cached in (
         aws.dynamodb,
@@ -43,7 +44,6 @@ def _clear_caches() -> None:
         aws.sqs,
         aws.scheduler,
         aws.kms,
-        consumer_settings,
         seams.seam_settings,
         relay._relay,
         order_wiring.unit_of_work,
@@ -149,6 +149,15 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
         monkeypatch.setenv("PAYMENT_SIMULATOR", "true")  # as the local stacks say; one test takes it away
         key = boto3.client("kms").create_key(Description="payment tokens")["KeyMetadata"]["Arn"]
         monkeypatch.setenv("PAYMENT_TOKEN_KEY_ARN", key)
+        # The consumer queue every test batch names (tests/support/builders.py), with its dead-letter
+        # queue, as blocks/consumer.yaml makes them.
+        sqs = boto3.client("sqs")
+        dlq = sqs.create_queue(QueueName=f"{CONSUMER_QUEUE}-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.create_queue(
+            QueueName=CONSUMER_QUEUE,
+            Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})},
+        )
         _clear_caches()
         order, payment, inventory, saga = (Table(names[logical_id]) for logical_id in TABLES)
         yield Tables(order, payment, inventory, saga, tokens=KmsTokenCipher(aws.kms(), key))

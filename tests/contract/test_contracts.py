@@ -14,29 +14,29 @@ from moto.events.models import EventPattern
 
 from scripts import sample_events, schemas
 from shared.contracts.registry import CONTRACTS, SAGA_EVENTS, parse_any
-from tests.template import resource, resources_of_type, template
+from tests.template import consumer_block, resource, resources_of_type, subscriptions, template
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "events"
 EVENTBRIDGE_SAMPLES = sorted(
     p for folder in ("order", "payment", "inventory") for p in (EVENTS / folder).glob("*.json")
 )
-RULES = resources_of_type("AWS::Events::Rule")
+RULES = {consumer: parameters["EventPattern"] for consumer, parameters in subscriptions().items()}
 
 # Which detail-types each consumer must receive: the saga's choreography, as the design draws it.
 EXPECTED_ROUTES = {
-    "OrderOnOrderCreatedRule": {"OrderCreated"},
-    "OrderOnPaymentFailedRule": {"PaymentFailed"},
-    "OrderOnInventoryFailedRule": {"InventoryFailed"},
-    "OrderOnInventoryReservedRule": {"InventoryReserved"},
-    "OrderOnPaymentProcessedRule": {"PaymentProcessed"},
-    "PaymentOnOrderConfirmedRule": {"OrderConfirmed"},
-    "InventoryOnOrderConfirmedRule": {"OrderConfirmed"},
-    "PaymentOnOrderCreatedRule": {"OrderCreated"},
-    "PaymentOnOrderCancelledRule": {"OrderCancelled"},
-    "InventoryOnPaymentProcessedRule": {"PaymentProcessed"},
-    "InventoryOnOrderCancelledRule": {"OrderCancelled"},
-    "OrderOnProductPricedRule": {"ProductPriced"},
-    "SagaOnSagaEventRule": set(SAGA_EVENTS),
+    "OrderOnOrderCreated": {"OrderCreated"},
+    "OrderOnPaymentFailed": {"PaymentFailed"},
+    "OrderOnInventoryFailed": {"InventoryFailed"},
+    "OrderOnInventoryReserved": {"InventoryReserved"},
+    "OrderOnPaymentProcessed": {"PaymentProcessed"},
+    "PaymentOnOrderConfirmed": {"OrderConfirmed"},
+    "InventoryOnOrderConfirmed": {"OrderConfirmed"},
+    "PaymentOnOrderCreated": {"OrderCreated"},
+    "PaymentOnOrderCancelled": {"OrderCancelled"},
+    "InventoryOnPaymentProcessed": {"PaymentProcessed"},
+    "InventoryOnOrderCancelled": {"OrderCancelled"},
+    "OrderOnProductPriced": {"ProductPriced"},
+    "SagaOnSagaEvent": set(SAGA_EVENTS),
 }
 
 
@@ -114,7 +114,7 @@ def test_sqs_samples_wrap_a_valid_event(path: Path) -> None:
 
 
 def matched(rule: str) -> set[str]:
-    pattern = EventPattern.load(json.dumps(RULES[rule]["Properties"]["EventPattern"]))
+    pattern = EventPattern.load(json.dumps(RULES[rule]))
     return {
         json.loads(p.read_text())["detail-type"]
         for p in EVENTBRIDGE_SAMPLES
@@ -130,38 +130,76 @@ def test_each_rule_routes_exactly_its_events(rule: str) -> None:
 def test_no_rule_matches_a_foreign_source() -> None:
     forged = {**json.loads((EVENTS / "order/OrderCreated.json").read_text()), "source": "someone.else"}
     for rule in RULES.values():
-        assert not EventPattern.load(json.dumps(rule["Properties"]["EventPattern"])).matches_event(forged)  # type: ignore[arg-type]
+        assert not EventPattern.load(json.dumps(rule)).matches_event(forged)  # type: ignore[arg-type]
 
 
 def test_every_rule_has_a_consumer() -> None:
     assert set(RULES) == set(EXPECTED_ROUTES)
 
 
-def _sqs_consumers() -> dict[str, dict[str, Any]]:
-    return {
-        name: body
-        for name, body in resources_of_type("AWS::Serverless::Function").items()
+def test_every_consumer_is_a_use_of_the_building_block_with_its_own_function_and_role() -> None:
+    functions = resources_of_type("AWS::Serverless::Function")
+    for consumer, parameters in subscriptions().items():
+        assert parameters["FunctionArn"] == {"GetAtt": f"{consumer}Function.Arn"}
+        assert parameters["FunctionRoleName"] == {"Ref": f"{consumer}FunctionRole"}
+        assert parameters["EventBusName"] == {"Ref": "EventBus"}
+        assert parameters["MaxReceiveCount"] == {"Ref": "MaxReceiveCount"}
+        assert parameters["Local"] == {"Ref": "Local"}
+        # The block wires the queue to the function: the function itself declares no event source.
+        assert "Role" not in functions[f"{consumer}Function"]["Properties"]
+        assert "Events" not in functions[f"{consumer}Function"]["Properties"]
+    # Every function fed by a queue is either a subscriber or the deadline handler (fed by its schedules).
+    fed_by_a_queue = {
+        name
+        for name, body in functions.items()
         if any(e["Type"] == "SQS" for e in body["Properties"].get("Events", {}).values())
+    }
+    assert fed_by_a_queue == {"OrderDeadlineFunction"}
+
+
+def test_the_building_block_reads_its_queue_in_bounded_batches_with_partial_batch_failures() -> None:
+    resources = consumer_block()["Resources"]
+    mapping = resources["EventSourceMapping"]["Properties"]
+    assert mapping["EventSourceArn"] == {"GetAtt": "Queue.Arn"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == {"If": ["IsLocal", 2, {"Ref": "MaximumConcurrency"}]}
+    assert resources["EventSourceMapping"]["DependsOn"] == "ConsumePolicy"
+    queue = resources["Queue"]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"GetAtt": "DeadLetterQueue.Arn"},
+        "maxReceiveCount": {"Ref": "MaxReceiveCount"},
+    }
+    alarm = resources["DeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"GetAtt": "DeadLetterQueue.QueueName"}}]
+    assert resources["Rule"]["Properties"]["Targets"] == [{"Id": "consumerQueue", "Arn": {"GetAtt": "Queue.Arn"}}]
+    [sender] = resources["QueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert sender["Condition"] == {"ArnEquals": {"aws:SourceArn": {"GetAtt": "Rule.Arn"}}}
+
+
+def test_the_building_block_grants_the_function_its_own_queues_and_nothing_else() -> None:
+    policy = consumer_block()["Resources"]["ConsumePolicy"]["Properties"]
+    assert policy["Roles"] == [{"Ref": "FunctionRoleName"}]
+    grants = {json.dumps(s["Resource"]): set(s["Action"]) for s in policy["PolicyDocument"]["Statement"]}
+    assert grants == {
+        json.dumps({"GetAtt": "Queue.Arn"}): {
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+        },
+        json.dumps({"GetAtt": "DeadLetterQueue.Arn"}): {"sqs:SendMessage", "sqs:GetQueueUrl"},
     }
 
 
-def test_every_consumer_reads_its_own_queue_with_partial_batch_failures() -> None:
-    for name, function in _sqs_consumers().items():
-        [event] = function["Properties"]["Events"].values()
-        queue = event["Properties"]["Queue"]["GetAtt"].split(".")[0]
-        assert queue == name.replace("Function", "Queue")
-        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-
-
-def test_every_consumer_queue_has_a_dead_letter_queue_with_an_alarm_and_a_place_in_the_outputs() -> None:
-    queues = {n: b for n, b in resources_of_type("AWS::SQS::Queue").items() if not n.endswith("DeadLetterQueue")}
+def test_every_dead_letter_queue_has_an_alarm_and_a_place_in_the_outputs() -> None:
     outputs = json.dumps(template()["Outputs"]["DeadLetterQueueUrls"])
-    alarms = resources_of_type("AWS::CloudWatch::Alarm")
-    for name, queue in queues.items():
-        dlq = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["GetAtt"].split(".")[0]
-        assert dlq == name.replace("Queue", "DeadLetterQueue")
-        assert f'"Ref": "{dlq}"' in outputs
-        assert f"{name.replace('Queue', 'DeadLetterAlarm')}" in alarms
+    for consumer in subscriptions():
+        assert f'"GetAtt": "{consumer}Subscription.Outputs.DeadLetterQueueUrl"' in outputs
+    for name in resources_of_type("AWS::SQS::Queue"):
+        if name.endswith("DeadLetterQueue"):
+            assert f'"Ref": "{name}"' in outputs
+            assert name.replace("Queue", "Alarm") in resources_of_type("AWS::CloudWatch::Alarm")
 
 
 def test_only_the_relays_may_publish_and_each_only_its_own_source() -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable
 
 import boto3
 
-from scripts.stack import ApiClient
+from scripts.stack import ApiClient, stack_queues
 from tests.e2e.conftest import BusListener, wait_for
 from tests.e2e.saga import place, settle
 
@@ -80,7 +81,8 @@ def test_a_malformed_event_on_the_bus_is_parked_with_its_reason_and_blocks_nothi
     api: ApiClient, bus: BusListener, outputs: dict[str, str], new_product: Callable[..., str]
 ) -> None:
     sqs = boto3.client("sqs")
-    [dlq] = [url for url in outputs["DeadLetterQueueUrls"].split(",") if "PaymentOnOrderCreatedDeadLetterQueue" in url]
+    dlq = stack_queues(os.environ["AWS_SAM_STACK_NAME"])["PaymentOnOrderCreatedDeadLetterQueue"]
+    assert dlq in outputs["DeadLetterQueueUrls"].split(",")
     poison_id = uuid.uuid4().hex
     boto3.client("events").put_events(
         Entries=[

@@ -55,7 +55,7 @@ from shared.storage import Item, Key, Table, Write
 from shared.testing.guards import UnguardedTable
 from tests.support.fakes import TOKENS
 from tests.support.memory import InMemoryTable
-from tests.template import resources_of_type
+from tests.template import subscriptions
 
 MAX_RECEIVE_COUNT = 3  # the template's default
 VISIBILITY_TIMEOUT = timedelta(seconds=60)  # the template's ConsumerVisibilityTimeout
@@ -433,10 +433,7 @@ def _ignore(_: object) -> None:
 
 
 def _routes_from_template() -> dict[str, set[str]]:
-    """Each consumer (a `<Consumer>Rule` of template.yaml) with the detail-types its rule matches."""
-    routes = {}
-    for logical_id, rule in resources_of_type("AWS::Events::Rule").items():
-        pattern = rule["Properties"].get("EventPattern", {})
-        if "detail-type" in pattern:
-            routes[logical_id.removesuffix("Rule")] = set(pattern["detail-type"])
-    return routes
+    """Each consumer (a `<Consumer>Subscription` of template.yaml) with the detail-types its rule matches."""
+    return {
+        consumer: set(parameters["EventPattern"]["detail-type"]) for consumer, parameters in subscriptions().items()
+    }

@@ -77,6 +77,10 @@ def eventbridge(env: Envelope[Any]) -> dict[str, Any]:
     }
 
 
+# The queue every test batch comes from (component tests create it on moto, with its dead-letter queue).
+CONSUMER_QUEUE = "consumer-queue"
+
+
 def sqs_event(*bodies: Any, receive_count: int = 1) -> dict[str, Any]:
     """An SQS batch: envelopes become EventBridge events; strings are sent as they are (malformed input)."""
     records = []
@@ -91,7 +95,7 @@ def sqs_event(*bodies: Any, receive_count: int = 1) -> dict[str, Any]:
                 "messageAttributes": {},
                 "md5OfBody": "",
                 "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:queue",
+                "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{CONSUMER_QUEUE}",
                 "awsRegion": "us-east-1",
             }
         )

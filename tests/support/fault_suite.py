@@ -29,7 +29,7 @@ from typing import Any
 
 import boto3
 
-from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
+from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, stack_queues, wait_until_priced
 from tests.support.bus import BusSubscriber
 
 SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}
@@ -153,16 +153,7 @@ class FaultSuite:
         self.dynamodb = boto3.resource("dynamodb")
         self.sqs = boto3.client("sqs")
         self.tables = {name: self.outputs[f"{name}TableName"] for name in ("Order", "Payment", "Inventory", "Saga")}
-        self.queues = self._queues()
-
-    def _queues(self) -> dict[str, str]:
-        found: dict[str, str] = {}
-        paginator = boto3.client("cloudformation").get_paginator("list_stack_resources")
-        for page in paginator.paginate(StackName=self.stack):
-            for summary in page["StackResourceSummaries"]:
-                if summary["ResourceType"] == "AWS::SQS::Queue":
-                    found[summary["LogicalResourceId"]] = summary["PhysicalResourceId"]
-        return found
+        self.queues = stack_queues(stack)
 
     # -- the run ---------------------------------------------------------------------------------
 

@@ -5,12 +5,17 @@ acknowledged; a record that fails is reported alone, so SQS redelivers it while 
 flows on, and after the queue's maxReceiveCount it lands in the consumer's dead-letter queue. A
 consumer whose failure must not go unnoticed (a compensation) passes `give_up`, which runs once on
 the last delivery before the record goes to the dead-letter queue.
+
+The queue, its dead-letter queue and its maxReceiveCount come from the consumer building block
+(blocks/consumer.yaml); the function learns them from the queue's own redrive policy when it first needs
+them, so a consumer needs no wiring but its subscription.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -23,9 +28,48 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.registry import parse_event
 from shared.errors import DuplicateEvent, MalformedEvent
 from shared.observability import logger
-from shared.settings import consumer_settings
 
 _RECORD_KEYS = ("correlation_id", "event_id", "detail_type")
+
+# SQS's own default, assumed only while a queue's redrive policy cannot be read.
+DEFAULT_MAX_RECEIVE_COUNT = 3
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """Where a consumer's queue sends what it gives up on, and after how many deliveries."""
+
+    queue_url: str | None
+    max_receive_count: int
+
+
+_dead_letters: dict[str, DeadLetter] = {}
+
+
+def dead_letter_of(queue_arn: str) -> DeadLetter:
+    """The dead-letter queue behind the queue `queue_arn`, from that queue's redrive policy.
+
+    Read once per execution environment. If it cannot be read (a queue with no redrive policy, a role
+    without the grant), the answer is not kept: records are then reported as failed and SQS moves them
+    by the queue's own redrive policy, so nothing is lost, only the reason is not attached.
+    """
+    known = _dead_letters.get(queue_arn)
+    if known is not None:
+        return known
+    sqs = aws.sqs()
+    *_, account, name = queue_arn.split(":")
+    try:
+        url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
+        policy = json.loads(attributes["RedrivePolicy"])
+        *_, dlq_account, dlq_name = str(policy["deadLetterTargetArn"]).split(":")
+        dlq_url = sqs.get_queue_url(QueueName=dlq_name, QueueOwnerAWSAccountId=dlq_account)["QueueUrl"]
+        found = DeadLetter(queue_url=dlq_url, max_receive_count=int(policy["maxReceiveCount"]))
+    except Exception as exc:  # any failure here must not turn into a failed batch
+        logger.warning("cannot read the queue's redrive policy", queue_arn=queue_arn, reason=str(exc))
+        return DeadLetter(queue_url=None, max_receive_count=DEFAULT_MAX_RECEIVE_COUNT)
+    _dead_letters[queue_arn] = found
+    return found
 
 
 def _processor() -> BatchProcessor:
@@ -69,15 +113,13 @@ def consume[EventT: DomainEvent](
     react: Callable[[Envelope[EventT]], None],
     give_up: Callable[[Envelope[EventT], Exception], None] | None = None,
 ) -> dict[str, Any]:
-    """Apply `react(envelope)` to each event of an SQS batch; on the last delivery (MAX_RECEIVE_COUNT)
-    of a record that fails, `give_up(envelope, error)` first.
+    """Apply `react(envelope)` to each event of an SQS batch; on the last delivery (the queue's
+    maxReceiveCount) of a record that fails, `give_up(envelope, error)` first.
 
     Returns the partial batch response for Lambda. A malformed record goes straight to the
-    consumer's dead-letter queue (DEAD_LETTER_QUEUE_URL), with its reason as the `FailureReason`
-    message attribute; without one configured it is reported as failed like any other.
+    consumer's dead-letter queue, with its reason as the `FailureReason` message attribute; if that
+    queue cannot be found it is reported as failed like any other.
     """
-    settings = consumer_settings()
-    dead_letter_queue_url = settings.dead_letter_queue_url
 
     def handle(record: SQSRecord) -> None:
         logger.remove_keys(list(_RECORD_KEYS))
@@ -87,11 +129,12 @@ def consume[EventT: DomainEvent](
         except MalformedEvent as exc:
             # Logged with the message id, so the record in the DLQ can be matched to why it failed.
             logger.error("malformed event rejected", reason=str(exc))
-            if dead_letter_queue_url is None:
+            dead_letter = dead_letter_of(record.event_source_arn)
+            if dead_letter.queue_url is None:
                 raise
             # Retrying cannot fix a malformed event: park it with its reason at once, so it neither
             # burns retries nor holds up the queue behind it.
-            park(record, reason=str(exc), queue_url=dead_letter_queue_url)
+            park(record, reason=str(exc), queue_url=dead_letter.queue_url)
             return
         logger.append_keys(
             correlation_id=envelope.metadata.correlation_id,
@@ -107,7 +150,7 @@ def consume[EventT: DomainEvent](
             # The record is retried, and after the last attempt SQS moves it to the DLQ: this line,
             # keyed by message id, is the record of why.
             logger.exception("event failed; it will be delivered again or dead-lettered", attempt=attempt)
-            if give_up is not None and attempt >= settings.max_receive_count:
+            if give_up is not None and attempt >= dead_letter_of(record.event_source_arn).max_receive_count:
                 try:
                     give_up(envelope, exc)
                 except Exception:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from functools import cache
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.errors import ConfigurationError
 
@@ -29,17 +28,3 @@ def load_settings[SettingsT: Settings](model: type[SettingsT]) -> SettingsT:
     except ValidationError as exc:
         problems = ", ".join(f"{error['loc'][0]}: {error['msg']}" for error in exc.errors())
         raise ConfigurationError(f"{model.__name__} is misconfigured: {problems}") from exc
-
-
-class ConsumerSettings(Settings):
-    """What every SQS consumer needs beside its service's settings."""
-
-    dead_letter_queue_url: str | None = Field(default=None, alias="DEAD_LETTER_QUEUE_URL", min_length=1)
-    # The queue's maxReceiveCount: the delivery on which a failing record is given up.
-    max_receive_count: int = Field(default=3, alias="MAX_RECEIVE_COUNT", ge=1)
-
-
-@cache
-def consumer_settings() -> ConsumerSettings:
-    """The consumer settings of this function, validated once."""
-    return load_settings(ConsumerSettings)

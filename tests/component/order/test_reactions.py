@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
-import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order.handlers import (
@@ -22,10 +21,9 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.inventory import InventoryFailed, InventoryReserved, ProductPriced, Shortage
 from shared.contracts.order import OrderCreated
 from shared.contracts.payment import PaymentFailed, PaymentProcessed
-from shared.settings import consumer_settings
 from tests.component.conftest import Tables
 from tests.component.order.test_api import VALID, call
-from tests.support.builders import envelope, eventbridge, lines, sqs_event
+from tests.support.builders import CONSUMER_QUEUE, envelope, eventbridge, lines, sqs_event
 
 
 def place(tables: Tables, context: LambdaContext) -> tuple[str, Envelope[Any]]:
@@ -134,9 +132,31 @@ def test_a_malformed_event_fails_only_its_record_and_writes_nothing(tables: Tabl
         context,
     )
 
-    assert response == {"batchItemFailures": [{"itemIdentifier": f"m-{i}"} for i in range(3)]}
+    assert response == {"batchItemFailures": []}  # all three parked with their reasons, none retried
+    sqs = boto3.client("sqs")
+    dlq = sqs.get_queue_url(QueueName=f"{CONSUMER_QUEUE}-dlq")["QueueUrl"]
+    parked = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, MessageAttributeNames=["All"])["Messages"]
+    reasons = sorted(m["MessageAttributes"]["FailureReason"]["StringValue"] for m in parked)
+    assert [r.split(":")[0] for r in reasons] == [
+        "PaymentFailed detail is invalid",
+        "PaymentFailed detail is invalid",
+        "message body is not JSON",
+    ]
     assert status(tables, order_id) == ("PENDING", None)
     assert tables.order.published() == ["OrderCreated"]
+
+
+def test_a_malformed_event_from_a_queue_with_no_readable_dead_letter_queue_is_reported_not_lost(
+    tables: Tables, context: LambdaContext
+) -> None:
+    batch = sqs_event("not json")
+    batch["Records"][0]["eventSourceARN"] = "arn:aws:sqs:us-east-1:123456789012:no-such-queue"
+
+    response = on_payment_failed.lambda_handler(batch, context)
+
+    # SQS redelivers it and, after maxReceiveCount, moves it by the queue's own redrive policy.
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+    assert tables.order.items() == tables.order.baseline
 
 
 def test_an_order_carries_a_deadline_from_its_settings(tables: Tables, context: LambdaContext) -> None:
@@ -147,12 +167,11 @@ def test_an_order_carries_a_deadline_from_its_settings(tables: Tables, context: 
 
 
 def test_a_malformed_event_is_parked_in_the_dead_letter_queue_with_its_reason(
-    tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+    tables: Tables, context: LambdaContext
 ) -> None:
     sqs = boto3.client("sqs")
-    dlq = sqs.create_queue(QueueName="order-dlq")["QueueUrl"]
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dlq)
-    consumer_settings.cache_clear()
+    # Found from the consumer queue's redrive policy, as on a stack: no configuration names it.
+    dlq = sqs.get_queue_url(QueueName=f"{CONSUMER_QUEUE}-dlq")["QueueUrl"]
 
     response = on_payment_failed.lambda_handler(sqs_event("{broken"), context)
 
@@ -188,5 +207,9 @@ def test_a_price_event_from_another_source_is_parked_not_recorded(tables: Tables
 
     answer = on_product_priced.lambda_handler(sqs_event(json.dumps(event)), context)
 
-    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}  # no DLQ configured here: reported
+    assert answer == {"batchItemFailures": []}  # parked, not retried
+    sqs = boto3.client("sqs")
+    dlq = sqs.get_queue_url(QueueName=f"{CONSUMER_QUEUE}-dlq")["QueueUrl"]
+    [parked] = sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"])["Messages"]
+    assert "shop.order" in parked["MessageAttributes"]["FailureReason"]["StringValue"]
     assert tables.order.item("PRICE#A") is None

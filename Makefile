@@ -25,7 +25,7 @@ help: ## List every target
 
 # The source roots go on the environment's path (as Lambda sees them: the layer and each service's
 # CodeUri), so `python -m scripts.<tool>` imports the services just as pytest and Lambda do.
-SOURCE_ROOTS := shared/python services/order services/payment services/inventory services/saga .
+SOURCE_ROOTS := contracts/python shared/python services/order services/payment services/inventory services/saga .
 
 $(VENV)/.installed: requirements/dev.txt
 	@scripts/ensure-venv $(PYTHON) $(VENV) requirements/dev.txt
@@ -73,7 +73,7 @@ redrive: ## Move every consumer DLQ's messages back to its queue (CONSUMER=... f
 lint: setup ## ruff, ruff format --check, mypy (pydantic plugin), sam validate --lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared/python services scripts tests
+	$(VENV)/bin/mypy contracts/python shared/python services scripts tests
 	@SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint blocks/*.yaml
 

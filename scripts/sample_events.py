@@ -19,13 +19,13 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from shared.contracts.base import DomainEvent, LineItem, PricedLine
-from shared.contracts.compensation import CompensationFailed
-from shared.contracts.envelope import Envelope, EventMetadata, wrap
-from shared.contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, ProductPriced, Shortage
-from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
-from shared.contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
 from shared.outbox import outbox_item
+from shop_contracts.base import DomainEvent, LineItem, PricedLine
+from shop_contracts.compensation import CompensationFailed
+from shop_contracts.envelope import Envelope, EventMetadata, wrap
+from shop_contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, ProductPriced, Shortage
+from shop_contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
+from shop_contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"

@@ -14,8 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-from shared.contracts.envelope import Envelope
-from shared.contracts.registry import CONTRACTS
+from shop_contracts.envelope import Envelope
+from shop_contracts.registry import CONTRACTS
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 

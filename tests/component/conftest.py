@@ -15,8 +15,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
 from shared import aws
-from shared.contracts.registry import CONTRACTS
 from shared.payment_tokens import KmsTokenCipher
+from shop_contracts.registry import CONTRACTS
 from tests.support.builders import CONSUMER_QUEUE, FakeLambdaContext
 from tests.template import resource
 
@@ -107,7 +107,7 @@ class Tables:
     def price(self, prices: dict[str, str]) -> None:
         """The order service's catalogue copy learns these prices, through its real consumer."""
         from order.handlers import on_product_priced
-        from shared.contracts.inventory import ProductPriced
+        from shop_contracts.inventory import ProductPriced
         from tests.support.builders import FakeLambdaContext, envelope, sqs_event
 
         for product_id, price in prices.items():

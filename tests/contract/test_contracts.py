@@ -13,7 +13,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from scripts import sample_events, schemas
-from shared.contracts.registry import CONTRACTS, SAGA_EVENTS, parse_any
+from shop_contracts.registry import CONTRACTS, SAGA_EVENTS, parse_any
 from tests.template import consumer_block, resource, resources_of_type, subscriptions, template
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "events"

@@ -33,12 +33,12 @@ from order.models.order import PlaceOrderRequest
 from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.logic.charge_order import charge_order
 from payment.logic.refund_payment import refund_payment
-from shared.contracts.base import DomainEvent
-from shared.contracts.envelope import Envelope, utc_now
-from shared.contracts.inventory import InventoryFailed, InventoryReserved, ProductPriced
-from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
-from shared.contracts.payment import PaymentFailed, PaymentProcessed
-from shared.contracts.registry import parse_event
+from shop_contracts.base import DomainEvent
+from shop_contracts.envelope import Envelope, utc_now
+from shop_contracts.inventory import InventoryFailed, InventoryReserved, ProductPriced
+from shop_contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
+from shop_contracts.payment import PaymentFailed, PaymentProcessed
+from shop_contracts.registry import parse_event
 from tests.support.builders import eventbridge, published
 from tests.support.fakes import TOKENS, CountingGateway
 from tests.support.memory import InMemoryTable

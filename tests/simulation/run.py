@@ -32,8 +32,8 @@ from unittest import mock
 
 from order.models.order import OrderStatus
 from saga.logic.fold import saga_view
-from shared.contracts.saga import VIEW_ATTRIBUTE
 from shared.observability import logger
+from shop_contracts.saga import VIEW_ATTRIBUTE
 from tests.simulation.world import (
     DEADLINE_SECONDS,
     Message,
@@ -83,9 +83,9 @@ def deterministic(seed: int, world_clock: Callable[[], datetime]) -> Iterator[No
             return world_clock()  # type: ignore[return-value]
 
     with ExitStack() as stack:
-        stack.enter_context(mock.patch("shared.contracts.envelope.uuid4", next_uuid))
+        stack.enter_context(mock.patch("shop_contracts.envelope.uuid4", next_uuid))
         stack.enter_context(mock.patch("order.logic.place_order.uuid4", next_uuid))
-        stack.enter_context(mock.patch("shared.contracts.envelope.datetime", SimDatetime))
+        stack.enter_context(mock.patch("shop_contracts.envelope.datetime", SimDatetime))
         level = logger.log_level
         logger.setLevel("CRITICAL")  # the real logic logs every step; thousands of runs would drown the output
         try:

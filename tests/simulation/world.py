@@ -47,12 +47,12 @@ from payment.logic.settle_payment import settle_payment
 from payment.models.gateway import Decision, RefundRejected, SimulatedGateway
 from saga.dal.saga_repository import SagaRepository
 from saga.logic.project_event import project_event
-from shared.contracts.envelope import Envelope
-from shared.contracts.registry import parse_any
 from shared.errors import DuplicateEvent
 from shared.outbox import OUTBOX_PREFIX
 from shared.storage import Item, Key, Table, Write
 from shared.testing.guards import UnguardedTable
+from shop_contracts.envelope import Envelope
+from shop_contracts.registry import parse_any
 from tests.support.fakes import TOKENS
 from tests.support.memory import InMemoryTable
 from tests.template import subscriptions

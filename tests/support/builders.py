@@ -10,11 +10,11 @@ from typing import Any
 
 from order.dal.order_repository import OrderUnitOfWork
 from order.logic.record_price import record_price
-from shared.contracts.base import DomainEvent, LineItem, PricedLine
-from shared.contracts.envelope import Envelope, EventMetadata, caused_by, start_saga
-from shared.contracts.inventory import ProductPriced
-from shared.contracts.order import CancellationReason, OrderCancelled, OrderCreated
 from shared.payment_tokens import TokenSealer
+from shop_contracts.base import DomainEvent, LineItem, PricedLine
+from shop_contracts.envelope import Envelope, EventMetadata, caused_by, start_saga
+from shop_contracts.inventory import ProductPriced
+from shop_contracts.order import CancellationReason, OrderCancelled, OrderCreated
 from tests.support.fakes import TOKENS
 
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from shared.contracts.compensation import CompensationFailed
-from shared.contracts.envelope import Envelope, EventMetadata, wrap
-from shared.contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, Shortage
-from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
-from shared.contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
+from shop_contracts.compensation import CompensationFailed
+from shop_contracts.envelope import Envelope, EventMetadata, wrap
+from shop_contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, Shortage
+from shop_contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
+from shop_contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
 from tests.support.builders import lines, priced
 from tests.support.fakes import TOKENS
 

@@ -23,11 +23,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import aws
-from shared.contracts.base import DomainEvent
-from shared.contracts.envelope import Envelope
-from shared.contracts.registry import parse_event
 from shared.errors import DuplicateEvent, MalformedEvent
 from shared.observability import logger
+from shop_contracts.base import DomainEvent
+from shop_contracts.envelope import Envelope
+from shop_contracts.registry import parse_event
 
 _RECORD_KEYS = ("correlation_id", "event_id", "detail_type")
 

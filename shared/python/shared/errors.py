@@ -9,6 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
+# The contract's own error, raised when an event does not fit it: part of this hierarchy's first family.
+from shop_contracts.errors import MalformedEvent
+
+__all__ = [
+    "ChangedConcurrently",
+    "ConfigurationError",
+    "DuplicateEvent",
+    "EventPublishError",
+    "MalformedEvent",
+    "OrderChangedConcurrently",
+    "PaymentChangedConcurrently",
+    "ReservationChangedConcurrently",
+    "SagaChangedConcurrently",
+    "ShopError",
+    "StockChangedConcurrently",
+    "WriteContention",
+]
+
 
 class ShopError(Exception):
     """Base for errors our code raises on purpose."""
@@ -16,10 +34,6 @@ class ShopError(Exception):
 
 class ConfigurationError(ShopError):
     """The function's environment is missing or has invalid settings."""
-
-
-class MalformedEvent(ShopError):
-    """An event that can never be processed as it is (bad JSON, unknown type or version, invalid field)."""
 
 
 class DuplicateEvent(ShopError):

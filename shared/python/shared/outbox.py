@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from shared.contracts.base import DomainEvent
-from shared.contracts.envelope import Envelope
 from shared.errors import DuplicateEvent
 from shared.storage import Put, absent
+from shop_contracts.base import DomainEvent
+from shop_contracts.envelope import Envelope
 
 OUTBOX_PREFIX = "OUTBOX#"
 # Every outbox row sits in this sparse index until the relay removes it: the sweeper's query.

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from shared.contracts.base import DomainEvent
-from shared.contracts.envelope import Envelope, EventMetadata, caused_by, start_saga
 from shared.outbox import inbox_put, outbox_put
 from shared.storage import Table, Write
+from shop_contracts.base import DomainEvent
+from shop_contracts.envelope import Envelope, EventMetadata, caused_by, start_saga
 
 
 class Step:

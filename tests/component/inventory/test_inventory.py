@@ -10,9 +10,9 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inventory.handlers import api, on_order_cancelled, on_payment_processed
-from shared.contracts.envelope import Envelope
-from shared.contracts.order import OrderCancelled
-from shared.contracts.payment import PaymentProcessed
+from shop_contracts.envelope import Envelope
+from shop_contracts.order import OrderCancelled
+from shop_contracts.payment import PaymentProcessed
 from tests.component.conftest import Tables
 from tests.support.builders import api_event, envelope, lines, sqs_event
 

@@ -11,9 +11,9 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order.handlers import on_deadline, on_order_created, on_payment_failed, on_sweep
-from shared.contracts.envelope import Envelope, utc_now
-from shared.contracts.order import OrderCreated
-from shared.contracts.payment import PaymentFailed
+from shop_contracts.envelope import Envelope, utc_now
+from shop_contracts.order import OrderCreated
+from shop_contracts.payment import PaymentFailed
 from tests.component.conftest import Tables
 from tests.component.order.test_api import VALID, call
 from tests.support.builders import envelope, sqs_event

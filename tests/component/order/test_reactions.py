@@ -17,10 +17,10 @@ from order.handlers import (
     on_payment_processed,
     on_product_priced,
 )
-from shared.contracts.envelope import Envelope
-from shared.contracts.inventory import InventoryFailed, InventoryReserved, ProductPriced, Shortage
-from shared.contracts.order import OrderCreated
-from shared.contracts.payment import PaymentFailed, PaymentProcessed
+from shop_contracts.envelope import Envelope
+from shop_contracts.inventory import InventoryFailed, InventoryReserved, ProductPriced, Shortage
+from shop_contracts.order import OrderCreated
+from shop_contracts.payment import PaymentFailed, PaymentProcessed
 from tests.component.conftest import Tables
 from tests.component.order.test_api import VALID, call
 from tests.support.builders import CONSUMER_QUEUE, envelope, eventbridge, lines, sqs_event

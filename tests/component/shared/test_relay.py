@@ -10,12 +10,12 @@ import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from shared.contracts.order import OrderConfirmed
-from shared.contracts.payment import PaymentFailed
 from shared.outbox import outbox_put
 from shared.publisher import EventBridgePublisher
 from shared.relay import SWEEP_AFTER_SECONDS, OutboxRelay, stream_rows
 from shared.storage import DynamoTable, Item, Put
+from shop_contracts.order import OrderConfirmed
+from shop_contracts.payment import PaymentFailed
 from tests.component.conftest import CapturedBus, Tables
 from tests.support.builders import envelope
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shared.contracts.base import LineItem, PositiveMoney, WireModel
-from shared.contracts.order import OrderConfirmed
-from shared.contracts.registry import parse_any
 from shared.errors import EventPublishError, MalformedEvent
 from shared.publisher import EventBridgePublisher
+from shop_contracts.base import LineItem, PositiveMoney, WireModel
+from shop_contracts.order import OrderConfirmed
+from shop_contracts.registry import parse_any
 from tests.support.builders import envelope, eventbridge
 
 

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from shared.contracts.order import OrderConfirmed
 from shared.errors import DuplicateEvent, OrderChangedConcurrently, ShopError
 from shared.outbox import inbox_put, outbox_put
 from shared.storage import (
@@ -31,6 +30,7 @@ from shared.storage import (
     missing,
     transition,
 )
+from shop_contracts.order import OrderConfirmed
 from tests.component.conftest import Tables
 from tests.support.builders import envelope
 from tests.support.memory import InMemoryTable

@@ -14,12 +14,12 @@ from inventory.logic.release_stock import release_stock, report_release_failure
 from inventory.logic.reserve_stock import reserve_stock
 from inventory.models.errors import OutOfStock, ProductMissing
 from inventory.models.stock import Product, ReservationStatus
-from shared.contracts.envelope import Envelope
-from shared.contracts.order import OrderCancelled, OrderConfirmed
-from shared.contracts.payment import PaymentProcessed
 from shared.errors import StockChangedConcurrently
 from shared.storage import Delete, Write
 from shared.testing.guards import UnguardedTable
+from shop_contracts.envelope import Envelope
+from shop_contracts.order import OrderCancelled, OrderConfirmed
+from shop_contracts.payment import PaymentProcessed
 from tests.support.builders import envelope, lines, published, published_types
 from tests.support.memory import InMemoryTable
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from order.dal.order_repository import OrderUnitOfWork
 from order.logic.record_price import record_price
 from order.models.catalogue import CataloguePrice, newest
-from shared.contracts.inventory import ProductPriced
+from shop_contracts.inventory import ProductPriced
 from tests.support.builders import envelope
 from tests.support.memory import InMemoryTable
 

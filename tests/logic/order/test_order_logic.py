@@ -30,11 +30,11 @@ from order.models.errors import (
     UnknownProducts,
 )
 from order.models.order import OrderStatus, PlaceOrderRequest
-from shared.contracts.envelope import Envelope
-from shared.contracts.inventory import InventoryFailed, InventoryReserved, Shortage
-from shared.contracts.order import OrderCreated
-from shared.contracts.payment import PaymentFailed, PaymentProcessed
 from shared.errors import OrderChangedConcurrently
+from shop_contracts.envelope import Envelope
+from shop_contracts.inventory import InventoryFailed, InventoryReserved, Shortage
+from shop_contracts.order import OrderCreated
+from shop_contracts.payment import PaymentFailed, PaymentProcessed
 from tests.support.builders import catalogue, envelope, lines, published, published_types
 from tests.support.fakes import TOKENS, FakeScheduler
 from tests.support.memory import InMemoryTable

@@ -13,9 +13,9 @@ from payment.logic.refund_payment import refund_payment, report_refund_failure
 from payment.logic.settle_payment import settle_payment
 from payment.models.gateway import Decision, RefundRejected
 from payment.models.payment import PaymentStatus
-from shared.contracts.order import OrderConfirmed
 from shared.errors import DuplicateEvent, PaymentChangedConcurrently
 from shared.testing.guards import UnguardedTable
+from shop_contracts.order import OrderConfirmed
 from tests.support.builders import envelope, order_cancelled, order_created, published, published_types
 from tests.support.fakes import TOKENS, CountingGateway
 from tests.support.memory import InMemoryTable

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from saga.logic.fold import saga_view, seen_event
-from shared.contracts.envelope import Envelope
+from shop_contracts.envelope import Envelope
 from tests.support.sagas import (
     CANCELLED_DECLINED,
     CANCELLED_OOS,

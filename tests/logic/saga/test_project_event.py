@@ -9,11 +9,11 @@ import pytest
 
 from saga.dal.saga_repository import SagaRepository
 from saga.logic.project_event import ATTEMPTS, project_event
-from shared.contracts.order import OrderConfirmed
-from shared.contracts.payment import PaymentProcessed
-from shared.contracts.saga import saga_key
 from shared.errors import SagaChangedConcurrently
 from shared.storage import Write
+from shop_contracts.order import OrderConfirmed
+from shop_contracts.payment import PaymentProcessed
+from shop_contracts.saga import saga_key
 from tests.support.builders import envelope, lines
 from tests.support.memory import InMemoryTable
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from inventory.models.errors import OutOfStock, ProductMissing, StockLimit
 from inventory.models.stock import MAX_STOCK, Product, Reservation, ReservationStatus
-from shared.contracts.base import LineItem
 from shared.errors import ReservationChangedConcurrently, StockChangedConcurrently
 from shared.storage import Put, Update, absent, at_least, at_most, equals, exists, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
+from shop_contracts.base import LineItem
 
 # Names of the once-only guards these writes enforce (the negative controls switch them off).
 ONE_RESERVATION_PER_ORDER = "one_reservation_per_order"

@@ -15,9 +15,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inventory.handlers.wiring import unit_of_work
 from inventory.logic.release_stock import release_stock, report_release_failure
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope
-from shared.contracts.order import OrderCancelled
 from shared.observability import logger
+from shop_contracts.envelope import Envelope
+from shop_contracts.order import OrderCancelled
 
 
 def react(envelope: Envelope[OrderCancelled]) -> None:

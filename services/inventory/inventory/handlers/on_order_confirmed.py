@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inventory.handlers.wiring import unit_of_work
 from inventory.logic.commit_stock import commit_stock
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope
-from shared.contracts.order import OrderConfirmed
 from shared.observability import logger
+from shop_contracts.envelope import Envelope
+from shop_contracts.order import OrderConfirmed
 
 
 def react(envelope: Envelope[OrderConfirmed]) -> None:

@@ -15,9 +15,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inventory.handlers.wiring import unit_of_work
 from inventory.logic.reserve_stock import reserve_stock
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope
-from shared.contracts.payment import PaymentProcessed
 from shared.observability import logger
+from shop_contracts.envelope import Envelope
+from shop_contracts.payment import PaymentProcessed
 
 
 def react(envelope: Envelope[PaymentProcessed]) -> None:

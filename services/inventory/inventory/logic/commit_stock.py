@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from inventory.dal.inventory_repository import InventoryUnitOfWork
 from inventory.models.stock import ReservationStatus
-from shared.contracts.envelope import Envelope
-from shared.contracts.order import OrderConfirmed
 from shared.observability import logger
+from shop_contracts.envelope import Envelope
+from shop_contracts.order import OrderConfirmed
 
 
 def commit_stock(cause: Envelope[OrderConfirmed], *, uow: InventoryUnitOfWork) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from inventory.dal.inventory_repository import InventoryUnitOfWork
 from inventory.models.errors import ProductNotFound, StockLimit, VersionMismatch
 from inventory.models.stock import Product, ProductUpdate
-from shared.contracts.inventory import ProductPriced
 from shared.errors import StockChangedConcurrently
 from shared.observability import logger
+from shop_contracts.inventory import ProductPriced
 
 
 def set_product(product_id: str, update: ProductUpdate, *, if_match: str | None, uow: InventoryUnitOfWork) -> Product:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from inventory.dal.inventory_repository import InventoryUnitOfWork
 from inventory.models.stock import Reservation, ReservationStatus
-from shared.contracts.compensation import CompensationFailed
-from shared.contracts.envelope import Envelope
-from shared.contracts.inventory import InventoryReleased
-from shared.contracts.order import OrderCancelled
 from shared.observability import logger
+from shop_contracts.compensation import CompensationFailed
+from shop_contracts.envelope import Envelope
+from shop_contracts.inventory import InventoryReleased
+from shop_contracts.order import OrderCancelled
 
 
 def release_stock(cause: Envelope[OrderCancelled], *, uow: InventoryUnitOfWork) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from inventory.dal.inventory_repository import InventoryUnitOfWork
 from inventory.models.errors import OutOfStock
 from inventory.models.stock import Reservation, ReservationStatus
-from shared.contracts.base import LineItem, merge_lines
-from shared.contracts.envelope import Envelope
-from shared.contracts.inventory import InventoryFailed, InventoryReserved, Shortage
-from shared.contracts.payment import PaymentProcessed
 from shared.errors import ReservationChangedConcurrently, StockChangedConcurrently
 from shared.observability import logger
+from shop_contracts.base import LineItem, merge_lines
+from shop_contracts.envelope import Envelope
+from shop_contracts.inventory import InventoryFailed, InventoryReserved, Shortage
+from shop_contracts.payment import PaymentProcessed
 
 
 def reserve_stock(cause: Envelope[PaymentProcessed], *, uow: InventoryUnitOfWork) -> None:

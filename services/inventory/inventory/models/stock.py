@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from shared.contracts.base import LineItem, OrderId, PositiveMoney, ProductId, WireModel
+from shop_contracts.base import LineItem, OrderId, PositiveMoney, ProductId, WireModel
 
 MAX_STOCK = 1_000_000
 PRODUCT_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"

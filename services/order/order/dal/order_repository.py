@@ -11,10 +11,10 @@ from typing import Any
 from order.models.catalogue import CataloguePrice
 from order.models.errors import IdempotencyKeyTaken, PriceSuperseded
 from order.models.order import Order, OrderStatus
-from shared.contracts.order import CancellationReason
 from shared.errors import OrderChangedConcurrently
 from shared.storage import Put, Update, absent, at_most, below, equals, missing, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
+from shop_contracts.order import CancellationReason
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 # A sparse index of the orders still pending, by deadline: the deadline sweeper's query.

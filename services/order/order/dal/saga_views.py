@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.contracts.saga import VIEW_ATTRIBUTE, SagaView, saga_key
 from shared.storage import Table
+from shop_contracts.saga import VIEW_ATTRIBUTE, SagaView, saga_key
 
 
 @dataclass(frozen=True)
 class SagaViews:
-    """Reads the views the projector publishes in its table (see `shared.contracts.saga`)."""
+    """Reads the views the projector publishes in its table (see `shop_contracts.saga`)."""
 
     table: Table
 

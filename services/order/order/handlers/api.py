@@ -29,7 +29,6 @@ from order.models.errors import (
     UnknownProducts,
 )
 from order.models.order import CancelAccepted, Order, OrderAccepted, OrderStatus, OrderView, PlaceOrderRequest
-from shared.contracts.envelope import utc_now
 from shared.http import (
     RequestRejected,
     bad_request,
@@ -41,6 +40,7 @@ from shared.http import (
     serve,
 )
 from shared.observability import logger
+from shop_contracts.envelope import utc_now
 
 app = rest_resolver()
 CUSTOMER: list[dict[str, list[str]]] = [{"customer": []}]

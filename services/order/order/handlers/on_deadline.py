@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from order.handlers.wiring import unit_of_work
 from order.logic.finish_order import expire_order
-from shared.contracts.envelope import utc_now
 from shared.observability import logger
+from shop_contracts.envelope import utc_now
 
 
 class DeadlineReached(BaseModel):

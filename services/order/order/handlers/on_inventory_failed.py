@@ -15,9 +15,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order.handlers.wiring import unit_of_work
 from order.logic.finish_order import cancel_on_inventory_failed
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope, utc_now
-from shared.contracts.inventory import InventoryFailed
 from shared.observability import logger
+from shop_contracts.envelope import Envelope, utc_now
+from shop_contracts.inventory import InventoryFailed
 
 
 def react(envelope: Envelope[InventoryFailed]) -> None:

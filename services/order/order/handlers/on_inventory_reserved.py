@@ -15,9 +15,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order.handlers.wiring import unit_of_work
 from order.logic.finish_order import confirm_order
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope, utc_now
-from shared.contracts.inventory import InventoryReserved
 from shared.observability import logger
+from shop_contracts.envelope import Envelope, utc_now
+from shop_contracts.inventory import InventoryReserved
 
 
 def react(envelope: Envelope[InventoryReserved]) -> None:

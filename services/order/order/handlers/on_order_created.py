@@ -13,9 +13,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order.handlers.wiring import deadline_scheduler
 from order.logic.schedule_deadline import schedule_deadline
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope, utc_now
-from shared.contracts.order import OrderCreated
 from shared.observability import logger
+from shop_contracts.envelope import Envelope, utc_now
+from shop_contracts.order import OrderCreated
 
 
 def react(envelope: Envelope[OrderCreated]) -> None:

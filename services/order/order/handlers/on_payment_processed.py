@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order.handlers.wiring import unit_of_work
 from order.logic.finish_order import record_payment
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope, utc_now
-from shared.contracts.payment import PaymentProcessed
 from shared.observability import logger
+from shop_contracts.envelope import Envelope, utc_now
+from shop_contracts.payment import PaymentProcessed
 
 
 def react(envelope: Envelope[PaymentProcessed]) -> None:

@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order.handlers.wiring import unit_of_work
 from order.logic.record_price import record_price
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope
-from shared.contracts.inventory import ProductPriced
 from shared.observability import logger
+from shop_contracts.envelope import Envelope
+from shop_contracts.inventory import ProductPriced
 
 
 def react(envelope: Envelope[ProductPriced]) -> None:

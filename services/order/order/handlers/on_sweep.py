@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order.handlers.wiring import unit_of_work
 from order.logic.sweep_deadlines import expire_overdue_orders
-from shared.contracts.envelope import utc_now
 from shared.observability import logger
+from shop_contracts.envelope import utc_now
 
 
 @logger.inject_lambda_context(log_event=False)

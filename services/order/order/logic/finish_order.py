@@ -16,13 +16,13 @@ from typing import Any
 from order.dal.order_repository import OrderStep, OrderUnitOfWork
 from order.models.errors import DeadlineNotReached, OrderAlreadyFinal, OrderNotFound
 from order.models.order import Order, OrderStatus
-from shared.contracts.base import merge_lines
-from shared.contracts.envelope import Envelope, EventMetadata
-from shared.contracts.inventory import InventoryFailed, InventoryReserved
-from shared.contracts.order import CancellationReason, OrderCancelled, OrderConfirmed
-from shared.contracts.payment import PaymentFailed, PaymentProcessed
 from shared.errors import OrderChangedConcurrently
 from shared.observability import logger
+from shop_contracts.base import merge_lines
+from shop_contracts.envelope import Envelope, EventMetadata
+from shop_contracts.inventory import InventoryFailed, InventoryReserved
+from shop_contracts.order import CancellationReason, OrderCancelled, OrderConfirmed
+from shop_contracts.payment import PaymentFailed, PaymentProcessed
 
 
 def record_payment(cause: Envelope[PaymentProcessed], *, uow: OrderUnitOfWork, now: datetime) -> None:

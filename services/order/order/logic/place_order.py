@@ -15,9 +15,9 @@ from order.dal.order_repository import OrderUnitOfWork, StoredResponse
 from order.models.catalogue import price_lines
 from order.models.errors import IdempotencyKeyReused, IdempotencyKeyTaken, TotalMismatch
 from order.models.order import Order, OrderStatus, PlaceOrderRequest
-from shared.contracts.order import OrderCreated
 from shared.observability import logger
 from shared.payment_tokens import TokenSealer
+from shop_contracts.order import OrderCreated
 
 
 def request_fingerprint(request: PlaceOrderRequest) -> str:

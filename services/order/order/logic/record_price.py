@@ -10,9 +10,9 @@ from __future__ import annotations
 from order.dal.order_repository import OrderUnitOfWork
 from order.models.catalogue import CataloguePrice, newest
 from order.models.errors import PriceSuperseded
-from shared.contracts.envelope import Envelope
-from shared.contracts.inventory import ProductPriced
 from shared.observability import logger
+from shop_contracts.envelope import Envelope
+from shop_contracts.inventory import ProductPriced
 
 
 def record_price(cause: Envelope[ProductPriced], *, uow: OrderUnitOfWork) -> None:

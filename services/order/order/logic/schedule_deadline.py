@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from order.dal.deadline_scheduler import Scheduler
-from shared.contracts.envelope import Envelope
-from shared.contracts.order import OrderCreated
 from shared.observability import logger
+from shop_contracts.envelope import Envelope
+from shop_contracts.order import OrderCreated
 
 
 def schedule_deadline(cause: Envelope[OrderCreated], *, scheduler: Scheduler, now: datetime) -> None:

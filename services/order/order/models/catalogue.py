@@ -8,8 +8,8 @@ from decimal import Decimal
 from pydantic import Field
 
 from order.models.errors import TotalTooLarge, UnknownProducts
-from shared.contracts.base import LineItem, PositiveMoney, PricedLine, ProductId, WireModel
-from shared.contracts.inventory import ProductPriced
+from shop_contracts.base import LineItem, PositiveMoney, PricedLine, ProductId, WireModel
+from shop_contracts.inventory import ProductPriced
 
 # The most one order may cost: the largest amount the money contract carries.
 MAX_TOTAL = Decimal("9999999999.99")

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_validator
 
-from shared.contracts.base import LineItem, OrderId, PositiveMoney, PricedLine, WireModel
-from shared.contracts.envelope import Envelope
-from shared.contracts.order import CancellationReason, OrderCreated
-from shared.contracts.saga import SagaView
+from shop_contracts.base import LineItem, OrderId, PositiveMoney, PricedLine, WireModel
+from shop_contracts.envelope import Envelope
+from shop_contracts.order import CancellationReason, OrderCreated
+from shop_contracts.saga import SagaView
 
 
 class OrderStatus(StrEnum):

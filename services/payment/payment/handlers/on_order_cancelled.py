@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from payment.handlers.wiring import gateway, unit_of_work
 from payment.logic.refund_payment import refund_payment, report_refund_failure
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope, utc_now
-from shared.contracts.order import OrderCancelled
 from shared.observability import logger
+from shop_contracts.envelope import Envelope, utc_now
+from shop_contracts.order import OrderCancelled
 
 
 def react(envelope: Envelope[OrderCancelled]) -> None:

@@ -13,9 +13,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from payment.handlers.wiring import unit_of_work
 from payment.logic.settle_payment import settle_payment
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope
-from shared.contracts.order import OrderConfirmed
 from shared.observability import logger
+from shop_contracts.envelope import Envelope
+from shop_contracts.order import OrderConfirmed
 
 
 def react(envelope: Envelope[OrderConfirmed]) -> None:

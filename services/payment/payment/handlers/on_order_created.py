@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from payment.handlers.wiring import gateway, token_opener, unit_of_work
 from payment.logic.charge_order import charge_order
 from shared.consumer import consume
-from shared.contracts.envelope import Envelope, utc_now
-from shared.contracts.order import OrderCreated
 from shared.observability import logger
+from shop_contracts.envelope import Envelope, utc_now
+from shop_contracts.order import OrderCreated
 
 
 def react(envelope: Envelope[OrderCreated]) -> None:

@@ -16,13 +16,13 @@ from datetime import datetime
 from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.models.gateway import Decision, PaymentGateway
 from payment.models.payment import Payment, PaymentStatus
-from shared.contracts.base import merge_lines
-from shared.contracts.envelope import Envelope
-from shared.contracts.order import OrderCreated
-from shared.contracts.payment import PaymentFailed, PaymentProcessed
 from shared.errors import PaymentChangedConcurrently
 from shared.observability import logger
 from shared.payment_tokens import PaymentTokenUnreadable, TokenOpener
+from shop_contracts.base import merge_lines
+from shop_contracts.envelope import Envelope
+from shop_contracts.order import OrderCreated
+from shop_contracts.payment import PaymentFailed, PaymentProcessed
 
 
 def charge_order(

@@ -14,12 +14,12 @@ from datetime import datetime
 from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.models.gateway import PaymentGateway
 from payment.models.payment import Payment, PaymentStatus
-from shared.contracts.compensation import CompensationFailed
-from shared.contracts.envelope import Envelope
-from shared.contracts.order import OrderCancelled
-from shared.contracts.payment import PaymentRefunded
 from shared.errors import PaymentChangedConcurrently
 from shared.observability import logger
+from shop_contracts.compensation import CompensationFailed
+from shop_contracts.envelope import Envelope
+from shop_contracts.order import OrderCancelled
+from shop_contracts.payment import PaymentRefunded
 
 _REFUNDABLE = {PaymentStatus.CHARGED, PaymentStatus.REFUND_FAILED}
 

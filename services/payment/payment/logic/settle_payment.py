@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.models.payment import PaymentStatus
-from shared.contracts.envelope import Envelope
-from shared.contracts.order import OrderConfirmed
 from shared.observability import logger
+from shop_contracts.envelope import Envelope
+from shop_contracts.order import OrderConfirmed
 
 
 def settle_payment(cause: Envelope[OrderConfirmed], *, uow: PaymentUnitOfWork) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shared.contracts.base import LineItem, OrderId, PositiveMoney, WireModel
+from shop_contracts.base import LineItem, OrderId, PositiveMoney, WireModel
 
 # A claim younger than this may belong to a delivery still at work: it is not taken over. It is the
 # functions' timeout (template Globals), the longest a delivery can run; SQS redelivers a failed event only

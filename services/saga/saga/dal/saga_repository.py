@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.contracts.saga import VIEW_ATTRIBUTE, SagaView, saga_key
 from shared.errors import SagaChangedConcurrently
 from shared.storage import Put, Table, absent, equals
+from shop_contracts.saga import VIEW_ATTRIBUTE, SagaView, saga_key
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from saga.handlers.wiring import saga_repository
 from saga.logic.project_event import project_event
 from shared.consumer import consume
-from shared.contracts.base import DomainEvent
-from shared.contracts.envelope import Envelope
 from shared.observability import logger
+from shop_contracts.base import DomainEvent
+from shop_contracts.envelope import Envelope
 
 
 def react(envelope: Envelope[DomainEvent]) -> None:

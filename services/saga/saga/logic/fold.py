@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.contracts.base import DomainEvent
-from shared.contracts.envelope import Envelope
-from shared.contracts.saga import SagaStatus, SagaStep, SagaView, TimelineEntry
+from shop_contracts.base import DomainEvent
+from shop_contracts.envelope import Envelope
+from shop_contracts.saga import SagaStatus, SagaStep, SagaView, TimelineEntry
 
 SeenEvent = dict[str, Any]
 """What the projector keeps of one event: `type`, `eventId`, `occurredAt`, and `reason` or `step` if any."""

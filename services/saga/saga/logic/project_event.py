@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from saga.dal.saga_repository import SagaRecord, SagaRepository
 from saga.logic.fold import saga_view, seen_event
-from shared.contracts.base import DomainEvent
-from shared.contracts.envelope import Envelope
 from shared.errors import SagaChangedConcurrently
 from shared.observability import logger
+from shop_contracts.base import DomainEvent
+from shop_contracts.envelope import Envelope
 
 ATTEMPTS = 8
 

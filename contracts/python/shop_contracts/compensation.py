@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from shared.contracts.base import APP_NAME, DomainEvent, OrderId
+from shop_contracts.base import APP_NAME, DomainEvent, OrderId
 
 _SERVICE_OF_STEP = {"refund_payment": "payment", "release_inventory": "inventory"}
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
-from shared.contracts.base import DomainEvent, OrderId, PositiveMoney, PricedLine
+from shop_contracts.base import DomainEvent, OrderId, PositiveMoney, PricedLine
 
 CancellationReason = Literal["payment_declined", "out_of_stock", "timeout", "customer_request"]
 

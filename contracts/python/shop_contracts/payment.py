@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from shared.contracts.base import DomainEvent, LineItem, OrderId, PositiveMoney
+from shop_contracts.base import DomainEvent, LineItem, OrderId, PositiveMoney
 
 
 class PaymentProcessed(DomainEvent):

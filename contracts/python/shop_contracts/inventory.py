@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from shared.contracts.base import DomainEvent, LineItem, OrderId, PositiveMoney, ProductId, WireModel
+from shop_contracts.base import DomainEvent, LineItem, OrderId, PositiveMoney, ProductId, WireModel
 
 
 class Shortage(WireModel):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.contracts.base import WireModel
+from shop_contracts.base import WireModel
 
 SagaStatus = Literal[
     "STARTED",

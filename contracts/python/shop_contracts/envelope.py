@@ -8,7 +8,7 @@ from uuid import uuid4
 
 from pydantic import AwareDatetime, Field
 
-from shared.contracts.base import DomainEvent, WireModel
+from shop_contracts.base import DomainEvent, WireModel
 
 
 def new_event_id() -> str:

@@ -6,13 +6,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shared.contracts.base import DomainEvent
-from shared.contracts.compensation import CompensationFailed
-from shared.contracts.envelope import Envelope
-from shared.contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, ProductPriced
-from shared.contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
-from shared.contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
-from shared.errors import MalformedEvent
+from shop_contracts.base import DomainEvent
+from shop_contracts.compensation import CompensationFailed
+from shop_contracts.envelope import Envelope
+from shop_contracts.errors import MalformedEvent
+from shop_contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, ProductPriced
+from shop_contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
+from shop_contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
 
 SAGA_EVENTS: dict[str, type[DomainEvent]] = {
     cls.detail_type(): cls

@@ -18,7 +18,7 @@ SAM         := $(SAM_VENV)/bin/sam
 LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
                AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH"
 
-.PHONY: help setup up down demo test lint logic unit simulate e2e chaos fuzz openapi build deploy seed status reset redrive clean
+.PHONY: help setup up down demo test lint logic unit simulate e2e chaos fuzz contracts example-test openapi build deploy seed status reset redrive clean
 
 help: ## List every target
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -73,7 +73,7 @@ redrive: ## Move every consumer DLQ's messages back to its queue (CONSUMER=... f
 lint: setup ## ruff, ruff format --check, mypy (pydantic plugin), sam validate --lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy contracts/python shared/python services scripts tests
+	$(VENV)/bin/mypy contracts/python shared/python services scripts tests examples/notifications/src
 	@SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint blocks/*.yaml
 
@@ -96,10 +96,27 @@ chaos: setup ## A larger fault-injection run (CHAOS_ORDERS=120) and its negative
 fuzz: setup ## Fuzz the API from docs/openapi.json on its own local cloud (FUZZ_EXAMPLES=400 per route and mode)
 	@scripts/e2e $(E2E_PORT) $(E2E_STACK) fuzz
 
+contracts: setup ## Build the event contract as a wheel of its own (dist/shop_saga_contracts-<version>-py3-none-any.whl)
+	@rm -rf dist/shop_saga_contracts-*.whl
+	@$(PY) -m pip wheel --quiet --no-deps --wheel-dir dist contracts/
+	@rm -rf contracts/build contracts/python/*.egg-info
+	@ls dist/shop_saga_contracts-*.whl
+
+EXAMPLE_VENV := .venvs/notifications
+
+$(EXAMPLE_VENV)/.installed: examples/notifications/requirements-dev.txt examples/notifications/src/requirements.txt
+	@$(MAKE) --no-print-directory contracts >/dev/null
+	@PIP_FIND_LINKS=$(CURDIR)/dist scripts/ensure-venv $(PYTHON) $(EXAMPLE_VENV) examples/notifications/requirements-dev.txt
+	@touch $@
+
+example-test: contracts $(EXAMPLE_VENV)/.installed ## The example consumer team's own tests, in its own environment with the contracts wheel installed
+	@$(EXAMPLE_VENV)/bin/pip install --disable-pip-version-check --quiet --force-reinstall --no-deps dist/shop_saga_contracts-*.whl 2>&1 | grep -v "^WARNING: Location" || true
+	cd examples/notifications && ../../$(EXAMPLE_VENV)/bin/python -m pytest -q
+
 openapi: setup ## Regenerate docs/openapi.json from the routes and their models
 	@$(PY) -m scripts.openapi
 
-test: lint unit e2e ## Everything CI runs: lint, unit and contract tests, end-to-end tests
+test: lint unit example-test e2e ## Everything CI runs: lint, unit and contract tests, the example team's tests, end-to-end tests
 
 clean: ## Remove build output and local cloud state (keeps the environments)
 	rm -rf .aws-sam .localcloud .pytest_cache .mypy_cache .ruff_cache

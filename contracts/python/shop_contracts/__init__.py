@@ -6,4 +6,4 @@ the contract: a new event or optional field is a minor version, an incompatible 
 `eventVersion` of that event and a major version (docs/consumers.md, "Versioning").
 """
 
-__version__ = "1.1.0"
+__version__ = "1.0.0"

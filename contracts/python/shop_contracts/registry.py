@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from shop_contracts.base import DomainEvent
 from shop_contracts.compensation import CompensationFailed
 from shop_contracts.envelope import Envelope
-from shop_contracts.errors import MalformedEvent
+from shop_contracts.errors import READ_VERSION, LaterEventVersion, MalformedEvent
 from shop_contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, ProductPriced
 from shop_contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
 from shop_contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
@@ -57,6 +57,8 @@ def parse_any(raw: Any) -> Envelope[DomainEvent]:
     ------
     MalformedEvent
         When the detail-type is unknown, the source is not the one that owns it, or the detail is invalid.
+    LaterEventVersion
+        When the event is well addressed but of a later eventVersion than these models read.
     """
     if not isinstance(raw, dict):
         raise MalformedEvent("event is not a JSON object")
@@ -66,10 +68,19 @@ def parse_any(raw: Any) -> Envelope[DomainEvent]:
         raise MalformedEvent(f"unknown detail-type {detail_type!r}")
     if raw.get("source") not in model.allowed_sources():
         raise MalformedEvent(f"{detail_type} may not come from source {raw.get('source')!r}")
+    version = _event_version(raw.get("detail"))
+    if version is not None and version > READ_VERSION:
+        raise LaterEventVersion(detail_type, version)
     try:
         return Envelope[model].model_validate(raw.get("detail"))  # type: ignore[valid-type]
     except ValidationError as exc:
         raise MalformedEvent(f"{detail_type} detail is invalid: {describe_errors(exc)}") from exc
+
+
+def _event_version(detail: Any) -> int | None:
+    metadata = detail.get("metadata") if isinstance(detail, dict) else None
+    version = metadata.get("eventVersion") if isinstance(metadata, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 def describe_errors(exc: ValidationError) -> str:

@@ -97,6 +97,14 @@ def test_a_replayed_event_the_team_never_saw_is_recorded_as_a_replay(table: Any)
     assert item["replayName"] == "r1"
 
 
+def test_a_later_event_version_is_skipped(table: Any) -> None:
+    later = bus_event(OrderConfirmed(order_id="o-7"))
+    later["detail"]["metadata"]["eventVersion"] = 2
+
+    assert handler.lambda_handler(batch(later), Context()) == {"batchItemFailures": []}
+    assert items(table) == {}
+
+
 def test_a_malformed_event_fails_alone_and_writes_nothing(table: Any) -> None:
     good = bus_event(OrderConfirmed(order_id="o-4"))
     wrong = {"source": "shop.order", "detail-type": "OrderConfirmed", "detail": {"data": {"orderId": "o-5"}}}

@@ -27,6 +27,7 @@ from shared.errors import DuplicateEvent, MalformedEvent
 from shared.observability import logger
 from shop_contracts.base import DomainEvent
 from shop_contracts.envelope import Envelope
+from shop_contracts.errors import LaterEventVersion
 from shop_contracts.registry import parse_event
 
 _RECORD_KEYS = ("correlation_id", "event_id", "detail_type")
@@ -126,6 +127,10 @@ def consume[EventT: DomainEvent](
         logger.append_keys(message_id=record.message_id, receive_count=record.attributes.approximate_receive_count)
         try:
             envelope = read_record(record, expected)
+        except LaterEventVersion as exc:
+            # Its twin in the version this consumer reads is on the bus too: nothing to do, nothing to park.
+            logger.info("later event version skipped", reason=str(exc))
+            return
         except MalformedEvent as exc:
             # Logged with the message id, so the record in the DLQ can be matched to why it failed.
             logger.error("malformed event rejected", reason=str(exc))

@@ -124,7 +124,7 @@ def test_a_malformed_event_fails_only_its_record_and_writes_nothing(tables: Tabl
     wrong_version = {
         "source": "shop.payment",
         "detail-type": "PaymentFailed",
-        "detail": {"metadata": {**known.metadata.to_wire(), "eventVersion": 2}, "data": known.data.to_wire()},
+        "detail": {"metadata": {**known.metadata.to_wire(), "eventVersion": "1"}, "data": known.data.to_wire()},
     }
 
     response = on_payment_failed.lambda_handler(
@@ -142,6 +142,25 @@ def test_a_malformed_event_fails_only_its_record_and_writes_nothing(tables: Tabl
         "PaymentFailed detail is invalid",
         "message body is not JSON",
     ]
+    assert status(tables, order_id) == ("PENDING", None)
+    assert tables.order.published() == ["OrderCreated"]
+
+
+def test_a_later_event_version_is_skipped_not_parked_and_changes_nothing(
+    tables: Tables, context: LambdaContext
+) -> None:
+    order_id, created = place(tables, context)
+    v1 = envelope(PaymentFailed(order_id=order_id, reason="card_declined"), cause=created.metadata)
+    v2 = eventbridge(v1)
+    v2["detail"]["metadata"]["eventVersion"] = 2
+    v2["detail"]["data"]["reasonCode"] = "a field v1 does not know"
+
+    response = on_payment_failed.lambda_handler(sqs_event(json.dumps(v2)), context)
+
+    assert response == {"batchItemFailures": []}  # acknowledged: its v1 twin is on the bus beside it
+    sqs = boto3.client("sqs")
+    dlq = sqs.get_queue_url(QueueName=f"{CONSUMER_QUEUE}-dlq")["QueueUrl"]
+    assert sqs.receive_message(QueueUrl=dlq).get("Messages", []) == []
     assert status(tables, order_id) == ("PENDING", None)
     assert tables.order.published() == ["OrderCreated"]
 

@@ -1,6 +1,6 @@
 """Tells a customer how their order ended: one notification per order and outcome.
 
-Triggered by: OrderConfirmed and OrderCancelled (eventVersion 1) from the shop's bus, through this team's
+Triggered by: OrderConfirmed and OrderCancelled from the shop's bus, through this team's
 own subscription (the shop's consumer building block: own rule, queue, dead-letter queue and alarm).
 Emits: nothing on the bus. Writes one NOTIFICATION#<orderId>#<detail-type> item to this team's own table;
 that write is where a real team would send its e-mail.
@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from shop_contracts.errors import LaterEventVersion
 from shop_contracts.order import OrderCancelled, OrderConfirmed
 from shop_contracts.registry import parse_any
 
@@ -43,7 +44,11 @@ def _table() -> Any:
 def notify(record: SQSRecord) -> None:
     """Record the notification for one event, once."""
     raw = json.loads(record.body)
-    envelope = parse_any(raw)  # MalformedEvent says which field is wrong: retried, then dead-lettered
+    try:
+        envelope = parse_any(raw)  # MalformedEvent says which field is wrong: retried, then dead-lettered
+    except LaterEventVersion as exc:
+        logger.info("later event version skipped; its v1 twin is on the bus", reason=str(exc))
+        return
     event = envelope.data
     if not isinstance(event, OrderConfirmed | OrderCancelled):
         logger.warning("not an event this consumer reads; skipped", detail_type=raw.get("detail-type"))

@@ -70,7 +70,7 @@ def parse_any(raw: Any) -> Envelope[DomainEvent]:
         raise MalformedEvent(f"{detail_type} may not come from source {raw.get('source')!r}")
     version = _event_version(raw.get("detail"))
     if version is not None and version > READ_VERSION:
-        raise LaterEventVersion(detail_type, version)
+        raise LaterEventVersion(model.detail_type(), version)
     try:
         return Envelope[model].model_validate(raw.get("detail"))  # type: ignore[valid-type]
     except ValidationError as exc:

@@ -18,7 +18,7 @@ SAM         := $(SAM_VENV)/bin/sam
 LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
                AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH"
 
-.PHONY: help setup up down demo test lint logic unit simulate e2e chaos fuzz contracts example-test openapi build deploy seed status reset redrive clean
+.PHONY: help setup up down demo test lint logic unit simulate e2e chaos fuzz contracts example-test openapi docs build deploy seed status reset redrive clean
 
 help: ## List every target
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -115,6 +115,12 @@ example-test: contracts $(EXAMPLE_VENV)/.installed ## The example consumer team'
 
 openapi: setup ## Regenerate docs/openapi.json from the routes and their models
 	@$(PY) -m scripts.openapi
+
+docs: setup ## Regenerate everything generated: events/ samples, docs/schemas (compatibility-gated), docs/openapi.json, docs/events.md and README's event section
+	@$(PY) -m scripts.sample_events
+	@$(PY) -m scripts.schemas
+	@$(PY) -m scripts.openapi
+	@$(PY) -m scripts.catalogue
 
 test: lint unit example-test e2e ## Everything CI runs: lint, unit and contract tests, the example team's tests, end-to-end tests
 

@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 from moto.events.models import EventPattern
 
-from scripts import sample_events, schemas
+from scripts import catalogue, sample_events, schemas
+from scripts.template import consumer_block, resource, resources_of_type, subscriptions, template
 from shop_contracts.registry import CONTRACTS, SAGA_EVENTS, parse_any
-from tests.template import consumer_block, resource, resources_of_type, subscriptions, template
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "events"
 EVENTBRIDGE_SAMPLES = sorted(
@@ -271,3 +271,14 @@ def test_samples_validate_against_the_published_schemas(path: Path) -> None:
     raw = json.loads(path.read_text())
     schema = json.loads((schemas.SCHEMAS / f"{raw['detail-type']}.v1.schema.json").read_text())
     jsonschema.validate(raw["detail"], schema)
+
+
+def test_the_event_catalogue_and_the_choreography_diagram_are_generated_from_contracts_and_templates() -> None:
+    assert catalogue.main(["--check"]) == 0
+
+
+def test_the_catalogue_check_fails_when_a_subscription_is_not_in_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = catalogue.consumers()
+    planted = catalogue.Consumer("ShippingOnOrderConfirmed", "shipping", "elsewhere", ("OrderConfirmed",))
+    monkeypatch.setattr(catalogue, "consumers", lambda: [*found, planted])
+    assert catalogue.main(["--check"]) == 1

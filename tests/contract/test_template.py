@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from payment.models.payment import CLAIM_LEASE_SECONDS
+from scripts.template import resource, resources_of_type, template
 from shared.settings import Settings
-from tests.template import resource, resources_of_type, template
 
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
 TEST_SWITCHES = {"FAULT_INJECTION", "TEST_SEAMS_TABLE_NAME", "DEDUPE_EVENTS"}

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from scripts.template import resource
 from shared.storage import Delete, Item, Key, Put, Update, Write, conflict_of, holds
-from tests.template import resource
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Reads template.yaml for tests, keeping CloudFormation tags (!Ref, !GetAtt, ...) as plain values."""
+"""Reads template.yaml (and the templates beside it) for tests and generators, keeping CloudFormation tags
+(!Ref, !GetAtt, ...) as plain values."""
 
 from __future__ import annotations
 
@@ -56,12 +57,21 @@ def consumer_block() -> dict[str, Any]:
     return loaded
 
 
-def subscriptions() -> dict[str, dict[str, Any]]:
-    """Each consumer of template.yaml (`<Consumer>Subscription`, a use of the building block) by consumer
+def load(path: Path) -> dict[str, Any]:
+    """Any CloudFormation/SAM template."""
+    loaded: dict[str, Any] = yaml.load(path.read_text(), Loader=_CloudFormationLoader)
+    return loaded
+
+
+def subscriptions(path: Path = TEMPLATE) -> dict[str, dict[str, Any]]:
+    """Each consumer of a template (`<Consumer>Subscription`, a use of the building block) by consumer
     name, with its parameters; `EventPattern` parsed from its JSON."""
     found = {}
-    for logical_id, body in resources_of_type("AWS::Serverless::Application").items():
-        if body["Properties"]["Location"] != "blocks/consumer.yaml":
+    loaded = template() if path == TEMPLATE else load(path)
+    for logical_id, body in loaded["Resources"].items():
+        if body["Type"] != "AWS::Serverless::Application":
+            continue
+        if (path.parent / body["Properties"]["Location"]).resolve() != CONSUMER_BLOCK:
             continue
         parameters = dict(body["Properties"]["Parameters"])
         parameters["EventPattern"] = json.loads(parameters["EventPattern"])

@@ -146,7 +146,7 @@ def render_catalogue() -> str:
         out += _fields_table(data, schema)
         nested = sorted({n for n in schema["$defs"] if n not in {detail_type, "EventMetadata"}})
         for name in nested:
-            out += ["", f"`{name}`:", ""] + _fields_table(schema["$defs"][name], schema)
+            out += ["", f"`{name}`:", "", *_fields_table(schema["$defs"][name], schema)]
         out.append("")
     out += [END, ""]
     return "\n".join(out)

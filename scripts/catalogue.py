@@ -74,7 +74,7 @@ def _sources(detail_type: str) -> str:
 
 def _type(node: dict[str, Any], root: dict[str, Any]) -> str:
     if "$ref" in node:
-        return node["$ref"].rsplit("/", 1)[1]
+        return str(node["$ref"]).rsplit("/", 1)[1]
     if "anyOf" in node:
         options = [_type(option, root) for option in node["anyOf"]]
         return " or ".join(options)

@@ -18,7 +18,7 @@ SAM         := $(SAM_VENV)/bin/sam
 LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
                AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH"
 
-.PHONY: help setup up down demo test lint logic unit simulate e2e chaos fuzz contracts example-test openapi docs build deploy seed status reset redrive clean
+.PHONY: help setup up down demo test lint logic unit simulate e2e chaos fuzz contracts example-test openapi docs build deploy seed status reset env-vars redrive clean
 
 help: ## List every target
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -66,6 +66,11 @@ reset: ## Wipe every resource in the local cloud on PORT
 
 demo: up ## From nothing: set up, start the local cloud, deploy, seed, run orders down every saga path
 	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.demo --stack $(STACK)
+
+env-vars: ## Write .aws-sam/env.json: every function's environment on the local stack, for sam local invoke --env-vars
+	@mkdir -p .aws-sam
+	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.env_vars --stack $(STACK) > .aws-sam/env.json
+	@echo "wrote .aws-sam/env.json ($(STACK)); e.g. sam local invoke OrderApiFunction -e events/api/GetProduct.json --env-vars .aws-sam/env.json"
 
 redrive: ## Move every consumer DLQ's messages back to its queue (CONSUMER=... for one; DRY_RUN=1 to count)
 	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.redrive --stack $(STACK) $(if $(CONSUMER),--consumer $(CONSUMER)) $(if $(DRY_RUN),--dry-run)

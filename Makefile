@@ -21,7 +21,7 @@ LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS
 .PHONY: help setup up down demo test lint logic unit simulate e2e chaos fuzz contracts example-test openapi docs build deploy seed status reset env-vars redrive clean
 
 help: ## List every target
-	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 # The source roots go on the environment's path (as Lambda sees them: the layer and each service's
 # CodeUri), so `python -m scripts.<tool>` imports the services just as pytest and Lambda do.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from scripts import sample_events
 from scripts.template import resource, resources_of_type, subscriptions
 from tests.component.conftest import CapturedBus, Tables
+from tests.component.saga.test_projector import emf
 
 EVENTS = Path(sample_events.EVENTS)
 
@@ -189,12 +191,14 @@ def test_the_deadline_sample(story: Story, tables: Tables) -> None:
     assert story.status(order_id) == ("CANCELLED", "timeout")
 
 
-def test_the_outbox_stream_sample(story: Story, bus: CapturedBus) -> None:
+def test_the_outbox_stream_sample(story: Story, bus: CapturedBus, capsys: pytest.CaptureFixture[str]) -> None:
     answer = story.call("stream/OutboxInsert.json", "OrderOutboxRelayFunction")
 
     assert answer.get("batchItemFailures", []) == []
     [published] = bus.received()
     assert (published["detail-type"], published["detail"]["metadata"]["eventId"]) == ("OrderCreated", "e-order-created")
+    [age] = emf(capsys.readouterr().out)["OutboxAge"]  # seconds since the sample row was committed
+    assert age == pytest.approx(time.time() - 1795946400, abs=60)
 
 
 def test_every_bus_sample_is_the_body_of_its_sqs_sample() -> None:

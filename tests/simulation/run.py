@@ -356,9 +356,36 @@ def _check_end(world: World) -> list[str]:
             violations.append(
                 f"stock of {product_id}: {units} - {world.available(product_id)} != {sold[product_id]} sold"
             )
+    violations += _check_metrics(world)
     if world.pending_work():
         violations.append("work left in flight after settling")
     return violations
+
+
+def _check_metrics(world: World) -> list[str]:
+    """The projector's business metrics count each order exactly once, whatever the bus repeated."""
+    Key = tuple[str, tuple[str, str] | None]
+    final: Counter[Key] = Counter(
+        ("OrdersConfirmed", None)
+        if order.status is OrderStatus.CONFIRMED
+        else ("OrdersCancelled", ("reason", str(order.cancellation_reason)))
+        for order_id in world.placed
+        if (order := world.orders.orders.get(order_id)) is not None and order.status is not OrderStatus.PENDING
+    )
+    final[("OrdersPlaced", None)] = len(world.placed)
+    measured: Counter[Key] = Counter((name, by) for name, _, by in world.measures.seen if name in ORDER_METRICS)
+    durations = sum(1 for name, _, _ in world.measures.seen if name == "SagaDuration")
+    problems = [
+        f"metrics: {key} measured {measured[key]} times, {final[key]} orders"
+        for key in final | measured
+        if measured[key] != final[key]
+    ]
+    if durations != len(world.placed):
+        problems.append(f"metrics: {durations} saga durations for {len(world.placed)} orders")
+    return problems
+
+
+ORDER_METRICS = {"OrdersPlaced", "OrdersConfirmed", "OrdersCancelled"}
 
 
 def _check_view(world: World, order_id: str, status: OrderStatus, events: dict[str, dict[str, Any]]) -> list[str]:

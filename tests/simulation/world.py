@@ -54,7 +54,7 @@ from shared.storage import Item, Key, Table, Write
 from shared.testing.guards import UnguardedTable
 from shop_contracts.envelope import Envelope
 from shop_contracts.registry import parse_any
-from tests.support.fakes import TOKENS
+from tests.support.fakes import TOKENS, RecordedMeasures
 from tests.support.memory import InMemoryTable
 
 MAX_RECEIVE_COUNT = 3  # the template's default
@@ -188,6 +188,7 @@ class World:
         self.payments = PaymentUnitOfWork(table("payment"))
         self.inventory = InventoryUnitOfWork(table("inventory"))
         self.sagas = SagaRepository(table("saga"))
+        self.measures = RecordedMeasures()  # the projector measures; the simulator checks the counts
         self.gateway = SimGateway()
         self.scheduler = SimScheduler()
         self.reactions = self._reactions()
@@ -233,7 +234,7 @@ class World:
                 lambda e, error: report_release_failure(e, error, uow=i),
             ),
             "InventoryOnOrderConfirmed": (lambda e: commit_stock(e, uow=i), None),
-            "SagaOnSagaEvent": (lambda e: _ignore(project_event(e, sagas=self.sagas)), None),
+            "SagaOnSagaEvent": (lambda e: _ignore(project_event(e, sagas=self.sagas, measures=self.measures)), None),
         }
 
     # --- what the outside does -------------------------------------------------------------------------

@@ -85,3 +85,19 @@ class FakeScheduler:
             return False
         self.deadlines[order_id] = at
         return True
+
+
+@dataclass
+class RecordedMeasures:
+    """The metrics port, recording what logic measured: (name, value, dimension)."""
+
+    seen: list[tuple[str, float, tuple[str, str] | None]] = field(default_factory=list)
+
+    def count(self, name: str, *, by: tuple[str, str] | None = None) -> None:
+        self.seen.append((name, 1, by))
+
+    def seconds(self, name: str, value: float, *, by: tuple[str, str] | None = None) -> None:
+        self.seen.append((name, value, by))
+
+    def names(self) -> list[str]:
+        return [name for name, _, _ in self.seen]

@@ -24,6 +24,14 @@ SagaStatus = Literal[
 TERMINAL_SAGA_STATUSES: frozenset[str] = frozenset({"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"})
 VIEW_ATTRIBUTE = "view"
 
+# The sagas that need attention, as a sparse index of the projector's table (operators' tools query it):
+# `OPEN` while a saga is not final, at its deadline; `FAILED` while a compensation failed, since when.
+# A settled saga has neither attribute, so it is not in the index.
+ATTENTION_INDEX = "ByAttention"
+ATTENTION_ATTRIBUTE = "attention"
+ATTENTION_AT_ATTRIBUTE = "attentionAt"
+Attention = Literal["OPEN", "FAILED"]
+
 
 def saga_key(saga_id: str) -> dict[str, str]:
     """The key of a saga's item in the projector's table."""
@@ -51,5 +59,7 @@ class SagaView(WireModel):
 
     status: SagaStatus
     failure_reason: str | None = None
+    # The order's deadline, once its OrderCreated was seen: past it (plus slack) an open saga is stuck.
+    deadline: str | None = None
     steps: tuple[SagaStep, ...] = Field(default=())
     timeline: tuple[TimelineEntry, ...] = Field(default=())

@@ -24,9 +24,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import aws
 from shared.errors import DuplicateEvent, MalformedEvent
+from shared.metrics import measures
 from shared.observability import logger
 from shop_contracts.base import DomainEvent
-from shop_contracts.envelope import Envelope
+from shop_contracts.envelope import Envelope, utc_now
 from shop_contracts.errors import LaterEventVersion
 from shop_contracts.registry import parse_event
 
@@ -151,6 +152,7 @@ def consume[EventT: DomainEvent](
             react(envelope)
         except DuplicateEvent:
             logger.info("event already applied; skipped")
+            return
         except Exception as exc:
             # The record is retried, and after the last attempt SQS moves it to the DLQ: this line,
             # keyed by message id, is the record of why.
@@ -161,6 +163,11 @@ def consume[EventT: DomainEvent](
                 except Exception:
                     logger.exception("could not report the failure; the record still goes to the DLQ")
             raise
+        # How far behind the bus this consumer runs (a growing lag is a backlog before it is an outage).
+        measures.seconds("ConsumerLag", (utc_now() - envelope.metadata.occurred_at).total_seconds())
 
-    response = process_partial_response(event=event, record_handler=handle, processor=_processor(), context=context)
+    try:
+        response = process_partial_response(event=event, record_handler=handle, processor=_processor(), context=context)
+    finally:
+        measures.flush()
     return dict(response)

@@ -23,6 +23,7 @@ from pydantic import Field
 
 from shared import aws, seams
 from shared.items import plain
+from shared.metrics import measures
 from shared.observability import logger
 from shared.outbox import OUTBOX_INDEX, OUTBOX_PENDING, OUTBOX_PREFIX
 from shared.publisher import EventBridgePublisher, Publisher
@@ -54,6 +55,8 @@ class RelayResult:
 
     published: int = 0
     refused: list[str] = field(default_factory=list)
+    # When each published row was committed (epoch seconds): its age at publish is what operators watch.
+    committed_at: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class OutboxRelay:
                     for row in own
                 ]
             )
+            result.committed_at = [int(row["outboxAt"]) for row in own if "outboxAt" in row]
             # Only now: a crash before this line leaves the rows for the sweeper, never loses them.
             for row in own:
                 self.table.write([Delete({"pk": row["pk"]})])
@@ -110,6 +114,7 @@ class OutboxRelay:
             result = self.relay(rows)
             total.published += result.published
             total.refused += result.refused
+            total.committed_at += result.committed_at
             if len(rows) < SWEEP_BATCH:
                 break
         return total
@@ -156,4 +161,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
             logger.warning("sweeper published rows the stream had left", published=result.published)
     if result.published:
         logger.info("outbox relayed", published=result.published)
+    now = time.time()
+    for committed in result.committed_at:
+        measures.seconds("OutboxAge", now - committed)
+    measures.flush()
     return {"published": result.published, "refused": len(result.refused)}

@@ -15,6 +15,7 @@ from shop_contracts.order import OrderConfirmed
 from shop_contracts.payment import PaymentProcessed
 from shop_contracts.saga import saga_key
 from tests.support.builders import envelope, lines
+from tests.support.fakes import RecordedMeasures
 from tests.support.memory import InMemoryTable
 
 PAID = envelope(PaymentProcessed(order_id="o-1", payment_id="p", amount=Decimal("1.00"), items=lines(("A", 1))))
@@ -25,9 +26,9 @@ def test_an_event_is_recorded_once_and_the_view_folded_beside_it() -> None:
     table = InMemoryTable()
     sagas = SagaRepository(table)
 
-    assert project_event(PAID, sagas=sagas)
-    assert not project_event(PAID, sagas=sagas)
-    assert project_event(CONFIRMED, sagas=sagas)
+    assert project_event(PAID, sagas=sagas, measures=RecordedMeasures())
+    assert not project_event(PAID, sagas=sagas, measures=RecordedMeasures())
+    assert project_event(CONFIRMED, sagas=sagas, measures=RecordedMeasures())
 
     item = table.get(saga_key("o-1"))
     assert item is not None and item["version"] == 2
@@ -42,11 +43,11 @@ def test_a_race_with_another_event_of_the_saga_is_retried() -> None:
         def write(self, writes: Sequence[Write]) -> None:
             if not self.commits and not getattr(self, "raced", False):
                 self.raced = True
-                project_event(CONFIRMED, sagas=SagaRepository(self))
+                project_event(CONFIRMED, sagas=SagaRepository(self), measures=RecordedMeasures())
             super().write(writes)
 
     table = Raced()
-    assert project_event(PAID, sagas=SagaRepository(table))
+    assert project_event(PAID, sagas=SagaRepository(table), measures=RecordedMeasures())
     item = table.get(saga_key("o-1"))
     assert item is not None and item["version"] == 2 and item["view"]["status"] == "COMPLETED"
 
@@ -57,5 +58,22 @@ def test_a_saga_that_keeps_changing_is_given_back_to_the_queue() -> None:
             raise SagaChangedConcurrently("o-1")
 
     with pytest.raises(SagaChangedConcurrently):
-        project_event(PAID, sagas=SagaRepository(Busy()))
+        project_event(PAID, sagas=SagaRepository(Busy()), measures=RecordedMeasures())
     assert ATTEMPTS > 1
+
+
+def test_each_event_is_measured_once_and_the_duration_when_both_ends_are_known() -> None:
+    from tests.support.sagas import CANCELLED_OOS, CHARGED, CREATED, REFUND_FAILED, SHORT
+
+    measured = RecordedMeasures()
+    sagas = SagaRepository(InMemoryTable())
+    # The end arrives before the start, and a duplicate of it after.
+    for event in (CANCELLED_OOS, CHARGED, SHORT, CREATED, CANCELLED_OOS, REFUND_FAILED):
+        project_event(event, sagas=sagas, measures=measured)
+
+    assert measured.seen == [
+        ("OrdersCancelled", 1, ("reason", "out_of_stock")),
+        ("OrdersPlaced", 1, None),
+        ("SagaDuration", 4.0, ("outcome", "CANCELLED")),  # from the events' own times, not arrival
+        ("CompensationFailures", 1, ("step", "refund_payment")),
+    ]

@@ -7,7 +7,14 @@ from typing import Any
 
 from shared.errors import SagaChangedConcurrently
 from shared.storage import Put, Table, absent, equals
-from shop_contracts.saga import VIEW_ATTRIBUTE, SagaView, saga_key
+from shop_contracts.saga import (
+    ATTENTION_AT_ATTRIBUTE,
+    ATTENTION_ATTRIBUTE,
+    VIEW_ATTRIBUTE,
+    Attention,
+    SagaView,
+    saga_key,
+)
 
 
 @dataclass(frozen=True)
@@ -31,8 +38,17 @@ class SagaRepository:
             return SagaRecord(events={}, version=0)
         return SagaRecord(events=item.get("events", {}), version=int(item["version"]))
 
-    def save(self, saga_id: str, record: SagaRecord, view: SagaView, *, expected_version: int) -> None:
-        """Write the new record and view if nobody wrote since `expected_version`.
+    def save(
+        self,
+        saga_id: str,
+        record: SagaRecord,
+        view: SagaView,
+        *,
+        expected_version: int,
+        attention: tuple[Attention, str] | None = None,
+    ) -> None:
+        """Write the new record and view if nobody wrote since `expected_version`; `attention` puts the
+        saga in the index of sagas needing attention (None takes it out).
 
         Raises
         ------
@@ -45,5 +61,8 @@ class SagaRepository:
             "version": record.version,
             VIEW_ATTRIBUTE: view.to_wire(),
         }
+        # The sparse index of sagas needing attention: a whole-item write drops the attributes once settled.
+        if attention is not None:
+            item[ATTENTION_ATTRIBUTE], item[ATTENTION_AT_ATTRIBUTE] = attention
         condition = absent() if expected_version == 0 else equals("version", expected_version)
         self.table.write([Put(item, condition=condition, conflict=lambda: SagaChangedConcurrently(saga_id))])

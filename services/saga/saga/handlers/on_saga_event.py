@@ -1,7 +1,8 @@
 """Project every saga event into the saga's read model (status, steps, failure reason, timeline).
 
-Triggered by every event of the saga (rule SagaOnSagaEventRule, through the projector's own queue);
-emits nothing. Try it: `sam remote invoke SagaOnSagaEventFunction --event-file events/sqs/OrderCreated.json`.
+Triggered by every event of the saga (its subscription SagaOnSagaEventSubscription, through the
+projector's own queue); emits no event, and the business metrics of each saga (shared/metrics.py).
+Try it: `sam remote invoke SagaOnSagaEventFunction --event-file events/sqs/OrderCreated.json`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from saga.handlers.wiring import saga_repository
 from saga.logic.project_event import project_event
 from shared.consumer import consume
+from shared.metrics import measures
 from shared.observability import logger
 from shop_contracts.base import DomainEvent
 from shop_contracts.envelope import Envelope
@@ -20,7 +22,7 @@ from shop_contracts.envelope import Envelope
 
 def react(envelope: Envelope[DomainEvent]) -> None:
     """Project one event."""
-    project_event(envelope, sagas=saga_repository())
+    project_event(envelope, sagas=saga_repository(), measures=measures)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -11,7 +11,7 @@ from typing import Any
 
 from shop_contracts.base import DomainEvent
 from shop_contracts.envelope import Envelope
-from shop_contracts.saga import SagaStatus, SagaStep, SagaView, TimelineEntry
+from shop_contracts.saga import TERMINAL_SAGA_STATUSES, Attention, SagaStatus, SagaStep, SagaView, TimelineEntry
 
 SeenEvent = dict[str, Any]
 """What the projector keeps of one event: `type`, `eventId`, `occurredAt`, and `reason` or `step` if any."""
@@ -50,6 +50,8 @@ def seen_event(envelope: Envelope[DomainEvent]) -> SeenEvent:
     for extra in ("reason", "step"):
         if (value := getattr(envelope.data, extra, None)) is not None:
             seen[extra] = value
+    if getattr(envelope.data, "deadline", None) is not None:
+        seen["deadline"] = envelope.data.to_wire()["deadline"]
     return seen
 
 
@@ -62,6 +64,7 @@ def saga_view(events: list[SeenEvent]) -> SagaView:
     return SagaView(
         status=_status(by_kind),
         failure_reason=_failure_reason(by_kind),
+        deadline=by_kind["OrderCreated"].get("deadline") if "OrderCreated" in by_kind else None,
         steps=_steps(by_kind),
         timeline=tuple(
             TimelineEntry(type=e["type"], event_id=e["eventId"], occurred_at=e["occurredAt"])
@@ -120,3 +123,14 @@ def _steps(by_kind: dict[str, SeenEvent]) -> tuple[SagaStep, ...]:
                 steps.append(SagaStep(name=name, status=status, at=by_kind[kind]["occurredAt"]))  # type: ignore[arg-type]
                 break
     return tuple(steps)
+
+
+def attention(view: SagaView) -> tuple[Attention, str] | None:
+    """Whether the saga needs an operator's eye, and the time to sort it by (stalest first): an open saga
+    by its deadline (its first event's time until OrderCreated is seen), a failed compensation by when
+    it failed; None once settled. A function of the view, so as order-insensitive as the view."""
+    if view.status == "COMPENSATION_FAILED":
+        return "FAILED", max(e.occurred_at for e in view.timeline if e.type == "CompensationFailed")
+    if view.status not in TERMINAL_SAGA_STATUSES:
+        return "OPEN", view.deadline or min(e.occurred_at for e in view.timeline)
+    return None

@@ -56,6 +56,7 @@ def _clear_caches() -> None:
         payment_wiring.token_opener,
         inventory_wiring.unit_of_work,
         saga_wiring.saga_repository,
+        saga_wiring.attention_index,
     ):
         cached.cache_clear()
 

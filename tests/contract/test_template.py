@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from payment.models.payment import CLAIM_LEASE_SECONDS
-from scripts.template import resource, resources_of_type, template
+from scripts.template import consumer_block, resource, resources_of_type, subscriptions, template
 from shared.settings import Settings
 
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
@@ -38,7 +38,7 @@ def test_every_variable_a_function_gets_is_read_by_its_code() -> None:
 
 def test_only_the_api_reads_the_projectors_table_beside_the_projector() -> None:
     readers = {name for name, function in FUNCTIONS.items() if "SagaTable" in json.dumps(function["Properties"])}
-    assert readers == {"OrderApiFunction", "SagaOnSagaEventFunction"}
+    assert readers == {"OrderApiFunction", "SagaOnSagaEventFunction", "SagaWatchFunction"}
     api = json.dumps(resource("OrderApiFunction")["Properties"]["Policies"])
     assert '"Action": ["dynamodb:GetItem"], "Resource": {"GetAtt": "SagaTable.Arn"}' in api
 
@@ -63,6 +63,7 @@ def test_the_test_seams_exist_only_on_a_test_stack() -> None:
     assert roles == {
         function["Properties"]["Role"]["GetAtt"].split(".")[0] if "Role" in function["Properties"] else f"{name}Role"
         for name, function in FUNCTIONS.items()
+        if name != "SagaWatchFunction"  # it only reads an index: no fault seam to plan
     }
     variables = template()["Globals"]["Function"]["Environment"]["Variables"]
     for switch in TEST_SWITCHES:
@@ -123,3 +124,56 @@ def test_the_payment_simulator_is_off_unless_a_stack_says_so() -> None:
     assert all("PaymentSimulator=true" in value for env, value in overrides.items() if env != "default")
     users = {name for name, function in FUNCTIONS.items() if "PAYMENT_SIMULATOR" in json.dumps(function)}
     assert users == {"PaymentOnOrderCreatedFunction", "PaymentOnOrderCancelledFunction"}
+
+
+# -- operations (issue: operate it) ----------------------------------------------------------------
+
+
+def test_every_function_is_traced_and_logs_to_a_group_with_a_retention() -> None:
+    globals_ = template()["Globals"]["Function"]
+    assert globals_["Tracing"] == "Active"
+    assert template()["Globals"]["Api"]["TracingEnabled"] is True
+    groups = resources_of_type("AWS::Logs::LogGroup")
+    for name, function in resources_of_type("AWS::Serverless::Function").items():
+        properties = function["Properties"]
+        assert "Tracing" not in properties, name  # nobody opts out
+        group = properties["LoggingConfig"]["LogGroup"]["Ref"]
+        assert groups[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+
+
+def test_every_alarm_notifies_the_alarm_topic() -> None:
+    alarms = resources_of_type("AWS::CloudWatch::Alarm")
+    assert {"StuckSagasAlarm", "FailedSagasAlarm", "OutboxAgeAlarm", "Api5xxAlarm", "RelayDeadLetterAlarm"} <= set(
+        alarms
+    )
+    for name, alarm in alarms.items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+    # Every consumer's dead-letter alarm, in the building block, is given the same topic.
+    for consumer, parameters in subscriptions().items():
+        assert parameters["AlarmTopicArn"] == {"Ref": "AlarmTopic"}, consumer
+    block_alarm = consumer_block()["Resources"]["DeadLetterAlarm"]["Properties"]
+    assert block_alarm["AlarmActions"] == {"If": ["NotifiesTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+
+
+def test_the_alarm_topic_the_dashboard_and_the_outputs_exist() -> None:
+    topic = resource("AlarmTopic")["Properties"]
+    assert topic["KmsMasterKeyId"] == "alias/aws/sns"
+    assert resource("AlarmEmailSubscription")["Condition"] == "MailsAlarms"
+    assert template()["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+    body_template, variables = resource("Dashboard")["Properties"]["DashboardBody"]["Sub"]
+    widgets = json.loads(body_template)["widgets"]
+    titles = {w["properties"]["title"] for w in widgets}
+    assert {"Orders by outcome (per minute)", "Dead-letter queue depth per consumer", "Outbox age at publish (s)"} <= (
+        titles
+    )
+    # One dead-letter queue line per consumer, and the relays' and deadlines' queues.
+    [dlq_widget] = [w for w in widgets if w["properties"]["title"] == "Dead-letter queue depth per consumer"]
+    assert len(dlq_widget["properties"]["metrics"]) == len(subscriptions()) + 2
+    assert set(variables) == {f"{c}Dlq" for c in subscriptions()} | {"RelayDlq", "DeadlineDlq"}
+
+
+def test_the_saga_watch_may_only_query_the_attention_index() -> None:
+    watch = resource("SagaWatchFunction")["Properties"]
+    [statement] = [s for p in watch["Policies"] for s in p["Statement"]]
+    assert statement["Action"] == "dynamodb:Query"
+    assert statement["Resource"] == {"Sub": "${SagaTable.Arn}/index/ByAttention"}

@@ -99,5 +99,8 @@ class RecordedMeasures:
     def seconds(self, name: str, value: float, *, by: tuple[str, str] | None = None) -> None:
         self.seen.append((name, value, by))
 
+    def gauge(self, name: str, value: float) -> None:
+        self.seen.append((name, value, None))
+
     def names(self) -> list[str]:
         return [name for name, _, _ in self.seen]

@@ -7,7 +7,8 @@ What is measured, and where (each counted once, where it happens exactly once):
   `OrdersCancelled` (by `reason`), `CompensationFailures` (by `step`), and `SagaDuration` (seconds from
   OrderCreated to OrderConfirmed or OrderCancelled, by `outcome`) once both ends are known;
 - each relay: `OutboxAge`, seconds from the commit of a row to PutEvents accepting it;
-- every consumer: `ConsumerLag`, seconds from an event's occurrence to its processing.
+- every consumer: `ConsumerLag`, seconds from an event's occurrence to its processing;
+- the saga watch, every minute: `StuckSagas` and `FailedSagas` (gauges, from the projector's index).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class Measures(Protocol):
     def seconds(self, name: str, value: float, *, by: tuple[str, str] | None = None) -> None:
         """A duration of `name` in seconds."""
 
+    def gauge(self, name: str, value: float) -> None:
+        """How many of `name` there are now."""
+
 
 class EmbeddedMetrics:
     """Measures as EMF lines; `flush` writes what one invocation measured."""
@@ -39,6 +43,9 @@ class EmbeddedMetrics:
 
     def seconds(self, name: str, value: float, *, by: tuple[str, str] | None = None) -> None:
         self._add(name, MetricUnit.Seconds, max(0.0, value), by)
+
+    def gauge(self, name: str, value: float) -> None:
+        self._add(name, MetricUnit.Count, value, None)
 
     @staticmethod
     def _add(name: str, unit: MetricUnit, value: float, by: tuple[str, str] | None) -> None:

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from shared.errors import DuplicateEvent
+from shared.observability import current_trace_header
 from shared.storage import Put, absent
 from shop_contracts.base import DomainEvent
 from shop_contracts.envelope import Envelope
@@ -30,7 +31,7 @@ def outbox_item(envelope: Envelope[DomainEvent]) -> dict[str, Any]:
 
     It has no expiry: the relay removes it once PutEvents accepted it, and not before.
     """
-    return {
+    item: dict[str, Any] = {
         "pk": f"{OUTBOX_PREFIX}{envelope.metadata.event_id}",
         "source": envelope.data.source(),
         "detailType": envelope.data.detail_type(),
@@ -38,6 +39,11 @@ def outbox_item(envelope: Envelope[DomainEvent]) -> dict[str, Any]:
         "outboxState": OUTBOX_PENDING,
         "outboxAt": int(time.time()),
     }
+    # The trace of the work that caused the event: the relay hands it to PutEvents, so X-Ray follows the
+    # order from this step across the bus to its consumers, though another invocation publishes it.
+    if (trace := current_trace_header()) is not None:
+        item["traceHeader"] = trace
+    return item
 
 
 def outbox_put(envelope: Envelope[DomainEvent]) -> Put:

@@ -24,7 +24,7 @@ from pydantic import Field
 from shared import aws, seams
 from shared.items import plain
 from shared.metrics import measures
-from shared.observability import logger
+from shared.observability import logger, tracer
 from shared.outbox import OUTBOX_INDEX, OUTBOX_PENDING, OUTBOX_PREFIX
 from shared.publisher import EventBridgePublisher, Publisher
 from shared.settings import Settings, load_settings
@@ -88,6 +88,7 @@ class OutboxRelay:
                         "Source": row["source"],
                         "DetailType": row["detailType"],
                         "Detail": row["detail"],
+                        **({"TraceHeader": row["traceHeader"]} if row.get("traceHeader") else {}),
                     }
                     for row in own
                 ]
@@ -150,6 +151,7 @@ def _relay() -> OutboxRelay:
 
 
 @logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Entry point of every service's relay: a stream batch, or the minute's sweep."""
     relay = _relay()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -12,7 +12,7 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.conditions import Key
 
-from saga.handlers import on_saga_event
+from saga.handlers import on_saga_event, on_watch
 from saga.logic.fold import saga_view, seen_event
 from shop_contracts.saga import ATTENTION_AT_ATTRIBUTE, ATTENTION_ATTRIBUTE, ATTENTION_INDEX
 from tests.component.conftest import Tables
@@ -110,3 +110,23 @@ def test_the_projector_writes_business_metrics_once_per_saga(
     assert metrics["OrdersCancelled"] == [1.0] and metrics["OrdersCancelled.by"] == ["out_of_stock"]
     assert metrics["SagaDuration"] == [4.0] and metrics["SagaDuration.by"] == ["CANCELLED"]
     assert len(metrics["ConsumerLag"]) == 5  # one per delivery processed
+
+
+def test_the_watch_counts_stuck_and_failed_sagas_for_the_alarms(
+    tables: Tables, context: LambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def created(order_id: str, deadline: datetime) -> Any:
+        data = CREATED.data.model_copy(update={"order_id": order_id, "deadline": deadline})
+        return envelope(data, order_id=order_id)
+
+    now = datetime.now(UTC)
+    stuck = created("stuck", now - timedelta(minutes=6))
+    waiting = created("waiting", now - timedelta(minutes=1))  # past its deadline, within the slack
+    on_saga_event.lambda_handler(
+        sqs_event(stuck, waiting, CREATED, CHARGED, SHORT, CANCELLED_OOS, REFUND_FAILED), context
+    )
+    capsys.readouterr()
+
+    assert on_watch.lambda_handler({}, context) == {"stuck": 1, "failed": 1}
+    metrics = emf(capsys.readouterr().out)
+    assert (metrics["StuckSagas"], metrics["FailedSagas"]) == ([1.0], [1.0])

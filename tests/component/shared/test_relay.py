@@ -128,3 +128,27 @@ def test_the_relay_ignores_everything_but_outbox_inserts() -> None:
         {"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "INBOX#1"}}}},
     ]
     assert stream_rows(records) == []
+
+
+def test_the_trace_of_the_committing_step_goes_with_its_event_to_the_bus(
+    tables: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Recording:
+        def __init__(self) -> None:
+            self.entries: list[dict[str, Any]] = []
+
+        def put_entries(self, entries: Any) -> int:
+            self.entries.extend(entries)
+            return len(entries)
+
+    header = "Root=1-6751a0c0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", header)  # as Lambda sets it for the committing invocation
+    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    table.write([outbox_put(envelope(OrderConfirmed(order_id="o-1")))])
+    monkeypatch.delenv("_X_AMZN_TRACE_ID")  # the relay runs in an invocation of its own
+
+    recording = Recording()
+    relay(tables, publisher=recording).relay(stream_rows(stream_of(tables)))
+
+    [entry] = recording.entries
+    assert entry["TraceHeader"] == header

@@ -21,7 +21,7 @@ from inventory.models.errors import ProductNotFound, StockLimit, VersionMismatch
 from inventory.models.stock import PRODUCT_ID_PATTERN, Product, ProductShown, ProductUpdate, Restock
 from shared.errors import StockChangedConcurrently
 from shared.http import RequestRejected, json_response, problem_response, responses, rest_resolver, serve
-from shared.observability import logger
+from shared.observability import logger, tracer
 
 app = rest_resolver()
 OPERATOR: list[dict[str, list[str]]] = [{"operator": []}]
@@ -97,6 +97,7 @@ def restock_product(product_id: ProductIdParam, units: Restock) -> Response[str]
 
 
 @logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """API Gateway proxy event in, proxy response out."""
     return serve(app, event, context)

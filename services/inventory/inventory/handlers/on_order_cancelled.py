@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inventory.handlers.wiring import unit_of_work
 from inventory.logic.release_stock import release_stock, report_release_failure
 from shared.consumer import consume
-from shared.observability import logger
+from shared.observability import logger, tracer
 from shop_contracts.envelope import Envelope
 from shop_contracts.order import OrderCancelled
 
@@ -31,6 +31,7 @@ def give_up(envelope: Envelope[OrderCancelled], error: Exception) -> None:
 
 
 @logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """SQS batch in, partial batch response out."""
     return consume(event, context, expected=OrderCancelled, react=react, give_up=give_up)

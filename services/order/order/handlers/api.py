@@ -39,7 +39,7 @@ from shared.http import (
     rest_resolver,
     serve,
 )
-from shared.observability import logger
+from shared.observability import logger, tracer
 from shop_contracts.envelope import utc_now
 
 app = rest_resolver()
@@ -174,6 +174,7 @@ def cancel_order(order_id: OrderIdParam) -> Response[str]:
 
 
 @logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """API Gateway proxy event in, proxy response out."""
     return serve(app, event, context)

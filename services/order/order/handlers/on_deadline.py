@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from order.handlers.wiring import unit_of_work
 from order.logic.finish_order import expire_order
-from shared.observability import logger
+from shared.observability import logger, tracer
 from shop_contracts.envelope import utc_now
 
 
@@ -35,6 +35,7 @@ def handle(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """SQS batch in, partial batch response out."""
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order.handlers.wiring import unit_of_work
 from order.logic.finish_order import cancel_on_inventory_failed
 from shared.consumer import consume
-from shared.observability import logger
+from shared.observability import logger, tracer
 from shop_contracts.envelope import Envelope, utc_now
 from shop_contracts.inventory import InventoryFailed
 
@@ -26,6 +26,7 @@ def react(envelope: Envelope[InventoryFailed]) -> None:
 
 
 @logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """SQS batch in, partial batch response out."""
     return consume(event, context, expected=InventoryFailed, react=react)

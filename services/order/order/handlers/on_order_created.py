@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from order.handlers.wiring import deadline_scheduler
 from order.logic.schedule_deadline import schedule_deadline
 from shared.consumer import consume
-from shared.observability import logger
+from shared.observability import logger, tracer
 from shop_contracts.envelope import Envelope, utc_now
 from shop_contracts.order import OrderCreated
 
@@ -24,6 +24,7 @@ def react(envelope: Envelope[OrderCreated]) -> None:
 
 
 @logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """SQS batch in, partial batch response out."""
     return consume(event, context, expected=OrderCreated, react=react)

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from payment.handlers.wiring import gateway, unit_of_work
 from payment.logic.refund_payment import refund_payment, report_refund_failure
 from shared.consumer import consume
-from shared.observability import logger
+from shared.observability import logger, tracer
 from shop_contracts.envelope import Envelope, utc_now
 from shop_contracts.order import OrderCancelled
 
@@ -30,6 +30,7 @@ def give_up(envelope: Envelope[OrderCancelled], error: Exception) -> None:
 
 
 @logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """SQS batch in, partial batch response out."""
     return consume(event, context, expected=OrderCancelled, react=react, give_up=give_up)

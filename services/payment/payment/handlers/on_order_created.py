@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from payment.handlers.wiring import gateway, token_opener, unit_of_work
 from payment.logic.charge_order import charge_order
 from shared.consumer import consume
-from shared.observability import logger
+from shared.observability import logger, tracer
 from shop_contracts.envelope import Envelope, utc_now
 from shop_contracts.order import OrderCreated
 
@@ -25,6 +25,7 @@ def react(envelope: Envelope[OrderCreated]) -> None:
 
 
 @logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """SQS batch in, partial batch response out."""
     return consume(event, context, expected=OrderCreated, react=react)

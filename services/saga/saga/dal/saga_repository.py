@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import SagaChangedConcurrently
-from shared.storage import Put, Table, absent, equals
+from shared.storage import Item, Put, Table, absent, equals
 from shop_contracts.saga import (
     ATTENTION_AT_ATTRIBUTE,
     ATTENTION_ATTRIBUTE,
+    ATTENTION_INDEX,
     VIEW_ATTRIBUTE,
     Attention,
     SagaView,
@@ -66,3 +67,20 @@ class SagaRepository:
             item[ATTENTION_ATTRIBUTE], item[ATTENTION_AT_ATTRIBUTE] = attention
         condition = absent() if expected_version == 0 else equals("version", expected_version)
         self.table.write([Put(item, condition=condition, conflict=lambda: SagaChangedConcurrently(saga_id))])
+
+
+# The most index entries one watch reads per state: beyond it, the gauge says "at least this many".
+WATCH_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class AttentionIndex:
+    """The sparse index of sagas that need attention (ByAttention), as the watch reads it."""
+
+    table: Table
+
+    def waiting_since_before(self, state: Attention, cutoff: str) -> list[Item]:
+        """Sagas in `state` whose attention time is before `cutoff` (ISO 8601), stalest first."""
+        return self.table.query(
+            ATTENTION_INDEX, (ATTENTION_ATTRIBUTE, state), below=(ATTENTION_AT_ATTRIBUTE, cutoff), limit=WATCH_LIMIT
+        )

@@ -15,7 +15,7 @@ from saga.handlers.wiring import saga_repository
 from saga.logic.project_event import project_event
 from shared.consumer import consume
 from shared.metrics import measures
-from shared.observability import logger
+from shared.observability import logger, tracer
 from shop_contracts.base import DomainEvent
 from shop_contracts.envelope import Envelope
 
@@ -26,6 +26,7 @@ def react(envelope: Envelope[DomainEvent]) -> None:
 
 
 @logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """SQS batch in, partial batch response out."""
     return consume(event, context, expected=DomainEvent, react=react)

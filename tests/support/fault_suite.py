@@ -15,6 +15,8 @@ when there are some: the negative control).
 from __future__ import annotations
 
 import argparse
+import heapq
+import itertools
 import json
 import random
 import sys
@@ -67,24 +69,48 @@ class Injected:
 
 
 class Duplicator:
-    """Delivers every new saga event on the bus once or twice more: half at once, half late."""
+    """Delivers every new saga event on the bus once or twice more: half at once, half late (1 to 6 s).
 
-    def __init__(self, bus_name: str, injected: Injected, rng: random.Random) -> None:
+    Late copies wait in a queue ordered by when they are due, not in a sleeping worker: a large run
+    makes thousands, and workers that slept through each delay fell minutes behind (and a run then
+    waited for them all at the end). Copies still waiting when the run ends are dropped and counted.
+    """
+
+    def __init__(
+        self, bus_name: str, injected: Injected, rng: random.Random, *, late: tuple[float, float] = (1, 6)
+    ) -> None:
         self._events = boto3.client("events")
-        self.bus_name, self.injected, self.rng = bus_name, injected, rng
+        self.bus_name, self.injected, self.rng, self.late = bus_name, injected, rng, late
         self._pool = ThreadPoolExecutor(max_workers=4)
+        self._due: list[tuple[float, int, dict[str, Any]]] = []
+        self._sequence = itertools.count()
+        self._wake = threading.Condition()
+        self._closed = False
+        self._dispatcher = threading.Thread(target=self._dispatch, name="late-duplicates", daemon=True)
+        self._dispatcher.start()
 
     def __call__(self, event: dict[str, Any]) -> None:
         for _ in range(self.rng.choice((1, 2))):
             if self.rng.random() < 0.5:
                 self.injected.add("duplicate_concurrent")
-                self._pool.submit(self._redeliver, event, 0.0)
+                self._pool.submit(self._redeliver, event)
             else:
                 self.injected.add("duplicate_late")
-                self._pool.submit(self._redeliver, event, self.rng.uniform(1, 6))
+                with self._wake:
+                    due = time.monotonic() + self.rng.uniform(*self.late)
+                    heapq.heappush(self._due, (due, next(self._sequence), event))
+                    self._wake.notify()
 
-    def _redeliver(self, event: dict[str, Any], delay: float) -> None:
-        time.sleep(delay)
+    def _dispatch(self) -> None:
+        with self._wake:
+            while not self._closed:
+                now = time.monotonic()
+                while self._due and self._due[0][0] <= now:
+                    _, _, event = heapq.heappop(self._due)
+                    self._pool.submit(self._redeliver, event)
+                self._wake.wait(timeout=(self._due[0][0] - now) if self._due else None)
+
+    def _redeliver(self, event: dict[str, Any]) -> None:
         self._events.put_events(
             Entries=[
                 {
@@ -97,7 +123,14 @@ class Duplicator:
         )
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        with self._wake:
+            self._closed = True
+            dropped = len(self._due)
+            self._wake.notify()
+        self._dispatcher.join(timeout=5)
+        self._pool.shutdown(wait=True)  # what is already due is sent
+        if dropped:
+            self.injected.add("duplicate_late", -dropped)  # never sent: not counted as injected
 
 
 @dataclass

@@ -27,9 +27,11 @@ help: ## List every target
 # CodeUri), so `python -m scripts.<tool>` imports the services just as pytest and Lambda do.
 SOURCE_ROOTS := contracts/python shared/python services/order services/payment services/inventory services/saga .
 
-$(VENV)/.installed: requirements/dev.txt
+$(VENV)/.installed: requirements/dev.txt pyproject.toml
 	@scripts/ensure-venv $(PYTHON) $(VENV) requirements/dev.txt
 	@printf '$(CURDIR)/%s\n' $(SOURCE_ROOTS) > "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/shop-saga.pth"
+	@$(VENV)/bin/pip install --disable-pip-version-check --quiet --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
+	@test -x $(VENV)/bin/shopctl || { echo "error: the shopctl entry point was not installed" >&2; exit 1; }
 	@touch $@
 
 $(SAM_VENV)/.installed: requirements/sam.txt
@@ -40,7 +42,7 @@ $(MS_VENV)/.installed: requirements/ministack.txt
 	@scripts/ensure-venv $(PYTHON) $(MS_VENV) requirements/ministack.txt
 	@touch $@
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed $(MS_VENV)/.installed ## Create the three Python environments (project, SAM CLI, local cloud)
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(MS_VENV)/.installed ## Create the three Python environments (project with shopctl, SAM CLI, local cloud)
 
 build: setup ## sam build (cached, parallel)
 	@$(call LOCAL_ENV,$(PORT)) scripts/quiet "sam build" $(SAM) build --config-env local

@@ -99,19 +99,19 @@ class OutboxRelay:
                 self.table.write([Delete({"pk": row["pk"]})])
         return result
 
-    def stale_rows(self, now: float) -> list[Item]:
-        """Rows still in the outbox a minute after they were written, oldest first."""
+    def stale_rows(self, now: float, older_than: int = SWEEP_AFTER_SECONDS) -> list[Item]:
+        """Rows still in the outbox `older_than` seconds after they were written, oldest first."""
         return self.table.query(
             OUTBOX_INDEX,
             ("outboxState", OUTBOX_PENDING),
-            below=("outboxAt", int(now) - SWEEP_AFTER_SECONDS),
+            below=("outboxAt", int(now) - older_than),
             limit=SWEEP_BATCH,
         )
 
-    def sweep(self, now: float) -> RelayResult:
+    def sweep(self, now: float, older_than: int = SWEEP_AFTER_SECONDS) -> RelayResult:
         """Publish every row the stream left behind (an outage, a batch given up, a crash after PutEvents)."""
         total = RelayResult()
-        while rows := self.stale_rows(now):
+        while rows := self.stale_rows(now, older_than):
             result = self.relay(rows)
             total.published += result.published
             total.refused += result.refused
@@ -153,12 +153,16 @@ def _relay() -> OutboxRelay:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    """Entry point of every service's relay: a stream batch, or the minute's sweep."""
+    """Entry point of every service's relay: a stream batch, the minute's sweep, or an operator's sweep of
+    rows older than `olderThan` seconds (`shopctl outbox republish`)."""
     relay = _relay()
     if "Records" in event:
         result = relay.relay(stream_rows(event["Records"]))
     else:
-        result = relay.sweep(time.time())
+        older_than = event.get("olderThan", SWEEP_AFTER_SECONDS)
+        if not isinstance(older_than, int) or isinstance(older_than, bool) or older_than < 0:
+            raise ValueError(f"olderThan must be a whole number of seconds >= 0, got {older_than!r}")
+        result = relay.sweep(time.time(), older_than)
         if result.published:
             logger.warning("sweeper published rows the stream had left", published=result.published)
     if result.published:

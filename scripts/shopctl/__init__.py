@@ -1,0 +1,1 @@
+"""shopctl, the operator CLI (scripts/shopctl/app.py)."""

@@ -1,0 +1,406 @@
+"""shopctl: the operator's CLI, the same commands against the local cloud (the default) and AWS.
+
+    shopctl order place PROD-001:2 --token tok_ok     place an order as a customer and watch its saga live
+    shopctl order show ID | order watch ID
+    shopctl sagas stuck | sagas failed                 from the projector's index, stalest first
+    shopctl dlq list | dlq show CONSUMER | dlq redrive [CONSUMER] [--since/--until] [--dry-run]
+    shopctl outbox republish [--older-than 60]
+    shopctl bus tail [--type OrderCreated ...]         a temporary subscription, removed on exit
+    shopctl products show ID | products set ID ... | products restock ID --quantity N   (SigV4-signed)
+
+Target: `--profile`/`--region` for AWS, `--stack` for the stack (default shop-saga), `--endpoint` for a local
+cloud on another port. Every listing takes `--json`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from scripts.shopctl.shop import BusTail, Shop, use_cloud
+
+HELP = """The shop's operator CLI: the same commands against the local cloud (the default) and AWS.
+
+\b
+  shopctl order place PROD-001:2 --token tok_ok   place an order, watch its saga live
+  shopctl order show ID | order watch ID
+  shopctl sagas stuck | sagas failed               stalest first, from the projector's index
+  shopctl dlq list | dlq show CONSUMER | dlq redrive [CONSUMER] [--since T] [--until T] [--dry-run]
+  shopctl outbox republish [--older-than 60]
+  shopctl bus tail [--type OrderCreated ...]       a temporary subscription, removed on exit
+  shopctl products show ID | set ID ... | restock ID --quantity N   (SigV4-signed)
+
+AWS: --profile/--region (and --stack). Another local cloud: --endpoint. Listings take --json.
+"""
+
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+order_app = typer.Typer(help="Place, show and watch orders.", no_args_is_help=True)
+sagas_app = typer.Typer(help="Sagas that need an operator.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Consumers' dead-letter queues.", no_args_is_help=True)
+outbox_app = typer.Typer(help="The services' outboxes.", no_args_is_help=True)
+bus_app = typer.Typer(help="The event bus.", no_args_is_help=True)
+products_app = typer.Typer(help="The catalogue (operator calls, SigV4-signed).", no_args_is_help=True)
+for name, sub in (
+    ("order", order_app),
+    ("sagas", sagas_app),
+    ("dlq", dlq_app),
+    ("outbox", outbox_app),
+    ("bus", bus_app),
+    ("products", products_app),
+):
+    app.add_typer(sub, name=name)
+
+console = Console()
+errors = Console(stderr=True)
+STATE: dict[str, Any] = {}
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@app.callback()
+def target(
+    stack: Annotated[str, typer.Option(help="The shop stack.")] = "shop-saga",
+    profile: Annotated[str | None, typer.Option(help="AWS profile: talk to AWS instead of the local cloud.")] = None,
+    region: Annotated[str | None, typer.Option(help="AWS region (AWS).")] = None,
+    endpoint: Annotated[str | None, typer.Option(help="Local cloud endpoint (default http://127.0.0.1:4566).")] = None,
+) -> None:
+    """Which cloud and which stack every command talks to."""
+    STATE["where"] = use_cloud(profile=profile, region=region, endpoint=endpoint)
+    STATE["shop"] = Shop(stack)
+
+
+def shop() -> Shop:
+    return STATE["shop"]  # type: ignore[no-any-return]
+
+
+def fail(message: str) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+# -- orders ----------------------------------------------------------------------------------------
+
+
+def _order_tables(order_id: str) -> tuple[Table, Table] | None:
+    order, saga = shop().order(order_id), shop().saga(order_id)
+    if order is None and saga is None:
+        return None
+    summary = Table(title=f"order {order_id}", show_header=False)
+    summary.add_row("status", str((order or {}).get("status", "?")))
+    summary.add_row("reason", str((order or {}).get("cancellationReason") or "-"))
+    summary.add_row("total", f"{(order or {}).get('totalAmount', '?')} {(order or {}).get('currency', '')}")
+    summary.add_row("saga", str((saga or {}).get("status", "not projected yet")))
+    if saga and saga.get("failureReason"):
+        summary.add_row("saga failure", str(saga["failureReason"]))
+    for step in (saga or {}).get("steps", []):
+        summary.add_row(f"  {step['name']}", f"{step['status']} at {step['at']}")
+    timeline = Table(title="timeline")
+    for column in ("at", "event", "event id"):
+        timeline.add_column(column)
+    for entry in (saga or {}).get("timeline", []):
+        timeline.add_row(entry["occurredAt"], entry["type"], entry["eventId"])
+    return summary, timeline
+
+
+def _render(order_id: str) -> Any:
+    from rich.console import Group
+
+    tables = _order_tables(order_id)
+    return Group(*tables) if tables else f"order {order_id}: not found (yet)"
+
+
+def _watch(order_id: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    with Live(_render(order_id), console=console, refresh_per_second=4) as live:
+        while time.monotonic() < deadline:
+            live.update(_render(order_id))
+            if shop().settled(order_id):
+                return True
+            time.sleep(0.5)
+    return False
+
+
+@order_app.command("place")
+def order_place(
+    lines: Annotated[list[str], typer.Argument(help="PRODUCT:QUANTITY, one per line of the order")],
+    token: Annotated[str, typer.Option(help="Payment token (a simulator stack: tok_ok, tok_decline, ...).")] = "tok_ok",
+    email: Annotated[str, typer.Option(help="The customer (created in the user pool if need be).")] = "",
+    watch: Annotated[bool, typer.Option(help="Watch the saga live until it ends.")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds to watch.")] = 120,
+) -> None:
+    """Place an order as a customer (priced by the server), then show its saga live until it ends."""
+    items = []
+    for line in lines:
+        product, _, quantity = line.partition(":")
+        if not product or not quantity.isdigit():
+            raise fail(f"{line!r} is not PRODUCT:QUANTITY (e.g. PROD-001:2)")
+        items.append({"productId": product, "quantity": int(quantity)})
+    customer = shop().customer(email or f"shopctl@{shop().stack}.example", "Shopctl-Passw0rd-long")
+    answer = customer.call(
+        "POST", "/orders", {"items": items, "payment": {"token": token}}, headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
+    if answer.status != 201:
+        raise fail(f"the order was refused ({answer.status}): {json.dumps(answer.body)}")
+    order_id = str(answer.body["orderId"])
+    console.print(f"placed order [bold]{order_id}[/bold] on {STATE['where']}")
+    if watch and not _watch(order_id, timeout):
+        raise fail(f"order {order_id} did not settle within {timeout:.0f}s (shopctl order watch {order_id})")
+
+
+@order_app.command("show")
+def order_show(order_id: str, as_json: JsonOption = False) -> None:
+    """The order, its saga's steps and its timeline."""
+    if as_json:
+        emit_json({"order": shop().order(order_id), "saga": shop().saga(order_id)})
+        return
+    tables = _order_tables(order_id)
+    if tables is None:
+        raise fail(f"no order {order_id} in stack {shop().stack}")
+    for table in tables:
+        console.print(table)
+
+
+@order_app.command("watch")
+def order_watch(order_id: str, timeout: Annotated[float, typer.Option(help="Seconds to watch.")] = 300) -> None:
+    """Show the order live until its saga ends."""
+    if not _watch(order_id, timeout):
+        raise fail(f"order {order_id} did not settle within {timeout:.0f}s")
+
+
+# -- sagas -----------------------------------------------------------------------------------------
+
+
+def _sagas_table(title: str, rows: list[dict[str, Any]], since: str) -> Table:
+    table = Table(title=title)
+    for column in ("order", "saga status", since, "for", "failure"):
+        table.add_column(column)
+    now = datetime.now(UTC)
+    for row in rows:
+        late = now - datetime.fromisoformat(row["since"])
+        table.add_row(
+            row["orderId"], row["status"], row["since"], str(late).split(".")[0], row.get("failureReason") or "-"
+        )
+    return table
+
+
+@sagas_app.command("stuck")
+def sagas_stuck(
+    slack: Annotated[int, typer.Option(help="Minutes past the deadline before an open saga counts as stuck.")] = 5,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Sagas still open `slack` minutes past their deadline, stalest first."""
+    rows = shop().stuck(timedelta(minutes=slack), limit)
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(_sagas_table(f"stuck sagas ({len(rows)}), stalest first", rows, "deadline"))
+
+
+@sagas_app.command("failed")
+def sagas_failed(
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50, as_json: JsonOption = False
+) -> None:
+    """Sagas whose compensation failed (COMPENSATION_FAILED), longest-failed first."""
+    rows = shop().failed(limit)
+    if as_json:
+        emit_json(rows)
+        return
+    console.print(_sagas_table(f"failed sagas ({len(rows)})", rows, "failed at"))
+
+
+# -- dead-letter queues ----------------------------------------------------------------------------
+
+
+@dlq_app.command("list")
+def dlq_list(as_json: JsonOption = False) -> None:
+    """Every consumer's dead-letter queue and how many messages wait in it."""
+    rows: list[dict[str, Any]] = [
+        {"consumer": t.consumer, "waiting": shop().depth(t.dead_letter_queue_url)} for t in shop().dead_letters
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title=f"dead-letter queues of {shop().stack}")
+    table.add_column("consumer")
+    table.add_column("waiting", justify="right")
+    for row in rows:
+        table.add_row(str(row["consumer"]), str(row["waiting"]), style="red" if row["waiting"] else None)
+    console.print(table)
+
+
+@dlq_app.command("show")
+def dlq_show(
+    consumer: str,
+    limit: Annotated[int, typer.Option(help="At most this many messages.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """A consumer's dead-lettered messages with why each failed (they stay in the queue)."""
+    try:
+        target = shop().dead_letter(consumer)
+    except LookupError as exc:
+        raise fail(str(exc)) from exc
+    messages = shop().peek(target.dead_letter_queue_url, limit)
+    if as_json:
+        emit_json([m.__dict__ for m in messages])
+        return
+    table = Table(title=f"{consumer}: {len(messages)} dead-lettered message(s)")
+    for column in ("sent", "event", "order", "reason", "message id"):
+        table.add_column(column, overflow="fold")
+    for m in messages:
+        table.add_row(m.sent_at.isoformat(timespec="seconds"), m.detail_type, m.order_id, m.reason, m.message_id)
+    console.print(table)
+
+
+def _moment(value: str | None, flag: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise fail(f"{flag} {value!r} is not an ISO 8601 time (e.g. 2026-12-04T08:00:00Z)") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(
+    consumer: Annotated[str | None, typer.Argument(help="One consumer (default: all).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only messages dead-lettered at or after this time.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only messages dead-lettered before this time.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Count, move nothing.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Move dead-lettered messages back to their consumer's queue, after a fix."""
+    start, end = _moment(since, "--since"), _moment(until, "--until")
+    try:
+        targets = [shop().dead_letter(consumer)] if consumer else shop().dead_letters
+    except LookupError as exc:
+        raise fail(str(exc)) from exc
+    moved = {t.consumer: shop().redrive(t, since=start, until=end, dry_run=dry_run) for t in targets}
+    if as_json:
+        emit_json({"dryRun": dry_run, "moved": moved})
+        return
+    verb = "would move" if dry_run else "moved"
+    for name, count in moved.items():
+        if count:
+            console.print(f"{name}: {verb} {count}")
+    console.print(f"{verb} {sum(moved.values())} message(s) in all")
+
+
+# -- outbox ----------------------------------------------------------------------------------------
+
+
+@outbox_app.command("republish")
+def outbox_republish(
+    older_than: Annotated[int, typer.Option(help="Only rows older than this many seconds.", min=0)] = 60,
+    as_json: JsonOption = False,
+) -> None:
+    """Run every relay's sweeper now: publish outbox rows older than --older-than (same event ids)."""
+    published = shop().republish(older_than)
+    if as_json:
+        emit_json(published)
+        return
+    for service, count in published.items():
+        console.print(f"{service}: published {count}")
+
+
+# -- bus -------------------------------------------------------------------------------------------
+
+
+@bus_app.command("tail")
+def bus_tail(
+    detail_types: Annotated[
+        list[str] | None, typer.Option("--type", help="Only this detail-type (repeatable).")
+    ] = None,
+    count: Annotated[int, typer.Option(help="Stop after this many events (0: until Ctrl-C).")] = 0,
+    seconds: Annotated[float, typer.Option(help="Stop after this long (0: until Ctrl-C).")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the bus's events live through a temporary subscription, removed on exit."""
+    tail = BusTail(shop().outputs["EventBusName"], detail_types or [])
+    errors.print(f"tailing {shop().outputs['EventBusName']} on {STATE['where']} (Ctrl-C to stop)")
+    seen, started = 0, time.monotonic()
+    try:
+        while not (count and seen >= count) and not (seconds and time.monotonic() - started > seconds):
+            for event in tail.events():
+                seen += 1
+                if as_json:
+                    sys.stdout.write(json.dumps(event) + "\n")
+                    sys.stdout.flush()
+                else:
+                    metadata = (event.get("detail") or {}).get("metadata") or {}
+                    console.print(
+                        f"{event.get('time')}  [bold]{event.get('detail-type')}[/bold]  {event.get('source')}  "
+                        f"saga {metadata.get('correlationId', '?')}  event {metadata.get('eventId', '?')}"
+                    )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        tail.close()
+        errors.print(f"{seen} event(s); the temporary subscription is removed")
+
+
+# -- products --------------------------------------------------------------------------------------
+
+
+def _product_answer(answer: Any, as_json: bool) -> None:
+    if answer.status >= 400:
+        raise fail(f"{answer.status}: {json.dumps(answer.body)}")
+    if as_json:
+        emit_json(answer.body)
+        return
+    table = Table(show_header=False, title=f"product {answer.body.get('productId')}")
+    for key in ("name", "price", "available"):
+        table.add_row(key, str(answer.body.get(key)))
+    console.print(table)
+
+
+@products_app.command("show")
+def products_show(product_id: str, as_json: JsonOption = False) -> None:
+    """A product of the catalogue."""
+    _product_answer(shop().api.call("GET", f"/products/{product_id}"), as_json)
+
+
+@products_app.command("set")
+def products_set(
+    product_id: str,
+    name: Annotated[str, typer.Option(help="Its name.")],
+    price: Annotated[str, typer.Option(help="Its price, two decimals (e.g. 12.50).")],
+    available: Annotated[int, typer.Option(help="Units free to sell.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Create a product or set its name, price and free stock."""
+    body = {"name": name, "price": price, "available": available}
+    _product_answer(shop().api.as_operator().call("PUT", f"/products/{product_id}", body), as_json)
+
+
+@products_app.command("restock")
+def products_restock(
+    product_id: str,
+    quantity: Annotated[int, typer.Option(help="Units to add.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Add units to a product's free stock."""
+    answer = shop().api.as_operator().call("POST", f"/products/{product_id}/restock", {"quantity": quantity})
+    _product_answer(answer, as_json)
+
+
+def main() -> None:
+    """The console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""shopctl against the stack on the local cloud: an order placed and watched to its end, a poison event shown
+with its reason and redriven, a live event tailed from the bus, the catalogue, the outbox sweep."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from typer.testing import CliRunner
+
+from scripts.shopctl import app as shopctl
+from scripts.stack import ApiClient
+from tests.e2e.conftest import wait_for
+from tests.e2e.saga import place
+
+runner = CliRunner()
+
+
+def shopctl_run(*args: str) -> Any:
+    target = ["--endpoint", os.environ["AWS_ENDPOINT_URL"], "--stack", os.environ["AWS_SAM_STACK_NAME"]]
+    return runner.invoke(shopctl.app, [*target, *args])
+
+
+def test_order_place_watches_the_saga_to_its_end(new_product: Callable[..., str]) -> None:
+    product = new_product(5, "12.50")
+
+    placed = shopctl_run("order", "place", f"{product}:2", "--timeout", "90")
+
+    assert placed.exit_code == 0, placed.stdout + placed.stderr
+    order_id = placed.stdout.split("placed order ")[1].split()[0]
+    shown = json.loads(shopctl_run("order", "show", order_id, "--json").stdout)
+    assert shown["order"]["status"] == "CONFIRMED" and shown["order"]["totalAmount"] == "25.00"
+    assert shown["saga"]["status"] == "COMPLETED"
+    assert "OrderConfirmed" in placed.stdout  # the live view ended on the whole timeline
+
+
+def test_a_poison_event_is_shown_with_its_reason_then_redriven(outputs: dict[str, str]) -> None:
+    poison = uuid.uuid4().hex
+    boto3.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": outputs["EventBusName"],
+                "Source": "shop.order",
+                "DetailType": "OrderCreated",
+                "Detail": json.dumps({"metadata": {"eventId": poison}, "data": {"orderId": poison}}),
+            }
+        ]
+    )
+
+    def shown() -> dict[str, Any] | None:
+        messages = json.loads(shopctl_run("dlq", "show", "PaymentOnOrderCreated", "--json", "--limit", "50").stdout)
+        return next((m for m in messages if m["order_id"] == poison), None)
+
+    message = wait_for(shown, timeout=60, what="the poison event in shopctl dlq show")
+    assert message["reason"].startswith("OrderCreated detail is invalid")
+    listed = {row["consumer"]: row["waiting"] for row in json.loads(shopctl_run("dlq", "list", "--json").stdout)}
+    assert listed["PaymentOnOrderCreated"] >= 1
+    counted = json.loads(shopctl_run("dlq", "redrive", "PaymentOnOrderCreated", "--dry-run", "--json").stdout)
+    waiting = counted["moved"]["PaymentOnOrderCreated"]
+    assert waiting >= 1
+
+    redriven = json.loads(shopctl_run("dlq", "redrive", "PaymentOnOrderCreated", "--json").stdout)
+
+    assert redriven == {"dryRun": False, "moved": {"PaymentOnOrderCreated": waiting}}
+    # Malformed still: the consumer parks it again at once, with its reason.
+    wait_for(shown, timeout=60, what="the redriven poison parked again")
+
+
+def test_bus_tail_prints_a_live_event(api: ApiClient, new_product: Callable[..., str]) -> None:
+    product = new_product(5)
+    placed: list[str] = []
+
+    def place_soon() -> None:
+        time.sleep(3)  # once the temporary subscription exists
+        placed.append(place(api, [(product, 1)], "10.00"))
+
+    threading.Thread(target=place_soon).start()
+    tailed = shopctl_run("bus", "tail", "--type", "OrderCreated", "--count", "1", "--seconds", "60", "--json")
+
+    assert tailed.exit_code == 0, tailed.stdout
+    events = [json.loads(line) for line in tailed.stdout.strip().splitlines()]
+    assert any(e["detail"]["data"]["orderId"] in placed for e in events)
+    assert {e["detail-type"] for e in events} == {"OrderCreated"}
+
+
+def test_the_catalogue_through_shopctl() -> None:
+    product = f"CTL-{uuid.uuid4().hex[:8]}"
+
+    created = shopctl_run(
+        "products", "set", product, "--name", "Dock", "--price", "99.00", "--available", "3", "--json"
+    )
+    restocked = shopctl_run("products", "restock", product, "--quantity", "4", "--json")
+    shown = shopctl_run("products", "show", product, "--json")
+
+    assert json.loads(created.stdout)["available"] == 3
+    assert json.loads(restocked.stdout)["available"] == 7
+    assert json.loads(shown.stdout) | {"productId": product} == json.loads(shown.stdout)
+    refused = shopctl_run("products", "set", product, "--name", "Dock", "--price", "99", "--available", "3")
+    assert refused.exit_code == 1 and "price" in refused.stderr
+
+
+def test_outbox_republish_runs_every_relay_sweep() -> None:
+    published = json.loads(shopctl_run("outbox", "republish", "--older-than", "0", "--json").stdout)
+    assert set(published) == {"order", "payment", "inventory"}
+    assert all(count >= 0 for count in published.values())

@@ -66,16 +66,21 @@ status: ## Is the local cloud on PORT healthy?
 reset: ## Wipe every resource in the local cloud on PORT
 	@$(PY) -m scripts.localcloud reset --port $(PORT)
 
+SHOPCTL = $(VENV)/bin/shopctl --endpoint http://127.0.0.1:$(PORT) --stack $(STACK)
+
 demo: up ## From nothing: set up, start the local cloud, deploy, seed, run orders down every saga path
 	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.demo --stack $(STACK)
+	@echo; echo "what an operator sees (shopctl sagas failed; shopctl dlq list):"
+	@$(SHOPCTL) sagas failed
+	@$(SHOPCTL) dlq list
 
 env-vars: ## Write .aws-sam/env.json: every function's environment on the local stack, for sam local invoke --env-vars
 	@mkdir -p .aws-sam
 	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.env_vars --stack $(STACK) > .aws-sam/env.json
 	@echo "wrote .aws-sam/env.json ($(STACK)); e.g. sam local invoke OrderApiFunction -e events/api/GetProduct.json --env-vars .aws-sam/env.json"
 
-redrive: ## Move every consumer DLQ's messages back to its queue (CONSUMER=... for one; DRY_RUN=1 to count)
-	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.redrive --stack $(STACK) $(if $(CONSUMER),--consumer $(CONSUMER)) $(if $(DRY_RUN),--dry-run)
+redrive: setup ## Move dead-lettered messages back to their queues (CONSUMER=..., SINCE=/UNTIL=<ISO time>, DRY_RUN=1)
+	@$(SHOPCTL) dlq redrive $(CONSUMER) $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(DRY_RUN),--dry-run)
 
 lint: setup ## ruff, ruff format --check, mypy (pydantic plugin), sam validate --lint
 	$(VENV)/bin/ruff check .

@@ -1,22 +1,16 @@
-"""Move the messages in the stack's consumer dead-letter queues back to their queues, after a fix.
-
-    python -m scripts.redrive --stack shop-saga                      (make redrive)
-    python -m scripts.redrive --stack shop-saga --consumer PaymentOnOrderCancelled
-    python -m scripts.redrive --stack shop-saga --dry-run            # only count
+"""Move the messages in the stack's consumer dead-letter queues back to their queues, after a fix: the library
+under `shopctl dlq redrive` (and `make redrive`).
 
 Each consumer's DLQ pairs with its queue by name (`<Consumer>DeadLetterQueue` -> `<Consumer>Queue`, the
-queues of its subscription). Prints how many messages moved per consumer. Events are redelivered as they were,
+queues of its subscription). Events are redelivered as they were,
 so consumers dedupe any that had in fact been applied.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
-
-import boto3
 
 from scripts.stack import stack_queues
 
@@ -48,46 +42,43 @@ def count(sqs: Any, queue_url: str) -> int:
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
-def redrive(sqs: Any, target: Redrive, *, limit: int = 10_000) -> int:
-    """Move up to `limit` messages from the DLQ back to the queue; returns how many moved."""
-    moved = 0
-    while moved < limit:
+def redrive(
+    sqs: Any,
+    target: Redrive,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    dry_run: bool = False,
+) -> int:
+    """Move the DLQ's messages dead-lettered within [since, until) back to the consumer's queue (all of
+    them without a window); returns how many moved (would move, with `dry_run`). The others stay, visible."""
+    moved, seen = 0, set()
+    while True:
         batch = sqs.receive_message(
-            QueueUrl=target.dead_letter_queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60, WaitTimeSeconds=0
+            QueueUrl=target.dead_letter_queue_url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=30,
+            AttributeNames=["SentTimestamp"],
         ).get("Messages", [])
-        if not batch:
-            break
-        for message in batch:
-            sqs.send_message(QueueUrl=target.queue_url, MessageBody=message["Body"])
-            # Deleted only once it is safely back on its queue: a crash here redelivers, never loses.
-            sqs.delete_message(QueueUrl=target.dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"])
-            moved += 1
-    return moved
+        fresh = [m for m in batch if m["MessageId"] not in seen]
+        for again in (m for m in batch if m["MessageId"] in seen):  # left where it was, visible at once
+            _release(sqs, target, again)
+        if not fresh:
+            return moved
+        for message in fresh:
+            seen.add(message["MessageId"])
+            sent = datetime.fromtimestamp(int(message["Attributes"]["SentTimestamp"]) / 1000, UTC)
+            inside = (since is None or sent >= since) and (until is None or sent < until)
+            if inside and not dry_run:
+                sqs.send_message(QueueUrl=target.queue_url, MessageBody=message["Body"])
+                # Deleted only once it is safely back on its queue: a crash here redelivers, never loses.
+                sqs.delete_message(QueueUrl=target.dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"])
+            else:
+                _release(sqs, target, message)
+            moved += inside
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stack", default="shop-saga")
-    parser.add_argument("--consumer", help="only this consumer, e.g. PaymentOnOrderCancelled")
-    parser.add_argument("--dry-run", action="store_true", help="count the messages, move nothing")
-    args = parser.parse_args(argv)
-    sqs = boto3.client("sqs")
-    targets = [t for t in redrives_of_stack(args.stack) if args.consumer in (None, t.consumer)]
-    if not targets:
-        print(f"error: no consumer {args.consumer!r} in stack {args.stack}", file=sys.stderr)
-        return 1
-    total = 0
-    for target in targets:
-        moved = count(sqs, target.dead_letter_queue_url) if args.dry_run else redrive(sqs, target)
-        total += moved
-        if moved:
-            print(f"{target.consumer}: {moved} message(s) {'waiting' if args.dry_run else 'moved back'}")
-    print(
-        f"{'waiting in' if args.dry_run else 'redriven from'} {len(targets)} dead-letter queue(s): {total} message(s)"
+def _release(sqs: Any, target: Redrive, message: dict[str, Any]) -> None:
+    sqs.change_message_visibility(
+        QueueUrl=target.dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
     )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,15 +1,6 @@
-"""shopctl: the operator's CLI, the same commands against the local cloud (the default) and AWS.
+"""shopctl, the operator's CLI (`shopctl --help` lists the commands): the commands and how they print.
 
-    shopctl order place PROD-001:2 --token tok_ok     place an order as a customer and watch its saga live
-    shopctl order show ID | order watch ID
-    shopctl sagas stuck | sagas failed                 from the projector's index, stalest first
-    shopctl dlq list | dlq show CONSUMER | dlq redrive [CONSUMER] [--since/--until] [--dry-run]
-    shopctl outbox republish [--older-than 60]
-    shopctl bus tail [--type OrderCreated ...]         a temporary subscription, removed on exit
-    shopctl products show ID | products set ID ... | products restock ID --quantity N   (SigV4-signed)
-
-Target: `--profile`/`--region` for AWS, `--stack` for the stack (default shop-saga), `--endpoint` for a local
-cloud on another port. Every listing takes `--json`.
+The reads and writes themselves are in scripts/shopctl/shop.py.
 """
 
 from __future__ import annotations

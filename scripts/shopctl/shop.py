@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from scripts.redrive import Redrive, redrives_of_stack
+from scripts.redrive import Redrive, redrive, redrives_of_stack
 from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs
 from shop_contracts.saga import ATTENTION_AT_ATTRIBUTE, ATTENTION_ATTRIBUTE, ATTENTION_INDEX, TERMINAL_SAGA_STATUSES
 
@@ -163,36 +163,7 @@ class Shop:
     @staticmethod
     def redrive(target: Redrive, *, since: datetime | None, until: datetime | None, dry_run: bool) -> int:
         """Move the DLQ's messages sent within [since, until) back to the consumer's queue; how many."""
-        sqs = boto3.client("sqs")
-        moved, seen = 0, set()
-        while True:
-            batch = sqs.receive_message(
-                QueueUrl=target.dead_letter_queue_url,
-                MaxNumberOfMessages=10,
-                VisibilityTimeout=30,
-                AttributeNames=["SentTimestamp"],
-            ).get("Messages", [])
-            fresh = [m for m in batch if m["MessageId"] not in seen]
-            for again in (m for m in batch if m["MessageId"] in seen):  # left where it was, visible at once
-                sqs.change_message_visibility(
-                    QueueUrl=target.dead_letter_queue_url, ReceiptHandle=again["ReceiptHandle"], VisibilityTimeout=0
-                )
-            if not fresh:
-                break
-            for raw in fresh:
-                seen.add(raw["MessageId"])
-                sent = _message(raw).sent_at
-                inside = (since is None or sent >= since) and (until is None or sent < until)
-                if inside and not dry_run:
-                    sqs.send_message(QueueUrl=target.queue_url, MessageBody=raw["Body"])
-                    # Deleted only once it is safely back on its queue: a crash here redelivers, never loses.
-                    sqs.delete_message(QueueUrl=target.dead_letter_queue_url, ReceiptHandle=raw["ReceiptHandle"])
-                else:
-                    sqs.change_message_visibility(
-                        QueueUrl=target.dead_letter_queue_url, ReceiptHandle=raw["ReceiptHandle"], VisibilityTimeout=0
-                    )
-                moved += inside
-        return moved
+        return redrive(boto3.client("sqs"), target, since=since, until=until, dry_run=dry_run)
 
     def relays(self) -> dict[str, str]:
         """Each service's outbox relay function: service -> function name."""

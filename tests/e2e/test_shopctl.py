@@ -109,3 +109,26 @@ def test_outbox_republish_runs_every_relay_sweep() -> None:
     published = json.loads(shopctl_run("outbox", "republish", "--older-than", "0", "--json").stdout)
     assert set(published) == {"order", "payment", "inventory"}
     assert all(count >= 0 for count in published.values())
+
+
+def test_sagas_stuck_lists_an_order_whose_deadline_handling_is_down(
+    api: ApiClient, outputs: dict[str, str], new_product: Callable[..., str]
+) -> None:
+    # The deadline handler and the sweeper are down (the test stack's fault seams): nothing expires the order.
+    plan = boto3.resource("dynamodb").Table(outputs["TestSeamsTableName"])
+    plan.put_item(Item={"pk": "FAULTS", "plan": {"outages": {"OrderDeadline": 600, "OrderDeadlineSweep": 600}}})
+    try:
+        order_id = place(api, [(new_product(5), 1)], "10.00", token="tok_pending")
+
+        def listed() -> list[dict[str, Any]] | None:
+            rows = json.loads(shopctl_run("sagas", "stuck", "--slack", "0", "--json").stdout)
+            return [row for row in rows if row["orderId"] == order_id] or None
+
+        [row] = wait_for(listed, timeout=150, every=2, what="the order past its deadline in shopctl sagas stuck")
+        assert row["status"] in {"STARTED", "PAYMENT_PROCESSED"}  # open: payment still pending
+        assert "stuck sagas" in shopctl_run("sagas", "stuck", "--slack", "0").stdout
+    finally:
+        plan.delete_item(Key={"pk": "FAULTS"})
+    # Once the handlers are back the sweeper expires it, and it leaves the list.
+    wait_for(lambda: None if listed() else True, timeout=150, every=3, what="the order expired and unlisted")
+    assert api.call("GET", f"/orders/{order_id}").body["cancellationReason"] == "timeout"

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from shared.observability import logger
 from shared.outbox import inbox_put, outbox_put
 from shared.storage import Table, Write
 from shop_contracts.base import DomainEvent
@@ -65,24 +66,29 @@ class UnitOfWork[StepT: Step]:
         DuplicateEvent
             On commit, when `cause` was applied before.
         """
-        step = self.step_type(self.table, origin=cause.metadata, correlation_id=cause.metadata.correlation_id)
+        step = self._step(origin=cause.metadata, correlation_id=cause.metadata.correlation_id)
         if mark_applied:
             step.stage(inbox_put(cause))
         yield step
         self.table.write(step.writes)
 
+    def _step(self, *, origin: EventMetadata | None, correlation_id: str) -> StepT:
+        # Every log line from here on names the saga (the order id) it belongs to.
+        logger.append_keys(correlation_id=correlation_id)
+        return self.step_type(self.table, origin=origin, correlation_id=correlation_id)
+
     @contextmanager
     def starting(self, correlation_id: str) -> Iterator[StepT]:
         """A step nothing on the bus caused (an API request): its events have no cause, and they start
         the correlation `correlation_id` (an order's saga, a product's history)."""
-        step = self.step_type(self.table, origin=None, correlation_id=correlation_id)
+        step = self._step(origin=None, correlation_id=correlation_id)
         yield step
         self.table.write(step.writes)
 
     @contextmanager
     def acting_for(self, origin: EventMetadata) -> Iterator[StepT]:
         """A step nothing on the bus caused (a customer's cancel, a deadline): its events name `origin`."""
-        step = self.step_type(self.table, origin=origin, correlation_id=origin.correlation_id)
+        step = self._step(origin=origin, correlation_id=origin.correlation_id)
         yield step
         self.table.write(step.writes)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from typing import Any
@@ -285,3 +286,27 @@ def test_another_currency_than_the_catalogues_is_400(tables: Tables, context: La
 
     assert status == 400 and [error["field"] for error in answer["errors"]] == ["currency"]
     assert tables.order.items() == tables.order.baseline
+
+
+def test_every_log_line_of_a_step_names_its_order(tables: Tables, context: LambdaContext) -> None:
+    from shared.observability import logger
+
+    logged = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(logged)  # type: ignore[attr-defined]
+    logger.setLevel("INFO")  # the suite runs at WARNING; a function runs at the stack's LogLevel (INFO)
+    try:
+        _, _, created = call(context, "POST", "/orders", VALID)
+        placing, order_id = logged.getvalue(), created["orderId"]
+        logged.truncate(0)
+        logged.seek(0)
+        call(context, "POST", f"/orders/{order_id}/cancel")
+        cancelling = logged.getvalue()
+    finally:
+        logger.setLevel("WARNING")
+        handler.setStream(previous)  # type: ignore[attr-defined]
+
+    for output in (placing, cancelling):
+        lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+        assert lines, "nothing logged"
+        assert {line.get("correlation_id") for line in lines} == {order_id}

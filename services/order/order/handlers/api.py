@@ -90,6 +90,7 @@ def _total_mismatch(error: TotalMismatch) -> Response[str]:
 
 
 def _own_order(order_id: str) -> Order:
+    logger.append_keys(correlation_id=order_id[:64])
     """The caller's order; anything else, even another customer's order, is not found."""
     try:
         uuid.UUID(order_id)

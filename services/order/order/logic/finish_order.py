@@ -104,6 +104,7 @@ def cancel_on_request(order_id: str, *, reason: CancellationReason, uow: OrderUn
     except OrderChangedConcurrently:
         current = uow.orders.get(order_id)
         raise OrderAlreadyFinal(order_id, current.status.value if current else "gone") from None
+    logger.info("order cancelled on request", reason=reason)
     return order
 
 

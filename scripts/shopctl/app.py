@@ -218,8 +218,10 @@ def sagas_failed(
 @dlq_app.command("list")
 def dlq_list(as_json: JsonOption = False) -> None:
     """Every consumer's dead-letter queue and how many messages wait in it."""
+    redrivable = {t.consumer for t in shop().dead_letters}
     rows: list[dict[str, Any]] = [
-        {"consumer": t.consumer, "waiting": shop().depth(t.dead_letter_queue_url)} for t in shop().dead_letters
+        {"consumer": owner, "waiting": shop().depth(url), "redrivable": owner in redrivable}
+        for owner, url in shop().all_dead_letters().items()
     ]
     if as_json:
         emit_json(rows)
@@ -227,8 +229,11 @@ def dlq_list(as_json: JsonOption = False) -> None:
     table = Table(title=f"dead-letter queues of {shop().stack}")
     table.add_column("consumer")
     table.add_column("waiting", justify="right")
+    table.add_column("note")
     for row in rows:
-        table.add_row(str(row["consumer"]), str(row["waiting"]), style="red" if row["waiting"] else None)
+        # The relays' queue holds stream batches given up and refused rows: the sweeper republishes the rows.
+        note = "" if row["redrivable"] else "not redrivable: see its messages; shopctl outbox republish"
+        table.add_row(str(row["consumer"]), str(row["waiting"]), note, style="red" if row["waiting"] else None)
     console.print(table)
 
 

@@ -19,8 +19,8 @@ from typing import Any
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from scripts.redrive import Redrive, redrive, redrives_of_stack
-from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs
+from scripts.redrive import DLQ_SUFFIX, Redrive, redrive, redrives_of_stack
+from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, stack_queues
 from shop_contracts.saga import ATTENTION_AT_ATTRIBUTE, ATTENTION_ATTRIBUTE, ATTENTION_INDEX, TERMINAL_SAGA_STATUSES
 
 LOCAL_ENDPOINT = "http://127.0.0.1:4566"
@@ -128,6 +128,14 @@ class Shop:
                 return target
         known = ", ".join(t.consumer for t in self.dead_letters)
         raise LookupError(f"no consumer {consumer!r} in stack {self.stack}; its consumers: {known}")
+
+    def all_dead_letters(self) -> dict[str, str]:
+        """Every dead-letter queue of the stack by owner (consumers, and the relays' own), as URL."""
+        found = {t.consumer: t.dead_letter_queue_url for t in self.dead_letters}
+        for name, url in stack_queues(self.stack).items():
+            if name.endswith(DLQ_SUFFIX) and url not in found.values():
+                found[name.removesuffix(DLQ_SUFFIX)] = url
+        return dict(sorted(found.items()))
 
     @staticmethod
     def depth(queue_url: str) -> int:

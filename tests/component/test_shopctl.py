@@ -36,6 +36,9 @@ def cli(tables: Tables, bus: CapturedBus, monkeypatch: pytest.MonkeyPatch) -> It
     dead = sqs.create_queue(QueueName="payment-on-order-created-dlq")["QueueUrl"]
     targets = [Redrive("PaymentOnOrderCreated", dead, queue)]
     monkeypatch.setattr(shop_module, "redrives_of_stack", lambda stack: targets)
+    relay_dlq = sqs.create_queue(QueueName="relay-dlq")["QueueUrl"]
+    queues = {"PaymentOnOrderCreatedQueue": queue, "PaymentOnOrderCreatedDeadLetterQueue": dead}
+    monkeypatch.setattr(shop_module, "stack_queues", lambda stack: {**queues, "RelayDeadLetterQueue": relay_dlq})
 
     def run(*args: str) -> Any:
         return runner.invoke(shopctl.app, ["--stack", "moto-stack", *args])
@@ -98,7 +101,10 @@ def test_dlq_list_and_show_give_depth_and_each_message_with_its_reason(cli: Any)
     listed = json.loads(cli("dlq", "list", "--json").stdout)
     shown = json.loads(cli("dlq", "show", "PaymentOnOrderCreated", "--json").stdout)
 
-    assert listed == [{"consumer": "PaymentOnOrderCreated", "waiting": 1}]
+    assert listed == [
+        {"consumer": "PaymentOnOrderCreated", "waiting": 1, "redrivable": True},
+        {"consumer": "Relay", "waiting": 0, "redrivable": False},
+    ]
     [message] = shown
     assert (message["reason"], message["detail_type"], message["order_id"]) == (
         "OrderCreated detail is invalid: metadata: Field required",
@@ -106,6 +112,7 @@ def test_dlq_list_and_show_give_depth_and_each_message_with_its_reason(cli: Any)
         "o-9",
     )
     assert json.loads(cli("dlq", "list", "--json").stdout)[0]["waiting"] == 1  # still there, visible again
+    assert "not redrivable" in cli("dlq", "list").stdout  # the relays' queue, said why
     unknown = cli("dlq", "show", "Nobody")
     assert unknown.exit_code == 1 and "PaymentOnOrderCreated" in unknown.stderr  # names the consumers it has
 

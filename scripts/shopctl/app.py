@@ -25,6 +25,7 @@ HELP = """The shop's operator CLI: the same commands against the local cloud (th
   shopctl order place PROD-001:2 --token tok_ok   place an order, watch its saga live
   shopctl order show ID | order watch ID
   shopctl sagas stuck | sagas failed               stalest first, from the projector's index
+  shopctl saga cancel ID                           cancel an in-flight order; it is compensated
   shopctl dlq list | dlq show CONSUMER | dlq redrive [CONSUMER] [--since T] [--until T] [--dry-run]
   shopctl outbox republish [--older-than 60]
   shopctl bus tail [--type OrderCreated ...]       a temporary subscription, removed on exit
@@ -36,6 +37,7 @@ AWS: --profile/--region (and --stack). Another local cloud: --endpoint. Listings
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 order_app = typer.Typer(help="Place, show and watch orders.", no_args_is_help=True)
 sagas_app = typer.Typer(help="Sagas that need an operator.", no_args_is_help=True)
+saga_app = typer.Typer(help="One saga: cancel it.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Consumers' dead-letter queues.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The services' outboxes.", no_args_is_help=True)
 bus_app = typer.Typer(help="The event bus.", no_args_is_help=True)
@@ -43,6 +45,7 @@ products_app = typer.Typer(help="The catalogue (operator calls, SigV4-signed).",
 for name, sub in (
     ("order", order_app),
     ("sagas", sagas_app),
+    ("saga", saga_app),
     ("dlq", dlq_app),
     ("outbox", outbox_app),
     ("bus", bus_app),
@@ -116,8 +119,9 @@ def _watch(order_id: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     with Live(_render(order_id), console=console, refresh_per_second=4) as live:
         while time.monotonic() < deadline:
-            live.update(_render(order_id))
-            if shop().settled(order_id):
+            settled = shop().settled(order_id)
+            live.update(_render(order_id))  # rendered after the check, so the last frame shows the end
+            if settled:
                 return True
             time.sleep(0.5)
     return False
@@ -210,6 +214,26 @@ def sagas_failed(
         emit_json(rows)
         return
     console.print(_sagas_table(f"failed sagas ({len(rows)})", rows, "failed at"))
+
+
+@saga_app.command("cancel")
+def saga_cancel(
+    order_id: str,
+    watch: Annotated[bool, typer.Option(help="Watch the compensation live until the saga ends.")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds to watch.")] = 120,
+) -> None:
+    """Cancel an in-flight order on its customer's behalf (SigV4-signed); payment and inventory compensate."""
+    answer = shop().api.as_operator().call("POST", f"/operator/orders/{order_id}/cancel")
+    if answer.status == 409:
+        raise fail(
+            f"order {order_id} is already final ({json.dumps(answer.body)}); a saga stuck in its compensation "
+            f"needs its consumer's dead letters redriven: shopctl dlq list"
+        )
+    if answer.status != 202:
+        raise fail(f"the cancel was refused ({answer.status}): {json.dumps(answer.body)}")
+    console.print(f"cancelled order [bold]{order_id}[/bold]; payment and inventory compensate")
+    if watch and not _watch(order_id, timeout):
+        raise fail(f"order {order_id} did not settle within {timeout:.0f}s (shopctl order watch {order_id})")
 
 
 # -- dead-letter queues ----------------------------------------------------------------------------

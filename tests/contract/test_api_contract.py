@@ -16,7 +16,11 @@ from scripts import openapi
 ROOT = Path(__file__).resolve().parents[2]
 SAM_PYTHON = ROOT / ".venvs" / "sam" / "bin" / "python"
 CUSTOMER_ROUTES = {("post", "/orders"), ("get", "/orders/{orderId}"), ("post", "/orders/{orderId}/cancel")}
-OPERATOR_ROUTES = {("put", "/products/{productId}"), ("post", "/products/{productId}/restock")}
+OPERATOR_ROUTES = {
+    ("put", "/products/{productId}"),
+    ("post", "/products/{productId}/restock"),
+    ("post", "/operator/orders/{orderId}/cancel"),
+}
 PUBLIC_ROUTES = {("get", "/products/{productId}")}
 
 

@@ -67,7 +67,8 @@ def test_a_poison_event_is_shown_with_its_reason_then_redriven(outputs: dict[str
 
     redriven = json.loads(shopctl_run("dlq", "redrive", "PaymentOnOrderCreated", "--json").stdout)
 
-    assert redriven == {"dryRun": False, "moved": {"PaymentOnOrderCreated": waiting}}
+    # Every message counted was moved (a loaded emulator may park a copy more in between, never fewer).
+    assert redriven["dryRun"] is False and redriven["moved"]["PaymentOnOrderCreated"] >= waiting
     # Malformed still: the consumer parks it again at once, with its reason.
     wait_for(shown, timeout=60, what="the redriven poison parked again")
 
@@ -132,3 +133,20 @@ def test_sagas_stuck_lists_an_order_whose_deadline_handling_is_down(
     # Once the handlers are back the sweeper expires it, and it leaves the list.
     wait_for(lambda: None if listed() else True, timeout=150, every=3, what="the order expired and unlisted")
     assert api.call("GET", f"/orders/{order_id}").body["cancellationReason"] == "timeout"
+
+
+def test_saga_cancel_cancels_an_in_flight_order_and_it_is_compensated(
+    api: ApiClient, new_product: Callable[..., str]
+) -> None:
+    product = new_product(5)
+    order_id = place(api, [(product, 2)], "20.00", token="tok_pending")  # payment never completes
+
+    cancelled = shopctl_run("saga", "cancel", order_id, "--timeout", "90")
+
+    assert cancelled.exit_code == 0, cancelled.stdout + cancelled.stderr
+    shown = json.loads(shopctl_run("order", "show", order_id, "--json").stdout)
+    assert (shown["order"]["status"], shown["order"]["cancellationReason"]) == ("CANCELLED", "customer_request")
+    assert shown["saga"]["status"] == "CANCELLED"
+    assert api.call("GET", f"/products/{product}").body["available"] == 5  # nothing held
+    again = shopctl_run("saga", "cancel", order_id)
+    assert again.exit_code == 1 and "already final" in again.stderr

@@ -232,3 +232,8 @@ def responses(
             content["application/json"] = {"model": GatewayError}
         documented[problem] = {"description": described[problem], "content": content}
     return documented
+
+
+# The OpenAPI security requirement of each kind of caller (API Gateway enforces them: template.yaml's Auth).
+CUSTOMER: list[dict[str, list[str]]] = [{"customer": []}]
+OPERATOR: list[dict[str, list[str]]] = [{"operator": []}]

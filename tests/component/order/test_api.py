@@ -310,3 +310,40 @@ def test_every_log_line_of_a_step_names_its_order(tables: Tables, context: Lambd
         lines = [json.loads(line) for line in output.splitlines() if line.strip()]
         assert lines, "nothing logged"
         assert {line.get("correlation_id") for line in lines} == {order_id}
+
+
+def operator_cancel(context: LambdaContext, order_id: str) -> tuple[int, dict[str, Any], Any]:
+    """POST /operator/orders/{orderId}/cancel as API Gateway hands on an IAM-signed call (no customer)."""
+    return call(
+        context,
+        "POST",
+        f"/operator/orders/{order_id}/cancel",
+        customer=None,
+        path_parameters={"orderId": order_id},
+        resource="/operator/orders/{orderId}/cancel",
+    )
+
+
+def test_an_operator_cancels_any_customers_pending_order_as_the_customer_would(
+    tables: Tables, context: LambdaContext
+) -> None:
+    _, _, created = call(context, "POST", "/orders", VALID)
+    order_id = created["orderId"]
+
+    status, _, body = operator_cancel(context, order_id)
+
+    assert (status, body) == (202, {"orderId": order_id, "status": "CANCELLED", "reason": "customer_request"})
+    order = tables.order.item(f"ORDER#{order_id}")
+    assert order is not None and (order["status"], order["cancellationReason"]) == ("CANCELLED", "customer_request")
+    assert tables.order.published() == ["OrderCreated", "OrderCancelled"]
+    again, _, problem = operator_cancel(context, order_id)
+    assert again == 409 and "CANCELLED" in problem["detail"]
+
+
+def test_an_operator_cancel_of_an_unknown_or_malformed_order_is_a_404_and_changes_nothing(
+    tables: Tables, context: LambdaContext
+) -> None:
+    for order_id in (str(uuid.uuid4()), "not-a-uuid"):
+        status, _, problem = operator_cancel(context, order_id)
+        assert status == 404, problem
+    assert tables.order.items() == tables.order.baseline

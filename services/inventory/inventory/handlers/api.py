@@ -20,11 +20,10 @@ from inventory.logic.manage_products import restock, set_product
 from inventory.models.errors import ProductNotFound, StockLimit, VersionMismatch
 from inventory.models.stock import PRODUCT_ID_PATTERN, Product, ProductShown, ProductUpdate, Restock
 from shared.errors import StockChangedConcurrently
-from shared.http import RequestRejected, json_response, problem_response, responses, rest_resolver, serve
+from shared.http import OPERATOR, RequestRejected, json_response, problem_response, responses, rest_resolver, serve
 from shared.observability import logger, tracer
 
 app = rest_resolver()
-OPERATOR: list[dict[str, list[str]]] = [{"operator": []}]
 ProductIdParam = Annotated[
     str, Path(alias="productId", pattern=PRODUCT_ID_PATTERN, description="letters, digits, '.', '_' or '-'")
 ]

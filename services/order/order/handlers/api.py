@@ -1,5 +1,5 @@
 """The order REST API for signed-in customers: POST /orders, GET /orders/{orderId},
-POST /orders/{orderId}/cancel.
+POST /orders/{orderId}/cancel; and for operators (IAM-signed), POST /operator/orders/{orderId}/cancel.
 
 Triggered by API Gateway (REST, proxy integration, Cognito user-pool authorizer: the caller is the
 token's `sub`); a placed order emits OrderCreated and a customer cancel emits OrderCancelled, both
@@ -30,6 +30,8 @@ from order.models.errors import (
 )
 from order.models.order import CancelAccepted, Order, OrderAccepted, OrderStatus, OrderView, PlaceOrderRequest
 from shared.http import (
+    CUSTOMER,
+    OPERATOR,
     RequestRejected,
     bad_request,
     caller_id,
@@ -43,7 +45,6 @@ from shared.observability import logger, tracer
 from shop_contracts.envelope import utc_now
 
 app = rest_resolver()
-CUSTOMER: list[dict[str, list[str]]] = [{"customer": []}]
 # 1 to 255 printable ASCII characters: what the header may carry, and what a key may be.
 IDEMPOTENCY_KEY = r"^[\x20-\x7E]{1,255}$"
 # Not validated here: an id that cannot be an order is answered like an unknown one, with 404.
@@ -171,6 +172,30 @@ def cancel_order(order_id: OrderIdParam) -> Response[str]:
     order = _own_order(order_id)
     cancel_on_request(order.order_id, reason="customer_request", uow=unit_of_work(), now=utc_now())
     body = CancelAccepted(order_id=order.order_id, status=OrderStatus.CANCELLED, reason="customer_request")
+    return json_response(202, body.to_wire())
+
+
+@app.post(
+    "/operator/orders/<orderId>/cancel",
+    summary="An operator cancels an in-flight order on the customer's behalf",
+    description=(
+        "As the customer's own cancel, for any customer's pending order (a stuck saga, a support request): "
+        "the order is cancelled with reason customer_request and payment and inventory compensate. "
+        "409 once the order is final (a saga stuck in its compensation needs a redrive, not a cancel)."
+    ),
+    security=OPERATOR,
+    responses=responses(202, "cancelled; compensation follows", CancelAccepted, 403, 404, 409, 413, 415, 500),
+)
+def operator_cancel_order(order_id: OrderIdParam) -> Response[str]:
+    try:
+        uuid.UUID(order_id)
+    except ValueError:
+        raise OrderNotFound(order_id[:64]) from None
+    logger.append_keys(correlation_id=order_id)
+    identity = app.current_event.request_context.identity
+    logger.info("operator cancel requested", operator=identity.user_arn or identity.caller or "unknown")
+    cancel_on_request(order_id, reason="customer_request", uow=unit_of_work(), now=utc_now())
+    body = CancelAccepted(order_id=order_id, status=OrderStatus.CANCELLED, reason="customer_request")
     return json_response(202, body.to_wire())
 
 

@@ -18,7 +18,7 @@ SAM         := $(SAM_VENV)/bin/sam
 LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
                AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH"
 
-.PHONY: help setup up down demo test lint logic unit simulate e2e chaos fuzz contracts example-test openapi docs build deploy seed status reset env-vars redrive clean
+.PHONY: help setup up down demo test lint logic unit simulate e2e chaos fuzz bench bench-smoke contracts example-test openapi docs build deploy seed status reset env-vars redrive clean
 
 help: ## List every target
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -108,6 +108,15 @@ chaos: setup ## A larger fault-injection run (CHAOS_ORDERS=120) and its negative
 fuzz: setup ## Fuzz the API from docs/openapi.json on its own local cloud (FUZZ_EXAMPLES=400 per route and mode)
 	@scripts/e2e $(E2E_PORT) $(E2E_STACK) fuzz
 
+BENCH_PORT  ?= 4610
+
+bench: setup ## Throughput, latency, view lag, per-order counts and cost on a local cloud of its own (BENCH_CLIENTS=8,16,32 BENCH_SECONDS=60); writes docs/benchmarks.md, docs/bench/
+	@$(PY) -m scripts.bench --port $(BENCH_PORT) --clients $(or $(BENCH_CLIENTS),8,16,32) --seconds $(or $(BENCH_SECONDS),60)
+
+bench-smoke: setup ## A tiny run of the benchmark (2 clients, 10 s) that writes only to .localcloud/, so it cannot rot (part of make test)
+	@$(PY) -m scripts.bench --port $(BENCH_PORT) --clients 2 --seconds 10 --warmup 5 --import-repeats 1 \
+		--out-dir .localcloud/$(BENCH_PORT)/result --docs -
+
 contracts: setup ## Build the event contract as a wheel of its own (dist/shop_saga_contracts-<version>-py3-none-any.whl)
 	@rm -rf dist/shop_saga_contracts-*.whl
 	@$(PY) -m pip wheel --quiet --no-deps --wheel-dir dist contracts/
@@ -134,7 +143,7 @@ docs: setup ## Regenerate everything generated: events/ samples, docs/schemas (c
 	@$(PY) -m scripts.openapi
 	@$(PY) -m scripts.catalogue
 
-test: lint unit example-test e2e ## Everything CI runs: lint, unit and contract tests, the example team's tests, end-to-end tests
+test: lint unit example-test e2e bench-smoke ## Everything CI runs: lint, unit and contract tests, the example team's tests, end-to-end tests, a tiny benchmark
 
 clean: ## Remove build output and local cloud state (keeps the environments)
 	rm -rf .aws-sam .localcloud .pytest_cache .mypy_cache .ruff_cache

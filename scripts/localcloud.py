@@ -65,7 +65,7 @@ def _pid(port: int) -> int | None:
     return pid
 
 
-def _clean_environment(port: int) -> dict[str, str]:
+def _clean_environment(port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
     # Every Lambda inherits ministack's environment: never pass on an endpoint or credentials that
     # point elsewhere, and give them the fake credentials and region the local cloud expects.
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "SAM_", "VIRTUAL_ENV"))}
@@ -78,11 +78,15 @@ def _clean_environment(port: int) -> dict[str, str]:
         # A burst leaves surplus Lambda workers (about 65 MB each) behind; reap them after a minute idle.
         LAMBDA_WARM_TTL_SECONDS="60",
     )
+    env.update(extra or {})
     return env
 
 
-def start(port: int) -> str:
-    """Start ministack on `port` unless one is healthy there already; returns what happened."""
+def start(port: int, extra_env: dict[str, str] | None = None) -> str:
+    """Start ministack on `port` unless one is healthy there already; returns what happened.
+
+    `extra_env` goes to ministack and so to every Lambda worker it spawns (the benchmark's accounting).
+    """
     if healthy(port):
         return f"local cloud already running on {endpoint(port)} (reused)"
     if not MINISTACK.exists():
@@ -98,7 +102,7 @@ def start(port: int) -> str:
     process = subprocess.Popen(
         [str(MINISTACK)],
         cwd=directory,
-        env=_clean_environment(port),
+        env=_clean_environment(port, extra_env),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # so stop can end it with its Lambda workers

@@ -1,0 +1,66 @@
+"""Where the CPU goes: the local cloud's own process against its Lambda workers, per function (Linux /proc).
+
+Every process of the local cloud is in the session its start made (scripts/localcloud.py starts it with
+a session of its own); a Lambda worker runs in a folder named after its function
+(`ministack-lambda-<function>-...`), which is how its CPU is told apart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+_WORKER = re.compile(r"ministack-lambda-(?P<function>.+)-[a-z0-9_]{8}(/|$)")
+
+
+def _stat(pid: str) -> tuple[int, float] | None:
+    """(session id, CPU seconds used) of one process."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # The command name (2nd field) may hold spaces; the rest follow its closing parenthesis.
+    fields = raw[raw.rindex(")") + 2 :].split()
+    session = int(fields[3])
+    return session, (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _owner(pid: str) -> str:
+    try:
+        where = str(Path(f"/proc/{pid}/cwd").readlink())
+    except OSError:
+        return "local cloud"
+    found = _WORKER.search(where)
+    return found.group("function") if found else "local cloud"
+
+
+def snapshot(session: int) -> dict[int, tuple[str, float]]:
+    """Each process of `session` now: (who it works for, CPU seconds so far)."""
+    found: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        stat = _stat(entry.name)
+        if stat is None or stat[0] != session:
+            continue
+        found[int(entry.name)] = (_owner(entry.name), stat[1])
+    return found
+
+
+def used_between(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds by owner between two snapshots (a process born in between counts whole; one that
+    ended in between is lost, which the benchmark keeps rare by running its levels back to back)."""
+    used: dict[str, float] = {}
+    for pid, (owner, seconds) in after.items():
+        used[owner] = used.get(owner, 0.0) + seconds - before.get(pid, (owner, 0.0))[1]
+    return used
+
+
+def session_of(pid: int) -> int:
+    """The session of a process (the local cloud's, from its PID file)."""
+    stat = _stat(str(pid))
+    if stat is None:
+        raise ProcessLookupError(f"process {pid} is not running")
+    return stat[0]

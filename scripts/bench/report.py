@@ -1,0 +1,145 @@
+"""The benchmark's result for people: a chart, the generated section of docs/benchmarks.md, one line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+BEGIN = "<!-- bench:begin (written by `make bench`; edit outside these markers) -->"
+END = "<!-- bench:end -->"
+
+
+def seconds(value: float | None) -> str:
+    """`0.44 s`, or `-` when nothing was measured."""
+    return "-" if value is None else f"{value:.2f} s"
+
+
+def chart(result: dict[str, Any], path: Path) -> Path:
+    """Throughput and POST-to-final latency against clients, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    levels = result["levels"]
+    clients = [level["clients"] for level in levels]
+    figure, throughput = plt.subplots(figsize=(8, 4.5), dpi=110)
+    throughput.plot(clients, [lv["completedPerMinute"] for lv in levels], "o-", color="tab:blue", label="orders/min")
+    throughput.set_xlabel("closed-loop clients")
+    throughput.set_ylabel("completed orders per minute", color="tab:blue")
+    throughput.set_ylim(bottom=0)
+    throughput.set_xticks(clients)
+    latency = throughput.twinx()
+    for key, style in (("p50", "s--"), ("p95", "^--"), ("p99", "v:")):
+        latency.plot(clients, [lv["toFinal"][key] for lv in levels], style, color="tab:red", label=f"POST->final {key}")
+    latency.plot(clients, [lv["viewLag"]["p95"] for lv in levels], "x-.", color="tab:green", label="view lag p95")
+    latency.set_ylabel("seconds", color="tab:red")
+    latency.set_ylim(bottom=0)
+    handles = throughput.get_legend_handles_labels()[0] + latency.get_legend_handles_labels()[0]
+    labels = throughput.get_legend_handles_labels()[1] + latency.get_legend_handles_labels()[1]
+    throughput.legend(handles, labels, loc="lower left", fontsize=8)
+    figure.suptitle(f"make bench, {result['when']} ({result['machine']['cpus']} cores, local cloud)", fontsize=10)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def summary(result: dict[str, Any]) -> str:
+    """The one line a run ends with."""
+    parts = [
+        f"{lv['clients']} clients {lv['completedPerMinute']:.0f}/min p95 {seconds(lv['toFinal']['p95'])}"
+        for lv in result["levels"]
+    ]
+    return (
+        f"bench: {'; '.join(parts)}; {result['cost']['microDollarsPerOrder']:.1f} µ$ per order "
+        f"({result['perOrder']['invocations']:.1f} invocations, {result['perOrder']['dynamodbWriteUnits']:.1f} WRU); "
+        f"{result['orders']} orders in {result['tookSeconds']:.0f}s"
+    )
+
+
+def markdown(result: dict[str, Any], chart_path: Path, docs_dir: Path) -> str:
+    """The generated section: levels, per-order counts, cost lines, functions."""
+    out = [
+        f"Run of {result['when']} on {result['machine']['cpus']} cores ({result['machine']['system']}), "
+        f"Python {result['machine']['python']}: {result['orders']} orders, {result['tookSeconds']:.0f} s in all.",
+        "",
+        f"![throughput and latency against clients]({Path(os.path.relpath(chart_path, docs_dir)).as_posix()})",
+        "",
+        "| clients | completed/min | POST->final p50 | p95 | p99 | max | saga (server) p50 | p95 | view lag p50 | p95 "
+        "| views stale at final | CPU ms/order: local cloud | functions |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for lv in result["levels"]:
+        final, saga, lag = lv["toFinal"], lv["sagaServerSide"], lv["viewLag"]
+        stale = f"{lv['viewsStaleAtFinal']} of {lv['confirmed'] + lv['cancelled']}"
+        cpu_ms = {key: value * 1000 for key, value in lv["cpuSecondsPerOrder"].items()}
+        cells = [
+            str(lv["clients"]),
+            f"{lv['completedPerMinute']:.0f}",
+            *(seconds(final[key]) for key in ("p50", "p95", "p99")),
+            seconds(lv["toFinalMax"]),
+            seconds(saga["p50"]),
+            seconds(saga["p95"]),
+            seconds(lag["p50"]),
+            seconds(lag["p95"]),
+            stale,
+            f"{cpu_ms['localCloud']:.0f}",
+            f"{cpu_ms['functions']:.0f}",
+        ]
+        out.append("| " + " | ".join(cells) + " |")
+    per = result["perOrder"]
+    out += [
+        "",
+        f"Per order (all {result['orders']} orders of the run, warm-up included, with what their deadline "
+        "schedules caused): "
+        f"{per['invocations']:.2f} Lambda invocations, {per['dynamodbWriteUnits']:.2f} DynamoDB write units and "
+        f"{per['dynamodbReadUnits']:.2f} read units, {per['putEventsEntries']:.2f} PutEvents entries, "
+        f"{per['schedulerCalls']:.2f} Scheduler calls.",
+        "",
+        f"Cost per order at AWS list prices ({result['cost']['region']}, {result['cost']['pricesAsOf']}): "
+        f"**{result['cost']['microDollarsPerOrder']:.2f} µ$**",
+        "",
+        "| item | per order | unit price (USD) | µ$ | what was counted |",
+        "|---|---|---|---|---|",
+    ]
+    for line in result["cost"]["lines"]:
+        out.append(
+            f"| {line['item']} | {line['perOrder']:.4g} | {line['unitPriceUsd']:.4g} | {line['microDollars']:.2f} "
+            f"| {line['note']} |"
+        )
+    out += [
+        "",
+        "| function | invocations/order | records/invocation | handler ms (mean) | package MB | cold import s |",
+        "|---|---|---|---|---|---|",
+    ]
+    packages = result["functions"]["functions"]
+    for name, use in per["invocationsByFunction"].items():
+        package = packages.get(name, {})
+        size = package.get("packageBytes")
+        imported = package.get("importSeconds")
+        out.append(
+            f"| {name} | {use['perOrder']:.3f} | {use['recordsPerInvocation']:.2f} | {use['handlerMsMean']:.1f} "
+            f"| {'-' if size is None else f'{size / 1e6:.1f}'} | {'-' if imported is None else f'{imported:.2f}'} |"
+        )
+    layers = ", ".join(f"{name} {size / 1e3:.0f} kB" for name, size in result["functions"]["layers"].items())
+    out += [
+        "",
+        f"Layers: {layers}. AWS calls per order: "
+        + ", ".join(f"{call} {count:.2f}" for call, count in per["awsCalls"].items())
+        + ".",
+    ]
+    return "\n".join(out)
+
+
+def write_docs(result: dict[str, Any], path: Path, chart_path: Path) -> None:
+    """Rewrite the generated section of `path` (between the markers), keeping everything around it."""
+    generated = f"{BEGIN}\n{markdown(result, chart_path, path.parent)}\n{END}"
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text or END not in text:
+        text = text.rstrip() + f"\n\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    path.write_text(head + generated + tail)

@@ -18,7 +18,8 @@ from scripts.template import resources_of_type, template
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / ".aws-sam" / "build"
 PYTHON = ROOT / ".venvs" / "ministack" / "bin" / "python"
-LAYERS = [ROOT / "contracts" / "python", ROOT / "shared" / "python"]
+# Every function's layers, as Lambda puts them on the path (the dependencies as `sam build` made them).
+LAYERS = [BUILD / "DependenciesLayer" / "python", ROOT / "contracts" / "python", ROOT / "shared" / "python"]
 _TIMER = (
     "import importlib, sys, time; t = time.perf_counter(); importlib.import_module(sys.argv[1]); "
     "print(time.perf_counter() - t)"
@@ -76,5 +77,5 @@ def measure(repeats: int = 3) -> dict[str, Any]:
         }
     return {
         "functions": found,
-        "layers": {path.parent.name: size_of(path) for path in LAYERS},
+        "layers": {path.parent.name: size_of(path) for path in LAYERS if path.is_dir()},
     }

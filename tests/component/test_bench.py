@@ -1,0 +1,275 @@
+"""The benchmark's own parts: the request accounting in the workers (on moto), reading it back, the cost
+model, the report and the CPU attribution. The whole of `make bench` runs in `make bench-smoke`."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections import Counter
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import boto3
+import botocore.client
+import pytest
+from moto import mock_aws
+
+from scripts.bench import accounting, cpu, report
+from scripts.bench.__main__ import percentile
+from scripts.bench.costs import PRICES, order_cost, sqs_deliveries, total_micro_dollars
+
+HOOK = Path(__file__).resolve().parents[2] / "scripts" / "bench" / "hook" / "sitecustomize.py"
+STACK = "shop-bench"
+
+
+@pytest.fixture
+def hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, Path]:
+    """The worker's accounting module, loaded as a Lambda worker of `shop-bench` would, writing to a tmp file."""
+    written = tmp_path / "accounting.jsonl"
+    monkeypatch.setenv("SHOP_BENCH_ACCOUNTING", str(written))
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)  # so loading it installs nothing by itself
+    spec = importlib.util.spec_from_file_location("bench_sitecustomize", HOOK)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "_FUNCTION", f"{STACK}-PaymentOnOrderCreatedFunction-ABC123")
+    # Undone after the test: the wrapper replaces botocore's method for every client in this process.
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", botocore.client.BaseClient._make_api_call)
+    module.install(botocore.client)
+    return module, written
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@mock_aws
+def test_the_hook_records_each_aws_call_with_its_dynamodb_units_and_put_events_types(
+    hook: tuple[ModuleType, Path],
+) -> None:
+    _, written = hook
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}})
+    dynamodb.get_item(TableName="t", Key={"pk": {"S": "a"}}, ConsistentRead=True)
+    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}}, ConditionExpression="attribute_not_exists(pk)")
+    events = boto3.client("events")
+    events.put_events(
+        Entries=[
+            {"Source": "shop.payment", "DetailType": "PaymentProcessed", "Detail": "{}"},
+            {"Source": "shop.payment", "DetailType": "PaymentFailed", "Detail": "{}"},
+        ]
+    )
+
+    lines = [line for line in _lines(written) if line["op"] != "CreateTable"]
+
+    assert [(line["svc"], line["op"]) for line in lines] == [
+        ("dynamodb", "PutItem"),
+        ("dynamodb", "GetItem"),
+        ("dynamodb", "PutItem"),
+        ("events", "PutEvents"),
+    ]
+    put, get, refused, put_events = lines
+    assert put["wcu"] == 1.0 and put["rcu"] == 0.0
+    assert get["rcu"] > 0 and get["wcu"] == 0.0  # (moto charges a consistent read as an eventual one)
+    assert refused["err"] == "ConditionalCheckFailedException"
+    assert put_events["types"] == ["PaymentProcessed", "PaymentFailed"] and put_events["failed"] == 0
+    assert {line["fn"] for line in lines} == {f"{STACK}-PaymentOnOrderCreatedFunction-ABC123"}
+
+
+@mock_aws
+def test_the_hook_leaves_a_call_that_asked_for_its_capacity_as_it_was(hook: tuple[ModuleType, Path]) -> None:
+    _, written = hook
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    answer = dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}}, ReturnConsumedCapacity="NONE")
+
+    assert "ConsumedCapacity" not in answer
+    assert _lines(written)[-1]["wcu"] == 0.0
+
+
+def test_the_hook_records_each_invocation_with_its_batch_and_time(hook: tuple[ModuleType, Path]) -> None:
+    module, written = hook
+    handler_module = SimpleNamespace(lambda_handler=lambda event, context: {"batchItemFailures": []})
+    module.wrap_handler(handler_module)
+    module.wrap_handler(handler_module)  # wrapped once, however often it is asked
+
+    handler_module.lambda_handler({"Records": [{}, {}, {}]}, None)
+    handler_module.lambda_handler({"httpMethod": "POST"}, None)
+
+    invokes = _lines(written)
+    assert [(line["op"], line["records"]) for line in invokes] == [("Invoke", 3), ("Invoke", 0)]
+    assert all(line["ms"] >= 0 for line in invokes)
+
+
+def test_the_hook_counts_units_of_one_answer_or_of_several_tables(hook: tuple[ModuleType, Path]) -> None:
+    module, _ = hook
+    assert module.units("TransactWriteItems", [{"TableName": "a", "CapacityUnits": 6.0}, {"CapacityUnits": 2}]) == (
+        0.0,
+        8.0,
+    )
+    assert module.units("Query", {"CapacityUnits": 0.5}) == (0.5, 0.0)
+    assert module.units("UpdateItem", {"ReadCapacityUnits": 1, "WriteCapacityUnits": 2}) == (1.0, 2.0)
+    assert module.units("GetItem", None) == (0.0, 0.0)
+
+
+def _line(t: float, fn: str, svc: str, op: str, **extra: Any) -> dict[str, Any]:
+    return {"t": t, "fn": f"{STACK}-{fn}Function-X1", "svc": svc, "op": op, **extra}
+
+
+def test_usage_sums_a_window_by_function_and_call() -> None:
+    lines = [
+        _line(1, "OrderApi", "lambda", "Init", ms=480.0),
+        _line(2, "OrderApi", "lambda", "Invoke", ms=12.2, records=0),
+        _line(2, "OrderApi", "dynamodb", "TransactWriteItems", rcu=0.0, wcu=6.0),
+        _line(3, "SagaOnSagaEvent", "lambda", "Invoke", ms=0.4, records=3),
+        _line(3, "SagaOnSagaEvent", "dynamodb", "PutItem", err="ConditionalCheckFailedException", wcu=1.0),
+        _line(4, "OrderOutboxRelay", "events", "PutEvents", types=["OrderCreated", "OrderConfirmed"], failed=1),
+        _line(9, "OrderApi", "lambda", "Invoke", ms=50.0, records=0),  # outside the window
+    ]
+
+    used = accounting.usage(lines, STACK, since=1, until=9)
+
+    assert used.invocations() == 2
+    api = used.functions["OrderApi"]
+    assert (api.invocations, api.billed_ms, api.inits) == (1, 13.0, [480.0])
+    assert used.functions["SagaOnSagaEvent"].billed_ms == 1.0  # Lambda bills at least a millisecond
+    assert used.functions["SagaOnSagaEvent"].records == 3
+    assert used.write_units == 7.0
+    assert used.failed_calls == Counter({"dynamodb.PutItem:ConditionalCheckFailedException": 1})
+    assert sum(used.events_put.values()) == 1  # the failed entry is put again, and counted then
+
+
+def test_short_names_are_the_template_logical_ids() -> None:
+    assert accounting.short_name(f"{STACK}-OrderApiFunction-3EA8FABD60397", STACK) == "OrderApi"
+    assert accounting.short_name(f"{STACK}-SagaOnSagaEventFunction-1", STACK) == "SagaOnSagaEvent"
+
+
+def test_accounting_lines_torn_by_a_worker_still_writing_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps(_line(1, "OrderApi", "lambda", "Invoke", ms=1.0)) + '\n{"t": 2, "fn"')
+    assert len(accounting.read_lines(path)) == 1
+    assert accounting.read_lines(tmp_path / "missing.jsonl") == []
+
+
+def test_the_cost_of_an_order_adds_each_counted_quantity_at_its_price() -> None:
+    used = accounting.Usage(
+        functions={
+            "OrderApi": accounting.FunctionUse(invocations=2, billed_ms=100.0),
+            "SagaOnSagaEvent": accounting.FunctionUse(invocations=4, billed_ms=40.0),
+        },
+        read_units=4.0,
+        write_units=20.0,
+        events_put=Counter({"OrderCreated": 2}),
+        calls=Counter({"scheduler.CreateSchedule": 2, "kms.Encrypt": 2, "sqs.SendMessage": 1}),
+    )
+
+    lines = order_cost(
+        used,
+        orders=2,
+        fanout={"OrderCreated": 3},
+        queue_fed={"SagaOnSagaEvent"},
+        memory_mb={"OrderApi": 256, "SagaOnSagaEvent": 256},
+        log_bytes=2_000,
+    )
+    by_item = {line.item: line for line in lines}
+
+    # 2 orders: (6 rule sends + 2 schedule sends + 8 poller requests + 1 own) / 2
+    assert by_item["sqs_request"].per_order == pytest.approx(8.5)
+    assert by_item["lambda_request"].per_order == 3.0
+    assert by_item["lambda_gb_second"].per_order == pytest.approx(0.14 * 0.25 / 2)
+    assert by_item["dynamodb_write_unit"].micro_dollars == pytest.approx(10 * 0.625)
+    assert by_item["kms_request"].micro_dollars == pytest.approx(3.0)
+    assert by_item["api_request"].micro_dollars == pytest.approx(3.5)
+    assert total_micro_dollars(lines) == pytest.approx(sum(line.micro_dollars for line in lines))
+    assert set(by_item) == set(PRICES)
+    with pytest.raises(ValueError, match="no orders"):
+        order_cost(used, orders=0, fanout={}, queue_fed=set(), memory_mb={}, log_bytes=0)
+
+
+def test_deliveries_are_events_times_their_subscribers() -> None:
+    assert sqs_deliveries(Counter({"OrderCreated": 10, "ProductPriced": 1}), {"OrderCreated": 3}) == 30.0
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    values = [float(n) for n in range(1, 101)]
+    assert (percentile(values, 0.5), percentile(values, 0.95), percentile(values, 0.99)) == (50.0, 95.0, 99.0)
+    assert percentile([], 0.5) is None
+    assert percentile([3.0], 0.99) == 3.0
+
+
+def _result() -> dict[str, Any]:
+    level = {
+        "clients": 8,
+        "completedPerMinute": 912.0,
+        "toFinal": {"p50": 0.44, "p95": 0.84, "p99": 0.88},
+        "toFinalMax": 0.89,
+        "sagaServerSide": {"p50": 0.3, "p95": 0.6},
+        "viewLag": {"p50": 0.0, "p95": 0.1},
+        "viewsStaleAtFinal": 3,
+        "confirmed": 900,
+        "cancelled": 0,
+        "cpuSecondsPerOrder": {"localCloud": 0.05, "functions": 0.07},
+    }
+    return {
+        "when": "2026-12-04T22:00:00Z",
+        "machine": {"cpus": 2, "python": "3.13", "system": "Linux"},
+        "levels": [level, {**level, "clients": 16}],
+        "orders": 1800,
+        "tookSeconds": 300.0,
+        "perOrder": {
+            "invocations": 14.7,
+            "dynamodbWriteUnits": 59.0,
+            "dynamodbReadUnits": 11.0,
+            "putEventsEntries": 4.0,
+            "schedulerCalls": 1.0,
+            "awsCalls": {"kms.Encrypt": 1.0},
+            "invocationsByFunction": {
+                "OrderApi": {"perOrder": 1.0, "recordsPerInvocation": 0.0, "handlerMsMean": 40.0},
+            },
+        },
+        "cost": {
+            "region": "us-east-1",
+            "pricesAsOf": "2025",
+            "microDollarsPerOrder": 77.2,
+            "lines": [{"item": "api_request", "perOrder": 1.0, "unitPriceUsd": 3.5e-6, "microDollars": 3.5, "note": "x"}],
+        },
+        "functions": {"functions": {"OrderApi": {"packageBytes": 45_000_000, "importSeconds": 0.85}}, "layers": {}},
+    }
+
+
+def test_the_report_rewrites_only_its_own_section_and_draws_the_chart(tmp_path: Path) -> None:
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text(f"# Benchmarks\n\nwritten by hand\n\n{report.BEGIN}\nold figures\n{report.END}\n\nmore by hand\n")
+    chart = report.chart(_result(), tmp_path / "bench" / "throughput.png")
+
+    report.write_docs(_result(), docs, chart)
+
+    text = docs.read_text()
+    assert text.startswith("# Benchmarks\n\nwritten by hand") and text.rstrip().endswith("more by hand")
+    assert "old figures" not in text
+    assert "| 8 | 912 | 0.44 s | 0.84 s | 0.88 s | 0.89 s |" in text
+    assert "![throughput and latency against clients](bench/throughput.png)" in text
+    assert "| OrderApi | 1.000 | 0.00 | 40.0 | 45.0 | 0.85 |" in text
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    assert report.summary(_result()).startswith("bench: 8 clients 912/min p95 0.84 s; 16 clients 912/min")
+
+
+def test_cpu_is_told_apart_by_the_worker_folder_of_each_function() -> None:
+    found = cpu._WORKER.search("/tmp/ministack-lambda-shop-bench-OrderApiFunction-3EA8FABD60397-zaju35sw/code")
+    assert found is not None and found.group("function") == "shop-bench-OrderApiFunction-3EA8FABD60397"
+    before = {1: ("local cloud", 10.0), 2: ("f", 1.0)}
+    after = {1: ("local cloud", 12.5), 2: ("f", 1.5), 3: ("f", 0.25)}
+    assert cpu.used_between(before, after) == {"local cloud": 2.5, "f": 0.75}

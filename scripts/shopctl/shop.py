@@ -92,21 +92,29 @@ class Shop:
 
     def needing_attention(self, state: str, before: datetime, limit: int) -> list[dict[str, Any]]:
         """Sagas of the sparse index in `state` since before `before`, stalest first."""
-        answer = self._table("SagaTableName").query(
+        table = self._table("SagaTableName")
+        answer = table.query(
             IndexName=ATTENTION_INDEX,
             KeyConditionExpression=Key(ATTENTION_ATTRIBUTE).eq(state)
             & Key(ATTENTION_AT_ATTRIBUTE).lt(before.isoformat()),
             Limit=limit,
         )
-        return [
-            {
-                "orderId": str(item["pk"]).removeprefix("SAGA#"),
-                "since": item[ATTENTION_AT_ATTRIBUTE],
-                "status": item["view"]["status"],
-                "failureReason": item["view"].get("failureReason"),
-            }
-            for item in answer["Items"]
-        ]
+        found = []
+        # The index holds keys only (it is rewritten only when a saga enters or leaves it): each view is
+        # read from the saga's item, and one that left the index meanwhile is not listed.
+        for entry in answer["Items"]:
+            item = table.get_item(Key={"pk": entry["pk"]}, ConsistentRead=True).get("Item")
+            if item is None or item.get(ATTENTION_ATTRIBUTE) != state:
+                continue
+            found.append(
+                {
+                    "orderId": str(entry["pk"]).removeprefix("SAGA#"),
+                    "since": entry[ATTENTION_AT_ATTRIBUTE],
+                    "status": item["view"]["status"],
+                    "failureReason": item["view"].get("failureReason"),
+                }
+            )
+        return found
 
     def stuck(self, slack: timedelta, limit: int) -> list[dict[str, Any]]:
         """Open sagas more than `slack` past their deadline."""

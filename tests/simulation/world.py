@@ -413,6 +413,10 @@ class _Interleaving:
         """Query through."""
         return self.inner.query(index, partition, below=below, limit=limit)
 
+    def remove(self, keys: Sequence[Key]) -> None:
+        """Remove through."""
+        self.inner.remove(keys)
+
 
 def position(messages: list[Message], message: Message) -> int | None:
     """Where this very message is (not an equal copy of it), or None once it left."""

@@ -87,6 +87,11 @@ class InMemoryTable:
         ]
         return [copy.deepcopy(item) for item in sorted(found, key=lambda item: item[sort_key])[:limit]]
 
+    def remove(self, keys: Sequence[Key]) -> None:
+        """Delete each item (not one commit: each removal stands alone, as BatchWriteItem's)."""
+        for key in keys:
+            self.items.pop(key["pk"], None)
+
     def keys(self, prefix: str = "") -> list[str]:
         """The partition keys that start with `prefix`, sorted (for assertions)."""
         return sorted(pk for pk in self.items if pk.startswith(prefix))

@@ -14,6 +14,7 @@ conditions, which is how the negative controls prove that the checkers catch a m
 from __future__ import annotations
 
 import operator
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,8 +30,10 @@ if TYPE_CHECKING:
 
 Key = dict[str, str]
 Item = dict[str, Any]
-# DynamoDB accepts at most 100 actions in one transaction.
+# DynamoDB accepts at most 100 actions in one transaction, and 25 in one BatchWriteItem.
 MAX_TRANSACTION_ITEMS = 100
+MAX_BATCH_WRITE = 25
+REMOVE_ATTEMPTS = 5
 
 # -- conditions ----------------------------------------------------------------------------------
 
@@ -269,6 +272,17 @@ class Table(Protocol):
         """Items of a sparse index in one partition whose sort key is below a value, lowest first."""
         ...
 
+    def remove(self, keys: Sequence[Key]) -> None:
+        """Delete these items unconditionally, each on its own rather than in one commit, in as few calls
+        as the store allows: for rows no step writes again (the outbox rows a relay published).
+
+        Raises
+        ------
+        WriteContention
+            When some were still not deleted after retries (those that were stay deleted; call again).
+        """
+        ...
+
 
 @dataclass(frozen=True)
 class DynamoTable:
@@ -328,6 +342,22 @@ class DynamoTable:
             Limit=limit,
         )
         return [plain(item) for item in response.get("Items", [])]
+
+
+    def remove(self, keys: Sequence[Key]) -> None:
+        """Delete the items in batches of 25, re-sending what DynamoDB left unprocessed (see `Table.remove`)."""
+        client = self.dynamodb.meta.client
+        for start in range(0, len(keys), MAX_BATCH_WRITE):
+            pending: list[Any] = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + MAX_BATCH_WRITE]]
+            for attempt in range(REMOVE_ATTEMPTS):
+                if attempt:
+                    time.sleep(0.05 * 2**attempt)  # unprocessed items mean throttling: back off
+                answer = client.batch_write_item(RequestItems={self.name: pending})
+                pending = list((answer.get("UnprocessedItems") or {}).get(self.name, []))
+                if not pending:
+                    break
+            else:
+                raise WriteContention(f"{len(pending)} deletes on {self.name} still unprocessed after retries")
 
 
 _SINGLE = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}

@@ -157,6 +157,11 @@ class OutageTable:
         self._check()
         return self.inner.query(index, partition, below=below, limit=limit)
 
+    def remove(self, keys: Sequence[Key]) -> None:
+        """Remove, unless in an outage."""
+        self._check()
+        self.inner.remove(keys)
+
 
 @dataclass(frozen=True)
 class CrashingPublisher:

@@ -38,6 +38,10 @@ class UnguardedTable:
         """Query through."""
         return self.inner.query(index, partition, below=below, limit=limit)
 
+    def remove(self, keys: Sequence[Key]) -> None:
+        """Remove through (removals carry no guard)."""
+        self.inner.remove(keys)
+
     def _unguarded(self, write: Write) -> Write:
         if write.guard is None or (self.disabled is not None and write.guard not in self.disabled):
             return write

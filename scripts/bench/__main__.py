@@ -213,9 +213,10 @@ def run(options: Options) -> dict[str, Any]:
             placed = len(warm.samples)
             last_placed = time.time()
             for clients in options.clients:
-                before = cpu.snapshot(session)
+                before, machine_before = cpu.snapshot(session), cpu.machine_jiffies()
                 level = load.level(clients, options.seconds, seed=clients)
                 figures = level_figures(level, used_by_function(cpu.used_between(before, cpu.snapshot(session))))
+                figures["machineBusy"] = round(cpu.machine_busy_share(machine_before, cpu.machine_jiffies()), 3)
                 levels.append(figures)
                 placed += len(level.samples)
                 last_placed = time.time()
@@ -297,7 +298,7 @@ def _level_line(figures: dict[str, Any]) -> str:
         f"POST->final p50 {report.seconds(final['p50'])} p95 {report.seconds(final['p95'])} "
         f"p99 {report.seconds(final['p99'])} max {report.seconds(figures['toFinalMax'])}, "
         f"view lag p95 {report.seconds(lag['p95'])}, CPU/order {cpu_ms['localCloud']:.0f} ms local cloud "
-        f"+ {cpu_ms['functions']:.0f} ms functions"
+        f"+ {cpu_ms['functions']:.0f} ms functions, machine {figures.get('machineBusy', 0):.0%} busy"
         + (f", {figures['errorCount']} errors" if figures["errorCount"] else "")
     )
 

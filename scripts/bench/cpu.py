@@ -64,3 +64,17 @@ def session_of(pid: int) -> int:
     if stat is None:
         raise ProcessLookupError(f"process {pid} is not running")
     return stat[0]
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine so far, in clock ticks (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # guest time is already counted in user time
+    return total - idle, total
+
+
+def machine_busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """How busy the machine's cores were between two readings (1.0: every core, all the time)."""
+    busy, total = after[0] - before[0], after[1] - before[1]
+    return busy / total if total else 0.0

@@ -69,8 +69,8 @@ def markdown(result: dict[str, Any], chart_path: Path, docs_dir: Path) -> str:
         f"![throughput and latency against clients]({Path(os.path.relpath(chart_path, docs_dir)).as_posix()})",
         "",
         "| clients | completed/min | POST->final p50 | p95 | p99 | max | saga (server) p50 | p95 | view lag p50 | p95 "
-        "| views stale at final | CPU ms/order: local cloud | functions |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| views stale at final | CPU ms/order: local cloud | functions | machine busy |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for lv in result["levels"]:
         final, saga, lag = lv["toFinal"], lv["sagaServerSide"], lv["viewLag"]
@@ -88,6 +88,7 @@ def markdown(result: dict[str, Any], chart_path: Path, docs_dir: Path) -> str:
             stale,
             f"{cpu_ms['localCloud']:.0f}",
             f"{cpu_ms['functions']:.0f}",
+            f"{lv.get('machineBusy', 0):.0%}",
         ]
         out.append("| " + " | ".join(cells) + " |")
     per = result["perOrder"]

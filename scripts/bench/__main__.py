@@ -4,8 +4,8 @@
     python -m scripts.bench --clients 2 --seconds 10 --warmup 5 --out-dir /tmp/bench   # a tiny run (CI)
 
 It starts its own local cloud on --port (default 4610) with the request accounting of
-scripts/bench/hook/ on, builds and deploys the stack (`sam deploy --config-env local`), seeds products
-with stock enough for the run, and then
+scripts/bench/hook/ on, builds and deploys the stack (`sam deploy --config-env bench`: the local settings
+with the log level AWS gets), seeds products with stock enough for the run, and then
 1. warms up (every function gets its workers), then runs each level of closed-loop clients for --seconds,
    each client placing one order of one product and waiting for it to be final before the next;
 2. waits for what the orders still cause (their deadline schedules fire --deadline seconds after each
@@ -37,7 +37,7 @@ import boto3
 from scripts import localcloud
 from scripts.bench import accounting, cpu, footprint, report
 from scripts.bench.costs import PRICES_AS_OF, REGION, as_json, order_cost, total_micro_dollars
-from scripts.bench.load import Level, LoadRun
+from scripts.bench.load import HAPPY_PATH, Level, LoadRun
 from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
 from scripts.template import resources_of_type, subscriptions, template
 
@@ -71,6 +71,7 @@ class Options:
     out_dir: Path
     docs: Path | None
     import_repeats: int
+    keep_running: bool = False
 
 
 def _run(command: list[str], env: dict[str, str], label: str) -> None:
@@ -108,9 +109,9 @@ def start_cloud(port: int, accounting_file: Path) -> dict[str, str]:
 
 
 def deploy(env: dict[str, str]) -> None:
-    """sam build and sam deploy of the local configuration, as `make up` does."""
+    """sam build and sam deploy of the local configuration with the log level AWS gets (samconfig [bench])."""
     _run(["sam", "build", "--config-env", "local"], env, "sam build")
-    _run(["sam", "deploy", "--config-env", "local", "--stack-name", STACK], env, f"sam deploy ({STACK})")
+    _run(["sam", "deploy", "--config-env", "bench", "--stack-name", STACK], env, f"sam deploy ({STACK})")
 
 
 def seed(api: ApiClient) -> None:
@@ -148,6 +149,10 @@ def level_figures(level: Level, cpu_used: dict[str, float]) -> dict[str, Any]:
         "toFinal": {name: percentile(to_final, share) for name, share in _SHARES},
         "toFinalMax": max(to_final, default=None),
         "sagaServerSide": {name: percentile(saga, share) for name, share in _SHARES[:2]},
+        "hopP50": {
+            hop: percentile([s.hops[hop] for s in finals if hop in s.hops], 0.5)
+            for hop in sorted({hop for s in finals for hop in s.hops}, key=_hop_order)
+        },
         "viewLag": {name: percentile(lags, share) for name, share in _SHARES[:2]},
         "viewLagMax": max(lags, default=None),
         "viewsStaleAtFinal": sum(1 for lag in lags if lag > 0),
@@ -161,6 +166,11 @@ def level_figures(level: Level, cpu_used: dict[str, float]) -> dict[str, Any]:
 
 
 _SHARES = [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)]
+
+
+def _hop_order(hop: str) -> int:
+    first = hop.split("->", maxsplit=1)[0]
+    return HAPPY_PATH.index(first) if first in HAPPY_PATH else len(HAPPY_PATH)
 
 
 def _log_bytes(stack: str) -> int:
@@ -236,7 +246,10 @@ def run(options: Options) -> dict[str, Any]:
         )
         packages = footprint.measure(repeats=options.import_repeats)
     finally:
-        print(localcloud.stop(options.port))
+        if options.keep_running:
+            print(f"the local cloud keeps running with {STACK}; stop it with: make down PORT={options.port}")
+        else:
+            print(localcloud.stop(options.port))
     return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
@@ -280,6 +293,9 @@ def per_order_counts(used: accounting.Usage, orders: int) -> dict[str, Any]:
             for name, use in sorted(used.functions.items())
         },
         "dynamodbWriteUnits": round(used.write_units / orders, 2),
+        "dynamodbWriteUnitsByTable": {
+            table: round(units / orders, 2) for table, units in sorted(used.write_units_by_table.items())
+        },
         "dynamodbReadUnits": round(used.read_units / orders, 2),
         "putEventsEntries": round(sum(used.events_put.values()) / orders, 2),
         "eventsByType": {name: round(count / orders, 3) for name, count in sorted(used.events_put.items())},
@@ -318,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the document whose generated section is rewritten ('-' for none)",
     )
     parser.add_argument("--import-repeats", type=int, default=3)
+    parser.add_argument("--keep-running", action="store_true", help="leave the local cloud and its stack up to look at")
     args = parser.parse_args(argv)
     try:
         clients = [int(part) for part in args.clients.split(",") if part.strip()]
@@ -333,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         out_dir=args.out_dir,
         docs=None if str(args.docs) == "-" else args.docs,
         import_repeats=args.import_repeats,
+        keep_running=args.keep_running,
     )
     result = run(options)
     options.out_dir.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,8 @@ from typing import Any
 
 
 def short_name(function_name: str, stack: str) -> str:
-    """`<stack>-OrderApiFunction-3EA8F...` -> `OrderApi` (the template's logical id without `Function`)."""
+    """`<stack>-OrderApiFunction-3EA8F...` -> `OrderApi` (the template's logical id without `Function`);
+    a table's `<stack>-OrderTable-1X2Y...` -> `OrderTable`."""
     name = function_name.removeprefix(f"{stack}-")
     name = name.rsplit("-", 1)[0] if "-" in name else name
     return name.removesuffix("Function")
@@ -39,6 +40,7 @@ class Usage:
     functions: dict[str, FunctionUse] = field(default_factory=dict)
     read_units: float = 0.0
     write_units: float = 0.0
+    write_units_by_table: dict[str, float] = field(default_factory=dict)  # logical name -> write units
     events_put: Counter[str] = field(default_factory=Counter)  # detail type -> entries accepted
     calls: Counter[str] = field(default_factory=Counter)  # "kms.Decrypt" -> count
     failed_calls: Counter[str] = field(default_factory=Counter)  # "dynamodb.TransactWriteItems:Conflict"
@@ -86,6 +88,9 @@ def usage(lines: list[dict[str, Any]], stack: str, *, since: float = 0.0, until:
         found.calls[operation] += 1
         found.read_units += float(line.get("rcu", 0.0))
         found.write_units += float(line.get("wcu", 0.0))
+        if line.get("table") and line.get("wcu"):
+            table = short_name(str(line["table"]), stack)
+            found.write_units_by_table[table] = found.write_units_by_table.get(table, 0.0) + float(line["wcu"])
         if line.get("err"):
             found.failed_calls[f"{operation}:{line['err']}"] += 1
         elif operation == "events.PutEvents":

@@ -10,6 +10,7 @@ agreeing. Used by `python -m scripts.bench`.
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -42,6 +43,7 @@ class OrderSample:
     status: str | None = None
     view_at: float | None = None  # the saga view is final too
     saga_seconds: float | None = None  # the view's timeline: OrderCreated to the final event
+    hops: dict[str, float] = field(default_factory=dict)  # the view's timeline: seconds between its events
 
     @property
     def post_seconds(self) -> float:
@@ -59,6 +61,21 @@ class OrderSample:
         if self.final_at is None or self.view_at is None:
             return None
         return max(0.0, self.view_at - self.final_at)
+
+
+# The happy path's events in order: each hop is one service's reaction, from the event it reacted to
+# (as committed) to the event it emitted (as committed), so relay, bus, queue and step together.
+HAPPY_PATH = ("OrderCreated", "PaymentProcessed", "InventoryReserved", "OrderConfirmed")
+
+
+def _hops(view: dict[str, Any]) -> dict[str, float]:
+    times = {entry.get("type"): entry.get("occurredAt") for entry in view.get("timeline", [])}
+    found = {}
+    for before, after in itertools.pairwise(HAPPY_PATH):
+        if times.get(before) and times.get(after):
+            took = datetime.fromisoformat(str(times[after])) - datetime.fromisoformat(str(times[before]))
+            found[f"{before}->{after}"] = took.total_seconds()
+    return found
 
 
 def _timeline_seconds(view: dict[str, Any]) -> float | None:
@@ -197,6 +214,7 @@ class LoadRun:
     def _view_final(self, sample: OrderSample, item: dict[str, Any], when: float) -> None:
         sample.view_at = when
         sample.saga_seconds = _timeline_seconds(item.get("view") or {})
+        sample.hops = _hops(item.get("view") or {})
 
     def place_one(self, rng: random.Random, timeout: float) -> OrderSample:
         """Place one order of one product and wait until it is final (or `timeout` passed)."""

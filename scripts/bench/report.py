@@ -60,6 +60,12 @@ def summary(result: dict[str, Any]) -> str:
     )
 
 
+def _path_position(hop: str) -> int:
+    path = ("OrderCreated", "PaymentProcessed", "InventoryReserved", "OrderConfirmed")
+    first = hop.split("->", maxsplit=1)[0]
+    return path.index(first) if first in path else len(path)
+
+
 def markdown(result: dict[str, Any], chart_path: Path, docs_dir: Path) -> str:
     """The generated section: levels, per-order counts, cost lines, functions."""
     out = [
@@ -91,13 +97,29 @@ def markdown(result: dict[str, Any], chart_path: Path, docs_dir: Path) -> str:
             f"{lv.get('machineBusy', 0):.0%}",
         ]
         out.append("| " + " | ".join(cells) + " |")
+    hops = sorted({hop for lv in result["levels"] for hop in lv.get("hopP50", {})}, key=_path_position)
+    if hops:
+        out += [
+            "",
+            "Each hop of the happy path, p50 (server side, from the saga view's timeline: one service's reaction,"
+            " from the event it reacted to until the event it emitted, both as committed):",
+            "",
+            "| clients | " + " | ".join(hops) + " |",
+            "|---|" + "---|" * len(hops),
+        ]
+        for lv in result["levels"]:
+            out.append(
+                f"| {lv['clients']} | " + " | ".join(seconds(lv.get("hopP50", {}).get(hop)) for hop in hops) + " |"
+            )
     per = result["perOrder"]
     out += [
         "",
         f"Per order (all {result['orders']} orders of the run, warm-up included, with what their deadline "
         "schedules caused): "
         f"{per['invocations']:.2f} Lambda invocations, {per['dynamodbWriteUnits']:.2f} DynamoDB write units and "
-        f"{per['dynamodbReadUnits']:.2f} read units, {per['putEventsEntries']:.2f} PutEvents entries, "
+        f"{per['dynamodbReadUnits']:.2f} read units ("
+        + ", ".join(f"{table} {units:.1f}" for table, units in per.get("dynamodbWriteUnitsByTable", {}).items())
+        + f" write units), {per['putEventsEntries']:.2f} PutEvents entries, "
         f"{per['schedulerCalls']:.2f} Scheduler calls.",
         "",
         f"Cost per order at AWS list prices ({result['cost']['region']}, {result['cost']['pricesAsOf']}): "

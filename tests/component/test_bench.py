@@ -244,7 +244,9 @@ def _result() -> dict[str, Any]:
             "region": "us-east-1",
             "pricesAsOf": "2025",
             "microDollarsPerOrder": 77.2,
-            "lines": [{"item": "api_request", "perOrder": 1.0, "unitPriceUsd": 3.5e-6, "microDollars": 3.5, "note": "x"}],
+            "lines": [
+                {"item": "api_request", "perOrder": 1.0, "unitPriceUsd": 3.5e-6, "microDollars": 3.5, "note": "x"}
+            ],
         },
         "functions": {"functions": {"OrderApi": {"packageBytes": 45_000_000, "importSeconds": 0.85}}, "layers": {}},
     }

@@ -62,6 +62,20 @@ def units(operation_name: str, consumed: Any) -> tuple[float, float]:
     return reads, writes
 
 
+def _table_of(params: dict[str, Any]) -> str | None:
+    """The table a DynamoDB call names (a transaction's first item's; this project's stay in one table)."""
+    if "TableName" in params:
+        return str(params["TableName"])
+    for group in ("TransactItems", "RequestItems"):
+        found = params.get(group)
+        if isinstance(found, dict) and found:
+            return str(next(iter(found)))
+        if isinstance(found, list) and found:
+            action = next(iter(found[0].values()))
+            return str(action.get("TableName")) if isinstance(action, dict) else None
+    return None
+
+
 def record(line: dict[str, Any]) -> None:
     """Append one accounting line (one write call with O_APPEND, so concurrent workers never interleave)."""
     if not _PATH:
@@ -88,6 +102,8 @@ def install(client_module: Any) -> None:
         if asked and "ReturnConsumedCapacity" not in params:
             params = {**params, "ReturnConsumedCapacity": "TOTAL"}
         line: dict[str, Any] = {"t": time.time(), "fn": _FUNCTION, "svc": service, "op": operation_name}
+        if service == "dynamodb":
+            line["table"] = _table_of(params)
         if service == "events" and operation_name == "PutEvents":
             line["types"] = [str(entry.get("DetailType")) for entry in params.get("Entries", [])]
         try:

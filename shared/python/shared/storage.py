@@ -343,7 +343,6 @@ class DynamoTable:
         )
         return [plain(item) for item in response.get("Items", [])]
 
-
     def remove(self, keys: Sequence[Key]) -> None:
         """Delete the items in batches of 25, re-sending what DynamoDB left unprocessed (see `Table.remove`)."""
         client = self.dynamodb.meta.client

@@ -107,6 +107,35 @@ def read_record[EventT: DomainEvent](record: SQSRecord, expected: type[EventT]) 
     return parse_event(raw, expected)
 
 
+def _read_or_park[EventT: DomainEvent](record: SQSRecord, expected: type[EventT]) -> Envelope[EventT] | None:
+    """The record's event; None when there is nothing to apply: a later version (skipped) or a malformed
+    event (parked in the dead-letter queue with its reason).
+
+    Raises
+    ------
+    MalformedEvent
+        When the event is malformed and the dead-letter queue cannot be found: the record fails as any other.
+    """
+    logger.remove_keys(list(_RECORD_KEYS))
+    logger.append_keys(message_id=record.message_id, receive_count=record.attributes.approximate_receive_count)
+    try:
+        return read_record(record, expected)
+    except LaterEventVersion as exc:
+        # Its twin in the version this consumer reads is on the bus too: nothing to do, nothing to park.
+        logger.info("later event version skipped", reason=str(exc))
+        return None
+    except MalformedEvent as exc:
+        # Logged with the message id, so the record in the DLQ can be matched to why it failed.
+        logger.error("malformed event rejected", reason=str(exc))
+        dead_letter = dead_letter_of(record.event_source_arn)
+        if dead_letter.queue_url is None:
+            raise
+        # Retrying cannot fix a malformed event: park it with its reason at once, so it neither
+        # burns retries nor holds up the queue behind it.
+        park(record, reason=str(exc), queue_url=dead_letter.queue_url)
+        return None
+
+
 def consume[EventT: DomainEvent](
     event: dict[str, Any],
     context: LambdaContext,
@@ -124,23 +153,8 @@ def consume[EventT: DomainEvent](
     """
 
     def handle(record: SQSRecord) -> None:
-        logger.remove_keys(list(_RECORD_KEYS))
-        logger.append_keys(message_id=record.message_id, receive_count=record.attributes.approximate_receive_count)
-        try:
-            envelope = read_record(record, expected)
-        except LaterEventVersion as exc:
-            # Its twin in the version this consumer reads is on the bus too: nothing to do, nothing to park.
-            logger.info("later event version skipped", reason=str(exc))
-            return
-        except MalformedEvent as exc:
-            # Logged with the message id, so the record in the DLQ can be matched to why it failed.
-            logger.error("malformed event rejected", reason=str(exc))
-            dead_letter = dead_letter_of(record.event_source_arn)
-            if dead_letter.queue_url is None:
-                raise
-            # Retrying cannot fix a malformed event: park it with its reason at once, so it neither
-            # burns retries nor holds up the queue behind it.
-            park(record, reason=str(exc), queue_url=dead_letter.queue_url)
+        envelope = _read_or_park(record, expected)
+        if envelope is None:
             return
         logger.append_keys(
             correlation_id=envelope.metadata.correlation_id,
@@ -171,3 +185,51 @@ def consume[EventT: DomainEvent](
     finally:
         measures.flush()
     return dict(response)
+
+
+def consume_grouped[EventT: DomainEvent](
+    event: dict[str, Any],
+    context: LambdaContext,
+    *,
+    expected: type[EventT],
+    key: Callable[[Envelope[EventT]], str],
+    react: Callable[[list[Envelope[EventT]]], None],
+) -> dict[str, Any]:
+    """Like `consume`, but `react(envelopes)` takes at once every event of the batch that shares a `key`
+    (in batch order), so a consumer that keeps one item per key reads and writes it once per batch.
+
+    Returns the partial batch response for Lambda: when `react` fails for a group, every record of that
+    group is reported failed and delivered again (its other groups are not). Malformed and later-version
+    records are handled as `consume` handles them.
+    """
+    failed: list[str] = []
+    groups: dict[str, list[tuple[SQSRecord, Envelope[EventT]]]] = {}
+    try:
+        for raw in event.get("Records", []):
+            record = SQSRecord(raw)
+            try:
+                envelope = _read_or_park(record, expected)
+            except Exception:
+                logger.exception("record failed; it will be delivered again or dead-lettered")
+                failed.append(record.message_id)
+                continue
+            if envelope is not None:
+                groups.setdefault(key(envelope), []).append((record, envelope))
+        for members in groups.values():
+            envelopes = [envelope for _, envelope in members]
+            logger.remove_keys(list(_RECORD_KEYS))
+            logger.append_keys(correlation_id=envelopes[0].metadata.correlation_id)
+            try:
+                react(envelopes)
+            except Exception:
+                logger.exception(
+                    "events failed; they will be delivered again or dead-lettered",
+                    message_ids=[record.message_id for record, _ in members],
+                )
+                failed += [record.message_id for record, _ in members]
+                continue
+            for envelope in envelopes:
+                measures.seconds("ConsumerLag", (utc_now() - envelope.metadata.occurred_at).total_seconds())
+    finally:
+        measures.flush()
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

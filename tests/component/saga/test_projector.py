@@ -12,8 +12,11 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.conditions import Key
 
+from saga.dal.saga_repository import SagaRepository
 from saga.handlers import on_saga_event, on_watch
 from saga.logic.fold import saga_view, seen_event
+from shared.errors import SagaChangedConcurrently
+from shop_contracts.order import OrderConfirmed
 from shop_contracts.saga import ATTENTION_AT_ATTRIBUTE, ATTENTION_ATTRIBUTE, ATTENTION_INDEX
 from tests.component.conftest import Tables
 from tests.support.builders import envelope, sqs_event
@@ -130,3 +133,35 @@ def test_the_watch_counts_stuck_and_failed_sagas_for_the_alarms(
     assert on_watch.lambda_handler({}, context) == {"stuck": 1, "failed": 1}
     metrics = emf(capsys.readouterr().out)
     assert (metrics["StuckSagas"], metrics["FailedSagas"]) == ([1.0], [1.0])
+
+
+def test_a_batch_is_projected_saga_by_saga_and_a_failing_saga_fails_alone(
+    tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = envelope(OrderConfirmed(order_id="o-2"))
+    batch = sqs_event(CREATED, other, CHARGED, RESERVED, CONFIRMED)
+
+    response = on_saga_event.lambda_handler(batch, context)
+
+    assert response == {"batchItemFailures": []}
+    first, second = tables.saga.item("SAGA#o-1"), tables.saga.item("SAGA#o-2")
+    assert first is not None and second is not None
+    # One write per saga: four events of o-1, one of o-2.
+    assert (int(first["version"]), len(first["events"]), int(second["version"])) == (1, 4, 1)
+    assert first["view"]["status"] == "COMPLETED"
+
+    # A saga whose write keeps failing: only its records come back, the other saga's are projected.
+    real_save = SagaRepository.save
+
+    def save(self: SagaRepository, saga_id: str, *args: Any, **kwargs: Any) -> None:
+        if saga_id == "o-3":
+            raise SagaChangedConcurrently(saga_id)
+        real_save(self, saga_id, *args, **kwargs)
+
+    monkeypatch.setattr(SagaRepository, "save", save)
+    stuck = [envelope(OrderConfirmed(order_id="o-3")), envelope(OrderConfirmed(order_id="o-4"))]
+    response = on_saga_event.lambda_handler(sqs_event(stuck[0], stuck[1], stuck[0]), context)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-0"}, {"itemIdentifier": "m-2"}]}
+    assert tables.saga.item("SAGA#o-3") is None
+    assert tables.saga.item("SAGA#o-4") is not None

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from saga.dal.saga_repository import SagaRepository
-from saga.logic.project_event import ATTEMPTS, project_event
+from saga.logic.project_event import ATTEMPTS, project_event, project_events
 from shared.errors import SagaChangedConcurrently
 from shared.storage import Write
 from shop_contracts.order import OrderConfirmed
@@ -17,6 +17,8 @@ from shop_contracts.saga import saga_key
 from tests.support.builders import envelope, lines
 from tests.support.fakes import RecordedMeasures
 from tests.support.memory import InMemoryTable
+from tests.support.sagas import CHARGED, CREATED, RESERVED
+from tests.support.sagas import CONFIRMED as SAGA_CONFIRMED
 
 PAID = envelope(PaymentProcessed(order_id="o-1", payment_id="p", amount=Decimal("1.00"), items=lines(("A", 1))))
 CONFIRMED = envelope(OrderConfirmed(order_id="o-1"), cause=PAID.metadata)
@@ -77,3 +79,36 @@ def test_each_event_is_measured_once_and_the_duration_when_both_ends_are_known()
         ("SagaDuration", 4.0, ("outcome", "CANCELLED")),  # from the events' own times, not arrival
         ("CompensationFailures", 1, ("step", "refund_payment")),
     ]
+
+
+def test_the_events_of_one_saga_are_recorded_in_one_write_and_measured_once() -> None:
+    table = InMemoryTable()
+    sagas = SagaRepository(table)
+    measures = RecordedMeasures()
+
+    assert project_events([CREATED, CHARGED, RESERVED, SAGA_CONFIRMED, CHARGED], sagas=sagas, measures=measures) == 4
+    assert project_events([CHARGED, SAGA_CONFIRMED], sagas=sagas, measures=RecordedMeasures()) == 0
+
+    item = table.get(saga_key("o-1"))
+    assert item is not None and item["version"] == 1 and table.commits == 1
+    assert item["view"]["status"] == "COMPLETED"
+    # Both ends known in the same write: the saga's duration is measured once, like each count.
+    assert measures.names().count("SagaDuration") == 1
+    assert measures.names().count("OrdersPlaced") == 1 and measures.names().count("OrdersConfirmed") == 1
+
+
+def test_a_later_write_that_learns_the_second_end_measures_the_duration() -> None:
+    sagas = SagaRepository(InMemoryTable())
+    first, second = RecordedMeasures(), RecordedMeasures()
+
+    project_events([CREATED, CHARGED], sagas=sagas, measures=first)
+    project_events([RESERVED, SAGA_CONFIRMED], sagas=sagas, measures=second)
+
+    assert "SagaDuration" not in first.names()
+    assert second.names().count("SagaDuration") == 1
+
+
+def test_events_of_two_sagas_are_never_folded_together() -> None:
+    other = envelope(OrderConfirmed(order_id="o-2"))
+    with pytest.raises(ValueError, match="one saga"):
+        project_events([SAGA_CONFIRMED, other], sagas=SagaRepository(InMemoryTable()), measures=RecordedMeasures())

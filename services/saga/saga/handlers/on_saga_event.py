@@ -12,21 +12,23 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from saga.handlers.wiring import saga_repository
-from saga.logic.project_event import project_event
-from shared.consumer import consume
+from saga.logic.project_event import project_events
+from shared.consumer import consume_grouped
 from shared.metrics import measures
 from shared.observability import logger, tracer
 from shop_contracts.base import DomainEvent
 from shop_contracts.envelope import Envelope
 
 
-def react(envelope: Envelope[DomainEvent]) -> None:
-    """Project one event."""
-    project_event(envelope, sagas=saga_repository(), measures=measures)
+def react(envelopes: list[Envelope[DomainEvent]]) -> None:
+    """Project the batch's events of one saga, in one write."""
+    project_events(envelopes, sagas=saga_repository(), measures=measures)
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """SQS batch in, partial batch response out."""
-    return consume(event, context, expected=DomainEvent, react=react)
+    """SQS batch in, partial batch response out; a batch's events are projected saga by saga."""
+    return consume_grouped(
+        event, context, expected=DomainEvent, key=lambda envelope: envelope.metadata.correlation_id, react=react
+    )

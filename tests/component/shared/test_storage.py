@@ -151,3 +151,15 @@ def test_a_guarded_delete(table: Table) -> None:
     assert table.get({"pk": "A"}) is None
     with pytest.raises(WriteConflict):
         table.write([Delete({"pk": "A"}, condition=exists())])
+
+
+def test_remove_deletes_every_key_in_batches_and_ignores_missing_ones(table: Table) -> None:
+    keys = [{"pk": f"OUTBOX#{n}"} for n in range(60)]  # more than two BatchWriteItem calls' worth
+    table.write([Put({**key, "n": 1}) for key in keys[:30]])
+    table.write([Put({**key, "n": 1}) for key in keys[30:]])
+    table.write([Put({"pk": "ORDER#kept", "n": 1})])
+
+    table.remove([*keys, {"pk": "OUTBOX#never-there"}])
+
+    assert all(table.get(key) is None for key in keys)
+    assert table.get({"pk": "ORDER#kept"}) == {"pk": "ORDER#kept", "n": 1}

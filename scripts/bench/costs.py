@@ -14,7 +14,7 @@ from typing import Any
 from scripts.bench.accounting import Usage
 
 REGION = "us-east-1"
-PRICES_AS_OF = "2025 (us-east-1 list prices; DynamoDB on-demand after its November 2024 reduction)"
+PRICES_AS_OF = "as published in 2025; DynamoDB on-demand after its November 2024 price cut"
 
 # US dollars per unit.
 PRICES: dict[str, tuple[float, str]] = {

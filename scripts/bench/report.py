@@ -122,7 +122,7 @@ def markdown(result: dict[str, Any], chart_path: Path, docs_dir: Path) -> str:
         + f" write units), {per['putEventsEntries']:.2f} PutEvents entries, "
         f"{per['schedulerCalls']:.2f} Scheduler calls.",
         "",
-        f"Cost per order at AWS list prices ({result['cost']['region']}, {result['cost']['pricesAsOf']}): "
+        f"Cost per order at AWS list prices (region {result['cost']['region']}; {result['cost']['pricesAsOf']}): "
         f"**{result['cost']['microDollarsPerOrder']:.2f} µ$**",
         "",
         "| item | per order | unit price (USD) | µ$ | what was counted |",

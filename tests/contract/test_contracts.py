@@ -162,7 +162,12 @@ def test_the_building_block_reads_its_queue_in_bounded_batches_with_partial_batc
     mapping = resources["EventSourceMapping"]["Properties"]
     assert mapping["EventSourceArn"] == {"GetAtt": "Queue.Arn"}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["ScalingConfig"]["MaximumConcurrency"] == {"If": ["IsLocal", 2, {"Ref": "MaximumConcurrency"}]}
+    # On the local cloud a literal (its poller refuses parameter strings): 4 where the use asks for it, else 2.
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == {
+        "If": ["IsLocal", {"If": ["LocalWide", 4, 2]}, {"Ref": "MaximumConcurrency"}]
+    }
+    wide = {name for name, p in subscriptions().items() if p.get("LocalMaximumConcurrency") == "4"}
+    assert wide == {"SagaOnSagaEvent"}  # the one consumer of every saga event
     assert resources["EventSourceMapping"]["DependsOn"] == "ConsumePolicy"
     queue = resources["Queue"]["Properties"]
     assert queue["RedrivePolicy"] == {

@@ -35,7 +35,8 @@ def hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, P
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "_FUNCTION", f"{STACK}-PaymentOnOrderCreatedFunction-ABC123")
     # Undone after the test: the wrapper replaces botocore's method for every client in this process.
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", botocore.client.BaseClient._make_api_call)
+    original = vars(botocore.client.BaseClient)["_make_api_call"]
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", original)
     module.install(botocore.client)
     return module, written
 

@@ -41,6 +41,18 @@ def hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, P
     return module, written
 
 
+def _table_t() -> Any:
+    """A DynamoDB client with an on-demand table `t` keyed by `pk` (on moto)."""
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return dynamodb
+
+
 def _lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -50,13 +62,7 @@ def test_the_hook_records_each_aws_call_with_its_dynamodb_units_and_put_events_t
     hook: tuple[ModuleType, Path],
 ) -> None:
     _, written = hook
-    dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = _table_t()
     dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}})
     dynamodb.get_item(TableName="t", Key={"pk": {"S": "a"}}, ConsistentRead=True)
     with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
@@ -88,13 +94,7 @@ def test_the_hook_records_each_aws_call_with_its_dynamodb_units_and_put_events_t
 @mock_aws
 def test_the_hook_leaves_a_call_that_asked_for_its_capacity_as_it_was(hook: tuple[ModuleType, Path]) -> None:
     _, written = hook
-    dynamodb = boto3.client("dynamodb")
-    dynamodb.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = _table_t()
     answer = dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}}, ReturnConsumedCapacity="NONE")
 
     assert "ConsumedCapacity" not in answer

@@ -95,7 +95,7 @@ def order_cost(
             f"{deliveries / orders:.1f} sends by rules and schedules, {poller_requests / orders:.1f} receives and "
             f"deletes by Lambda's poller, {own_sqs / orders:.2f} by the functions",
         ),
-        line("kms_request", kms, "Encrypt at the API, Decrypt at payment"),
+        line("kms_request", kms, "data keys made at the API and decrypted at payment (cached per worker)"),
         line("schedule_invocation", schedules, "one deadline schedule per order, fired once"),
         line("log_gigabyte", log_bytes / 1e9, "log bytes the stack's log groups stored"),
         line("xray_trace", orders * XRAY_SAMPLED_SHARE, f"{XRAY_SAMPLED_SHARE:.0%} of orders sampled"),

@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from scripts.template import resource
 from shared import aws
-from shared.payment_tokens import KmsTokenCipher
+from shared.payment_tokens import DataKeyTokenCipher
 from shop_contracts.registry import CONTRACTS
 from tests.support.builders import CONSUMER_QUEUE, FakeLambdaContext
 
@@ -103,7 +103,7 @@ class Tables:
     payment: Table
     inventory: Table
     saga: Table
-    tokens: KmsTokenCipher
+    tokens: DataKeyTokenCipher
 
     def price(self, prices: dict[str, str]) -> None:
         """The order service's catalogue copy learns these prices, through its real consumer."""
@@ -161,7 +161,7 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
         )
         _clear_caches()
         order, payment, inventory, saga = (Table(names[logical_id]) for logical_id in TABLES)
-        yield Tables(order, payment, inventory, saga, tokens=KmsTokenCipher(aws.kms(), key))
+        yield Tables(order, payment, inventory, saga, tokens=DataKeyTokenCipher(aws.kms(), key))
         _clear_caches()
 
 

@@ -85,14 +85,22 @@ def test_aws_refuses_the_test_switches() -> None:
 def test_only_the_order_api_seals_and_only_the_charging_function_opens_payment_tokens() -> None:
     statements = resource("PaymentTokenKey")["Properties"]["KeyPolicy"]["Statement"]
     use = {json.dumps(s["Principal"]["AWS"]): s["Action"] for s in statements if str(s["Action"]).startswith("kms:")}
-    crypto = {"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:*"}
+    crypto = {
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKey*",
+        "kms:CreateGrant",
+        "kms:*",
+    }
     granted = {
         principal: actions
         for principal, actions in use.items()
         if set([actions] if isinstance(actions, str) else actions) & crypto
     }
     assert granted == {
-        '{"GetAtt": "OrderApiFunctionRole.Arn"}': "kms:Encrypt",
+        '{"GetAtt": "OrderApiFunctionRole.Arn"}': "kms:GenerateDataKey",
         '{"GetAtt": "PaymentOnOrderCreatedFunctionRole.Arn"}': "kms:Decrypt",
     }
     # The account administers the key but holds none of its uses (no wildcard that would include them).

@@ -9,7 +9,7 @@ from order.dal.order_repository import OrderUnitOfWork
 from order.dal.saga_views import SagaViews
 from order.models.settings import DeadlineSchedulerSettings, OrderApiSettings, OrderTableSettings
 from shared import aws, seams
-from shared.payment_tokens import KmsTokenCipher, TokenSealer
+from shared.payment_tokens import DataKeyTokenCipher, TokenSealer
 from shared.settings import load_settings
 from shared.storage import DynamoTable
 
@@ -50,4 +50,4 @@ def deadline_scheduler() -> DeadlineScheduler:
 @cache
 def token_sealer() -> TokenSealer:
     """Seals payment tokens with the key only the payment service can decrypt with."""
-    return KmsTokenCipher(aws.kms(), api_settings().payment_token_key_arn)
+    return DataKeyTokenCipher(aws.kms(), api_settings().payment_token_key_arn)

@@ -8,7 +8,7 @@ from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.models.gateway import NoPaymentProvider, PaymentGateway, SimulatedGateway
 from payment.models.settings import GatewaySettings, PaymentTableSettings, TokenKeySettings
 from shared import aws, seams
-from shared.payment_tokens import KmsTokenCipher, TokenOpener
+from shared.payment_tokens import DataKeyTokenCipher, TokenOpener
 from shared.settings import load_settings
 from shared.storage import DynamoTable
 
@@ -35,4 +35,4 @@ def gateway() -> PaymentGateway:
 @cache
 def token_opener() -> TokenOpener:
     """Opens the payment tokens sealed for the payment service."""
-    return KmsTokenCipher(aws.kms(), load_settings(TokenKeySettings).payment_token_key_arn)
+    return DataKeyTokenCipher(aws.kms(), load_settings(TokenKeySettings).payment_token_key_arn)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from scripts.template import resource
-from shared.storage import Delete, Item, Key, Put, Update, Write, conflict_of, holds
+from shared.storage import APPLIED_EVENTS, Delete, Item, Key, Put, Update, Write, checked, conflict_of, holds
 
 
 @dataclass
@@ -53,9 +53,9 @@ class InMemoryTable:
         keys = [_key_of(write)["pk"] for write in writes]
         if len(set(keys)) != len(keys):
             raise ValueError("DynamoDB refuses two writes on one item in a transaction")
-        failed = [i for i, write in enumerate(writes) if not holds(write.condition, self.items.get(keys[i]))]
+        failed = [i for i, write in enumerate(writes) if not holds(checked(write), self.items.get(keys[i]))]
         if failed:
-            raise conflict_of(writes, failed)
+            raise conflict_of(writes, failed, [self.items.get(key) for key in keys])
         staged = {key: copy.deepcopy(self.items.get(key)) for key in keys}
         for write in writes:
             self._apply(write)
@@ -98,13 +98,20 @@ class InMemoryTable:
 
     def _apply(self, write: Write) -> None:
         match write:
-            case Put(item=item):
+            case Put(item=item, applies=applies):
                 self.items[item["pk"]] = _stored(item)
-            case Update(key=key, set=to_set, add=to_add, remove=to_remove):
+                if applies is not None:
+                    self.items[item["pk"]][APPLIED_EVENTS] = {applies}
+            case Update(key=key, set=to_set, add=to_add, remove=to_remove, applies=applies):
                 item = self.items.setdefault(key["pk"], dict(key))
                 item.update(_stored(dict(to_set)))
                 for attribute, delta in to_add.items():
-                    item[attribute] = item.get(attribute, 0) + delta
+                    if isinstance(delta, frozenset):
+                        item[attribute] = {*item.get(attribute, ()), *delta}
+                    else:
+                        item[attribute] = item.get(attribute, 0) + delta
+                if applies is not None:
+                    item[APPLIED_EVENTS] = {*item.get(APPLIED_EVENTS, ()), applies}
                 for attribute in to_remove:
                     item.pop(attribute, None)
             case Delete(key=key):

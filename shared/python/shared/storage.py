@@ -6,6 +6,11 @@ atomically: `DynamoTable` here (one conditional call for one write, `TransactWri
 an in-memory table in the tests that evaluates the very same conditions. So every guard is written
 once, and the logic tests and the simulator run the same guards as production.
 
+A `Put` or `Update` may also apply an event (`applies`): the event's id is then marked on the item it
+writes, on the condition that it is not marked there yet, and a refused write whose item holds the mark
+is a `DuplicateEvent`. That is the inbox carried by the business item the event is about (see
+`shared.outbox.with_inbox_mark`): one conditional write where a mark of its own made a transaction.
+
 A write may name the once-only `guard` its condition enforces (`inbox`, `one_charge_per_order`, ...).
 Production never looks at the name; a test stack's wiring may wrap the table to drop those
 conditions, which is how the negative controls prove that the checkers catch a missing guard.
@@ -16,13 +21,14 @@ from __future__ import annotations
 import operator
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from shared.errors import ShopError, WriteContention
+from shared.errors import DuplicateEvent, ShopError, WriteContention
 from shared.items import plain
 
 if TYPE_CHECKING:
@@ -34,6 +40,8 @@ Item = dict[str, Any]
 MAX_TRANSACTION_ITEMS = 100
 MAX_BATCH_WRITE = 25
 REMOVE_ATTEMPTS = 5
+# The ids of the events applied to an item, where the write that applied them carried them (`applies`).
+APPLIED_EVENTS = "appliedEvents"
 
 # -- conditions ----------------------------------------------------------------------------------
 
@@ -85,6 +93,14 @@ class AttributeMissing(Condition):
 
 
 @dataclass(frozen=True)
+class Lacks(Condition):
+    """The item's set `attribute` does not hold `member` (true when the attribute or the item is missing)."""
+
+    attribute: str
+    member: str
+
+
+@dataclass(frozen=True)
 class AllOf(Condition):
     """Every part holds."""
 
@@ -111,6 +127,11 @@ def exists() -> Condition:
 def missing(attribute: str) -> Condition:
     """The item has no `attribute`."""
     return AttributeMissing(attribute)
+
+
+def lacks(attribute: str, member: str) -> Condition:
+    """`member` is not in the set `attribute`."""
+    return Lacks(attribute, member)
 
 
 def equals(attribute: str, value: Any) -> Condition:
@@ -144,6 +165,8 @@ def holds(condition: Condition | None, item: Item | None) -> bool:
             return item is not None
         case AttributeMissing(attribute):
             return item is None or attribute not in item
+        case Lacks(attribute, member):
+            return item is None or member not in (item.get(attribute) or ())
         case Compare(attribute, op, value):
             if item is None or item.get(attribute) is None:
                 return False
@@ -168,6 +191,7 @@ class Put:
     condition: Condition | None = None
     conflict: ConflictError | None = None
     guard: str | None = None
+    applies: str | None = None  # an event id marked on the item (only with `condition=absent()`: see below)
 
     @property
     def key(self) -> Key:
@@ -177,16 +201,17 @@ class Put:
 
 @dataclass(frozen=True)
 class Update:
-    """Change some attributes of an item in place: set them, add to numbers (a missing one counts as 0),
-    or remove them."""
+    """Change some attributes of an item in place: set them, add to numbers (a missing one counts as 0) or
+    to sets of strings (a missing one counts as empty), or remove them."""
 
     key: Key
     set: Mapping[str, Any] = field(default_factory=dict)
-    add: Mapping[str, int] = field(default_factory=dict)
+    add: Mapping[str, int | frozenset[str]] = field(default_factory=dict)
     remove: tuple[str, ...] = ()
     condition: Condition | None = None
     conflict: ConflictError | None = None
     guard: str | None = None
+    applies: str | None = None  # an event id added to the item's marks
 
 
 @dataclass(frozen=True)
@@ -200,6 +225,34 @@ class Delete:
 
 
 Write = Put | Update | Delete
+
+
+def marking(write: Write, event_id: str) -> Write | None:
+    """`write` applying `event_id` (see the module's docstring), or None when it cannot carry the mark: a
+    delete, or a put that could replace an item (and with it the marks the item holds)."""
+    match write:
+        case Update():
+            return replace(write, applies=event_id)
+        case Put(condition=ItemAbsent()):
+            return replace(write, applies=event_id)
+    return None
+
+
+def checked(write: Write) -> Condition | None:
+    """What a table checks for `write`: its condition, and that the event it applies is not marked yet."""
+    applies = write.applies if isinstance(write, Put | Update) else None
+    if applies is None:
+        return write.condition
+    unmarked = lacks(APPLIED_EVENTS, applies)
+    return unmarked if write.condition is None else write.condition & unmarked
+
+
+def _applied_already(write: Write, item: Item | None) -> bool:
+    return (
+        isinstance(write, Put | Update)
+        and write.applies is not None
+        and not holds(lacks(APPLIED_EVENTS, write.applies), item)
+    )
 
 
 def transition(
@@ -233,9 +286,14 @@ class WriteConflict(ShopError):
         self.failed = list(failed)
 
 
-def conflict_of(writes: Sequence[Write], failed: Sequence[int]) -> ShopError:
-    """The error for a commit whose writes at `failed` positions broke their conditions: the first
-    failed write's own error (so a step stages its most telling guard first), else a `WriteConflict`."""
+def conflict_of(
+    writes: Sequence[Write], failed: Sequence[int], items: Sequence[Item | None] | None = None
+) -> ShopError:
+    """The error for a commit whose writes at `failed` positions broke their conditions: `DuplicateEvent`
+    when a failed write's item (`items`, as they were, by position) holds the event it applies; else the
+    first failed write's own error (so a step stages its most telling guard first), else a `WriteConflict`."""
+    if items is not None and any(_applied_already(writes[index], items[index]) for index in failed):
+        return DuplicateEvent("event already applied")
     for index in sorted(failed):
         if (make := writes[index].conflict) is not None:
             return make()
@@ -315,7 +373,7 @@ class DynamoTable:
                 getattr(client, _SINGLE[action])(**request)
             except ClientError as exc:
                 if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                    raise conflict_of(writes, [0]) from exc
+                    raise conflict_of(writes, [0], [_old_item(exc.response.get("Item"))]) from exc
                 raise
             return
         try:
@@ -328,7 +386,8 @@ class DynamoTable:
             reasons = exc.response.get("CancellationReasons", [])
             failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
             if failed:
-                raise conflict_of(writes, failed) from exc
+                olds = [_old_item(reason.get("Item")) for reason in reasons] if len(reasons) == len(writes) else None
+                raise conflict_of(writes, failed, olds) from exc
             codes = sorted({str(reason.get("Code")) for reason in reasons} - {"None"})
             raise WriteContention(f"transaction on {self.name} cancelled: {', '.join(codes) or 'unknown'}") from exc
 
@@ -360,6 +419,24 @@ class DynamoTable:
 
 
 _SINGLE = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
+_DESERIALIZER = TypeDeserializer()
+
+
+def _old_item(raw: Any) -> Item | None:
+    """The item a refused write found (`ReturnValuesOnConditionCheckFailure`), which error responses
+    carry in DynamoDB's typed form (`{"S": ...}`): only asked for by writes that apply an event."""
+    if not raw:
+        return None
+    return {name: _typed(value) for name, value in raw.items()}
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _DYNAMODB_TYPES:
+        return _DESERIALIZER.deserialize(value)  # type: ignore[arg-type]
+    return value  # already plain
+
+
+_DYNAMODB_TYPES = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"})
 
 
 class _Placeholders:
@@ -391,6 +468,8 @@ def _expression(condition: Condition, p: _Placeholders) -> str:
             return f"attribute_exists({p.name('pk')})"
         case AttributeMissing(attribute):
             return f"attribute_not_exists({p.name(attribute)})"
+        case Lacks(attribute, member):
+            return f"NOT contains({p.name(attribute)}, {p.value(member)})"
         case Compare(attribute, op, value):
             return f"{p.name(attribute)} {op} {p.value(value)}"
         case AllOf(parts):
@@ -405,25 +484,30 @@ def _request(write: Write, table_name: str) -> tuple[str, dict[str, Any]]:
     p = _Placeholders()
     body: dict[str, Any] = {"TableName": table_name}
     match write:
-        case Put(item=item):
+        case Put(item=item, applies=applies):
             action = "Put"
-            body["Item"] = item
-        case Update(key=key, set=to_set, add=to_add, remove=to_remove):
+            body["Item"] = item if applies is None else {**item, APPLIED_EVENTS: {applies}}
+        case Update(key=key, set=to_set, add=to_add, remove=to_remove, applies=applies):
             action = "Update"
             body["Key"] = key
             clauses = [f"{p.name(a)} = {p.value(v)}" for a, v in to_set.items()]
             expression = f"SET {', '.join(clauses)}" if clauses else ""
-            if to_add:
-                # ADD treats a missing number as 0, as the in-memory table does.
-                expression += " ADD " + ", ".join(f"{p.name(a)} {p.value(v)}" for a, v in to_add.items())
+            adds: dict[str, Any] = {**to_add, **({APPLIED_EVENTS: frozenset({applies})} if applies is not None else {})}
+            adds = {a: set(v) if isinstance(v, frozenset) else v for a, v in adds.items()}  # a string set (SS)
+            if adds:
+                # ADD treats a missing number as 0 and a missing set as empty, as the in-memory table does.
+                expression += " ADD " + ", ".join(f"{p.name(a)} {p.value(v)}" for a, v in adds.items())
             if to_remove:
                 expression += f" REMOVE {', '.join(p.name(a) for a in to_remove)}"
             body["UpdateExpression"] = expression.strip()
         case Delete(key=key):
             action = "Delete"
             body["Key"] = key
-    if write.condition is not None:
-        body["ConditionExpression"] = _expression(write.condition, p)
+    if (condition := checked(write)) is not None:
+        body["ConditionExpression"] = _expression(condition, p)
+    if isinstance(write, Put | Update) and write.applies is not None:
+        # A refused write then says whether its item holds the mark already (a duplicate) or not.
+        body["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     if p.names:
         body["ExpressionAttributeNames"] = p.names
     if p.values:

@@ -6,8 +6,10 @@
 
 A step stages the inbox mark of its cause, the writes its repositories describe, and the events it
 emits (the outbox), and commits them together when the block ends; if the block raises, nothing is
-written. A failed guard comes out as the typed error its write names (`DuplicateEvent` for the inbox,
-`PaymentChangedConcurrently`, ...), so logic never sees a transaction, a label or a DynamoDB error.
+written. The mark rides on the cause's subject, the service's record of the order
+(`shared.outbox.with_inbox_mark`). A failed guard comes out as the typed error its write names
+(`DuplicateEvent` for the inbox, `PaymentChangedConcurrently`, ...), so logic never sees a transaction,
+a label or a DynamoDB error.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from shared.observability import logger
-from shared.outbox import inbox_put, outbox_put
-from shared.storage import Table, Write
+from shared.outbox import outbox_put, with_inbox_mark
+from shared.storage import Key, Table, Write
 from shop_contracts.base import DomainEvent
 from shop_contracts.envelope import Envelope, EventMetadata, caused_by, start_saga
 
@@ -67,10 +69,19 @@ class UnitOfWork[StepT: Step]:
             On commit, when `cause` was applied before.
         """
         step = self._step(origin=cause.metadata, correlation_id=cause.metadata.correlation_id)
-        if mark_applied:
-            step.stage(inbox_put(cause))
         yield step
-        self.table.write(step.writes)
+        self.table.write(with_inbox_mark(step.writes, cause, self.subject(cause)) if mark_applied else step.writes)
+
+    def subject(self, cause: Envelope[Any]) -> Key | None:
+        """The key of the item every effect of `cause` on this service writes, which then carries its inbox
+        mark: this service's record of the order a saga event names (`order_record`); None gives the
+        mark a record of its own."""
+        order_id = getattr(cause.data, "order_id", None)
+        return self.order_record(order_id) if isinstance(order_id, str) else None
+
+    def order_record(self, order_id: str) -> Key | None:
+        """The key of this service's record of an order, if every reaction to the order's events writes it."""
+        return None
 
     def _step(self, *, origin: EventMetadata | None, correlation_id: str) -> StepT:
         # Every log line from here on names the saga (the order id) it belongs to.

@@ -6,6 +6,7 @@ simulator trust the in-memory table to judge those conditions exactly as DynamoD
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import boto3
@@ -14,6 +15,7 @@ import pytest
 from shared.errors import DuplicateEvent, OrderChangedConcurrently, ShopError
 from shared.outbox import inbox_put, outbox_put
 from shared.storage import (
+    APPLIED_EVENTS,
     Delete,
     DynamoTable,
     Put,
@@ -27,6 +29,7 @@ from shared.storage import (
     below,
     equals,
     exists,
+    marking,
     missing,
     transition,
 )
@@ -163,3 +166,69 @@ def test_remove_deletes_every_key_in_batches_and_ignores_missing_ones(table: Tab
 
     assert all(table.get(key) is None for key in keys)
     assert table.get({"pk": "ORDER#kept"}) == {"pk": "ORDER#kept", "n": 1}
+
+
+# -- the inbox mark carried by a business item (`applies`) ----------------------------------------
+
+
+def marks(table: Table, pk: str) -> set[str]:
+    item = table.get({"pk": pk})
+    assert item is not None
+    return set(item.get(APPLIED_EVENTS, ()))
+
+
+def test_a_write_that_applies_an_event_marks_its_item_once(table: Table) -> None:
+    table.write([Put({"pk": "ORDER#o-1", "status": "PENDING"}, condition=absent(), applies="e-1")])
+    pay = Update({"pk": "ORDER#o-1"}, set={"paid": True}, condition=equals("status", "PENDING"), applies="e-2")
+    table.write([pay])
+    assert marks(table, "ORDER#o-1") == {"e-1", "e-2"}
+
+    # The same event again: refused as a duplicate, alone or in a commit, whatever else it writes.
+    with pytest.raises(DuplicateEvent):
+        table.write([pay])
+    with pytest.raises(DuplicateEvent):
+        table.write([Put({"pk": "OTHER"}), Update({"pk": "ORDER#o-1"}, set={"x": 1}, applies="e-1")])
+    assert table.get({"pk": "OTHER"}) is None
+    item = table.get({"pk": "ORDER#o-1"})
+    assert item is not None and "x" not in item and item["paid"] is True
+
+
+def test_a_marked_write_refused_by_its_own_condition_says_its_own_error(table: Table) -> None:
+    table.write([Put({"pk": "ORDER#o-1", "status": "CONFIRMED"}, applies="e-1")])
+    cancel = transition(
+        {"pk": "ORDER#o-1"},
+        from_="PENDING",
+        to="CANCELLED",
+        conflict=lambda: OrderChangedConcurrently("o-1"),
+    )
+    with pytest.raises(OrderChangedConcurrently):
+        table.write([dataclasses.replace(cancel, applies="e-2")])
+    with pytest.raises(OrderChangedConcurrently):  # in a commit too, failing beside another write
+        table.write([Put({"pk": "STOCK"}, condition=exists()), dataclasses.replace(cancel, applies="e-2")])
+    assert marks(table, "ORDER#o-1") == {"e-1"}
+
+
+def test_a_duplicate_is_told_first_when_other_writes_fail_too(table: Table) -> None:
+    table.write([Put({"pk": "STOCK", "available": 0}), Put({"pk": "RES#o-1", "status": "HELD"}, applies="e-1")])
+    with pytest.raises(DuplicateEvent):
+        table.write(
+            [
+                Update({"pk": "STOCK"}, add={"available": -1}, condition=at_least("available", 1), conflict=StockShort),
+                Update({"pk": "RES#o-1"}, set={"status": "DONE"}, applies="e-1"),
+            ]
+        )
+
+
+def test_only_a_write_that_keeps_the_marks_may_carry_one() -> None:
+    assert marking(Put({"pk": "A"}, condition=absent()), "e-1") == Put({"pk": "A"}, condition=absent(), applies="e-1")
+    assert marking(Update({"pk": "A"}, set={"a": 1}), "e-1") == Update({"pk": "A"}, set={"a": 1}, applies="e-1")
+    assert marking(Put({"pk": "A"}), "e-1") is None  # would replace the item, marks and all
+    assert marking(Put({"pk": "A"}, condition=absent() | equals("v", 1)), "e-1") is None
+    assert marking(Delete({"pk": "A"}), "e-1") is None
+
+
+def test_sets_grow_by_adding(table: Table) -> None:
+    table.write([Update({"pk": "A"}, add={"tags": frozenset({"x"})})])
+    table.write([Update({"pk": "A"}, add={"tags": frozenset({"y", "x"})})])
+    item = table.get({"pk": "A"})
+    assert item is not None and set(item["tags"]) == {"x", "y"}

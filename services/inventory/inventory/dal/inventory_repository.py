@@ -6,7 +6,7 @@ from __future__ import annotations
 from inventory.models.errors import OutOfStock, ProductMissing, StockLimit
 from inventory.models.stock import MAX_STOCK, Product, Reservation, ReservationStatus
 from shared.errors import ReservationChangedConcurrently, StockChangedConcurrently
-from shared.storage import Put, Update, absent, at_least, at_most, equals, exists, transition
+from shared.storage import Key, Put, Update, absent, at_least, at_most, equals, exists, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
 from shop_contracts.base import LineItem
 
@@ -145,6 +145,10 @@ class InventoryUnitOfWork(UnitOfWork[InventoryStep]):
     """The inventory service's unit of work on its table."""
 
     step_type = InventoryStep
+
+    def order_record(self, order_id: str) -> Key:
+        """The order's reservation: every reaction to a saga event writes it, so it carries the inbox marks."""
+        return _reservation_key(order_id)
 
     @property
     def products(self) -> ProductRepository:

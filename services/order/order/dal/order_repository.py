@@ -12,7 +12,7 @@ from order.models.catalogue import CataloguePrice
 from order.models.errors import IdempotencyKeyTaken, PriceSuperseded
 from order.models.order import Order, OrderStatus
 from shared.errors import OrderChangedConcurrently
-from shared.storage import Put, Update, absent, at_most, below, equals, missing, transition
+from shared.storage import Key, Put, Update, absent, at_most, below, equals, missing, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
 from shop_contracts.order import CancellationReason
 
@@ -200,6 +200,10 @@ class OrderUnitOfWork(UnitOfWork[OrderStep]):
     """The order service's unit of work on its table."""
 
     step_type = OrderStep
+
+    def order_record(self, order_id: str) -> Key:
+        """The order itself: every reaction to a saga event writes it, so it carries the inbox marks."""
+        return _order_key(order_id)
 
     @property
     def orders(self) -> OrderRepository:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from payment.models.payment import Payment, PaymentStatus
 from shared.errors import PaymentChangedConcurrently
-from shared.storage import Condition, Put, Update, absent, equals, missing, transition
+from shared.storage import Condition, Key, Put, Update, absent, equals, missing, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
 
 # Names of the once-only guards these writes enforce (the negative controls switch them off).
@@ -95,6 +95,10 @@ class PaymentUnitOfWork(UnitOfWork[PaymentStep]):
     """The payment service's unit of work on its table."""
 
     step_type = PaymentStep
+
+    def order_record(self, order_id: str) -> Key:
+        """The order's payment: every reaction to a saga event writes it, so it carries the inbox marks."""
+        return _key(order_id)
 
     @property
     def payments(self) -> PaymentRepository:

@@ -1,7 +1,8 @@
 """A table without its once-only guards, for the negative controls: they must then find double effects.
 
 Every write that names a `guard` (the inbox mark, one charge per order, one reservation per order, one
-refund per charge, ...) is applied without its condition; every other write is left as it is.
+refund per charge, ...) is applied without its condition; an inbox mark carried by a business item
+(`applies`) is written unchecked with the inbox guard off; every other write is left as it is.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.storage import Item, Key, Table, Write
+from shared.outbox import INBOX_GUARD
+from shared.storage import APPLIED_EVENTS, Item, Key, Put, Table, Update, Write
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,16 @@ class UnguardedTable:
         self.inner.remove(keys)
 
     def _unguarded(self, write: Write) -> Write:
-        if write.guard is None or (self.disabled is not None and write.guard not in self.disabled):
+        if isinstance(write, Update) and write.applies is not None and self._off(INBOX_GUARD):
+            # The inbox mark carried by a business item: written, as an inbox record would be, but unchecked.
+            write = dataclasses.replace(
+                write, applies=None, add={**write.add, APPLIED_EVENTS: frozenset({write.applies})}
+            )
+        elif isinstance(write, Put) and write.applies is not None and self._off(INBOX_GUARD):
+            write = dataclasses.replace(write, applies=None, item={**write.item, APPLIED_EVENTS: {write.applies}})
+        if write.guard is None or not self._off(write.guard):
             return write
         return dataclasses.replace(write, condition=None)
+
+    def _off(self, guard: str) -> bool:
+        return self.disabled is None or guard in self.disabled

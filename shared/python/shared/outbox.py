@@ -82,9 +82,9 @@ def with_inbox_mark(writes: Sequence[Write], cause: Envelope[Any], subject: Key 
     if subject is None:
         return [inbox_put(cause), *writes]
     for index, write in enumerate(writes):
-        if _key(write) == subject and (marked := marking(write, event_id)) is not None:
+        if write.key == subject and (marked := marking(write, event_id)) is not None:
             return [*writes[:index], marked, *writes[index + 1 :]]
-    if any(_key(write) == subject for write in writes):
+    if any(write.key == subject for write in writes):
         # A put that may replace the subject, or its delete: it cannot keep marks, so no step may do that.
         raise ValueError(f"a step reacting to an event may only update {subject['pk']} or create it, not replace it")
     alone = Update(
@@ -94,7 +94,3 @@ def with_inbox_mark(writes: Sequence[Write], cause: Envelope[Any], subject: Key 
         conflict=lambda: WriteContention(f"{subject['pk']} does not exist yet to mark event {event_id} applied on"),
     )
     return [alone, *writes]
-
-
-def _key(write: Write) -> Key:
-    return write.key

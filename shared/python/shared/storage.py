@@ -427,16 +427,7 @@ def _old_item(raw: Any) -> Item | None:
     carry in DynamoDB's typed form (`{"S": ...}`): only asked for by writes that apply an event."""
     if not raw:
         return None
-    return {name: _typed(value) for name, value in raw.items()}
-
-
-def _typed(value: Any) -> Any:
-    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _DYNAMODB_TYPES:
-        return _DESERIALIZER.deserialize(value)  # type: ignore[arg-type]
-    return value  # already plain
-
-
-_DYNAMODB_TYPES = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"})
+    return {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
 
 
 class _Placeholders:
@@ -493,7 +484,6 @@ def _request(write: Write, table_name: str) -> tuple[str, dict[str, Any]]:
             clauses = [f"{p.name(a)} = {p.value(v)}" for a, v in to_set.items()]
             expression = f"SET {', '.join(clauses)}" if clauses else ""
             adds: dict[str, Any] = {**to_add, **({APPLIED_EVENTS: frozenset({applies})} if applies is not None else {})}
-            adds = {a: set(v) if isinstance(v, frozenset) else v for a, v in adds.items()}  # a string set (SS)
             if adds:
                 # ADD treats a missing number as 0 and a missing set as empty, as the in-memory table does.
                 expression += " ADD " + ", ".join(f"{p.name(a)} {p.value(v)}" for a, v in adds.items())

@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,6 +66,10 @@ def _pid(port: int) -> int | None:
     return pid
 
 
+def _temporary_dir(port: int) -> Path:
+    return state_dir(port) / "tmp"
+
+
 def _clean_environment(port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
     # Every Lambda inherits ministack's environment: never pass on an endpoint or credentials that
     # point elsewhere, and give them the fake credentials and region the local cloud expects.
@@ -77,6 +82,10 @@ def _clean_environment(port: int, extra: dict[str, str] | None = None) -> dict[s
         PYTHONDONTWRITEBYTECODE="1",
         # A burst leaves surplus Lambda workers (about 65 MB each) behind; reap them after a minute idle.
         LAMBDA_WARM_TTL_SECONDS="60",
+        # Each worker unpacks its function into a temporary folder that ministack removes only when it
+        # reaps the worker: the folders of workers alive at a stop stayed in /tmp for good (36 GB of them
+        # on one machine). Here they live under the state folder, and stop removes them.
+        TMPDIR=str(_temporary_dir(port)),
     )
     env.update(extra or {})
     return env
@@ -98,6 +107,8 @@ def start(port: int, extra_env: dict[str, str] | None = None) -> str:
             f"process {pid} from an earlier start is alive but {endpoint(port)} is not healthy; "
             f"see {directory / 'ministack.log'} and run `make down PORT={port}`"
         )
+    shutil.rmtree(_temporary_dir(port), ignore_errors=True)  # what a crashed earlier run left
+    _temporary_dir(port).mkdir()
     log = (directory / "ministack.log").open("ab")
     process = subprocess.Popen(
         [str(MINISTACK)],
@@ -140,6 +151,7 @@ def stop(port: int) -> str:
         if not _alive(pid):
             break
     (state_dir(port) / "ministack.pid").unlink(missing_ok=True)
+    shutil.rmtree(_temporary_dir(port), ignore_errors=True)  # the folders of the workers it had
     return f"local cloud on port {port} stopped"
 
 

@@ -178,3 +178,21 @@ def test_a_confirmed_orders_reservation_is_committed_and_a_later_cancel_releases
     assert reservation is not None and reservation.status is ReservationStatus.COMMITTED
     assert available(inventory_uow, "A") == 3
     assert published_types(table(inventory_uow)) == ["InventoryReserved"]
+
+
+def test_a_redelivered_confirmation_is_no_error_but_one_without_a_reservation_is(
+    inventory_uow: InventoryUnitOfWork, caplog: pytest.LogCaptureFixture
+) -> None:
+    stock(inventory_uow, A=5)
+    reserve_stock(paid("o-1", ("A", 2)), uow=inventory_uow)
+    confirmed = envelope(OrderConfirmed(order_id="o-1"))
+    commit_stock(confirmed, uow=inventory_uow)
+    caplog.clear()
+
+    commit_stock(confirmed, uow=inventory_uow)
+    assert [r.message for r in caplog.records if r.levelname == "ERROR"] == []
+
+    commit_stock(envelope(OrderConfirmed(order_id="o-9")), uow=inventory_uow)
+    assert "confirmation refused: no reservation to commit" in [
+        r.message for r in caplog.records if r.levelname == "ERROR"
+    ]

@@ -323,3 +323,19 @@ def test_a_confirmed_orders_charge_is_settled_and_a_later_cancel_refunds_nothing
 def test_a_confirmation_with_no_charge_here_changes_nothing(payment_uow: PaymentUnitOfWork) -> None:
     settle_payment(envelope(OrderConfirmed(order_id="o-9")), uow=payment_uow)
     assert status(payment_uow, "o-9") is None
+
+
+def test_a_redelivered_confirmation_is_no_error_but_one_without_a_charge_is(
+    payment_uow: PaymentUnitOfWork, gateway: CountingGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = order_created()
+    charge_order(created, uow=payment_uow, gateway=gateway, tokens=TOKENS, now=NOW)
+    confirmed = envelope(OrderConfirmed(order_id="o-1"), cause=created.metadata)
+    settle_payment(confirmed, uow=payment_uow)
+    caplog.clear()
+
+    settle_payment(confirmed, uow=payment_uow)
+    assert [r.message for r in caplog.records if r.levelname == "ERROR"] == []
+
+    settle_payment(envelope(OrderConfirmed(order_id="o-9")), uow=payment_uow)
+    assert "confirmation refused: no charge to settle" in [r.message for r in caplog.records if r.levelname == "ERROR"]

@@ -22,6 +22,10 @@ def commit_stock(cause: Envelope[OrderConfirmed], *, uow: InventoryUnitOfWork) -
         When the record changed under us; the redelivery sees the new state.
     """
     reservation = uow.reservations.get(cause.data.order_id)
+    if reservation is not None and reservation.status is ReservationStatus.COMMITTED:
+        # A redelivery of this confirmation (or a copy of it): the reservation it commits is committed.
+        logger.info("reservation already committed")
+        return
     if reservation is None or reservation.status is not ReservationStatus.RESERVED:
         logger.error("confirmation refused: no reservation to commit", status=reservation and reservation.status.value)
         return

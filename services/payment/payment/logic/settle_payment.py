@@ -23,6 +23,10 @@ def settle_payment(cause: Envelope[OrderConfirmed], *, uow: PaymentUnitOfWork) -
         When the record changed under us; the redelivery sees the new state.
     """
     payment = uow.payments.get(cause.data.order_id)
+    if payment is not None and payment.status is PaymentStatus.SETTLED:
+        # A redelivery of this confirmation (or a copy of it): the charge it settles is settled.
+        logger.info("charge already settled")
+        return
     if payment is None or payment.status is not PaymentStatus.CHARGED:
         # Confirmed without a charge here, or refunded first: someone spoke for another service.
         logger.error("confirmation refused: no charge to settle", status=payment and payment.status.value)

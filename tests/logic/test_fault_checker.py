@@ -26,7 +26,8 @@ HAPPY = [
 
 
 def saga(events: list[dict[str, Any]], status: str) -> dict[str, Any]:
-    return {"view": {"status": status}, "events": {e["detail"]["metadata"]["eventId"]: {} for e in events}}
+    timeline = [{"eventId": e["detail"]["metadata"]["eventId"]} for e in events]
+    return {"view": {"status": status, "timeline": timeline}}
 
 
 def test_a_clean_confirmed_saga_has_no_violations() -> None:

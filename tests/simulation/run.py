@@ -31,6 +31,7 @@ from typing import Any
 from unittest import mock
 
 from order.models.order import OrderStatus
+from saga.dal.saga_repository import SagaRepository
 from saga.logic.fold import saga_view
 from shared.observability import logger
 from shop_contracts.saga import VIEW_ATTRIBUTE
@@ -395,7 +396,7 @@ def _check_view(world: World, order_id: str, status: OrderStatus, events: dict[s
     violations = []
     if view.get("status") != wanted:
         violations.append(f"the saga view of {order_id} says {view.get('status')}, the order is {status.value}")
-    seen = list((item.get("events") or {}).values())
+    seen = list(SagaRepository(world.tables["saga"]).get(order_id).events.values())
     if {e["eventId"] for e in seen} != set(events):
         violations.append(f"the saga view of {order_id} holds {len(seen)} events, the bus carried {len(events)}")
     shuffled = list(seen)

@@ -573,7 +573,7 @@ def _check_view(oid: str, status: str | None, events: list[dict[str, Any]], saga
     if view.get("status") not in wanted:
         violations.append(f"projector shows {oid} as {view.get('status')} but the order is {status}")
     seen = {e["detail"]["metadata"]["eventId"] for e in events}
-    projected = set((saga or {}).get("events", {}))
+    projected = {entry["eventId"] for entry in view.get("timeline", [])}
     if projected != seen:
         violations.append(f"projector of {oid} holds {len(projected)} events, the bus carried {len(seen)}")
     return violations

@@ -135,7 +135,6 @@ def test_get_returns_the_order_with_its_saga_view(tables: Tables, context: Lambd
         Item={
             "pk": f"SAGA#{order_id}",
             "version": 1,
-            "events": {},
             "view": {"status": "STARTED", "failureReason": None, "steps": [], "timeline": []},
         }
     )

@@ -259,7 +259,9 @@ class FaultSuite:
             ExpressionAttributeValues={
                 ":plan": {
                     "relayCrashRate": Decimal("0.3"),
-                    "putEventsFailureRate": Decimal("0.2"),
+                    # About 20 PutEvents calls run under the plan: at 0.2 a run met no partial failure about
+                    # once in 80 (the e2e test then fails, as it requires each kind); at 0.3, about once in 1,000.
+                    "putEventsFailureRate": Decimal("0.3"),
                     "lostWriteAnswerRate": Decimal("0.05"),
                     "gatewayLostAnswerRate": Decimal("0.1"),
                     "outages": outages,

@@ -47,8 +47,8 @@ setup: $(VENV)/.installed $(SAM_VENV)/.installed $(MS_VENV)/.installed ## Create
 build: setup ## sam build (cached, parallel)
 	@$(call LOCAL_ENV,$(PORT)) scripts/quiet "sam build" $(SAM) build --config-env local
 
-deploy: build ## Deploy the stack to the local cloud on PORT (starts it if needed)
-	@$(PY) -m scripts.localcloud start --port $(PORT)
+deploy: build ## Deploy the stack to the local cloud on PORT (starts it if needed, IAM enforced as on AWS)
+	@$(PY) -m scripts.localcloud start --port $(PORT) --auth
 	@$(call LOCAL_ENV,$(PORT)) scripts/quiet "sam deploy" $(SAM) deploy --config-env local --stack-name $(STACK)
 
 seed: ## Load the sample products into the local stack
@@ -92,14 +92,14 @@ lint: setup ## ruff, ruff format --check, mypy (pydantic plugin), sam validate -
 logic: setup ## The logic tier alone: every service's logic on in-memory fakes (a second or two)
 	$(PY) -m pytest -q tests/logic
 
-unit: setup ## Logic tests (fakes), the simulator's fixed seeds, component tests (handlers on moto), contract tests
-	$(PY) -m pytest -q -n 2 tests/logic tests/simulation tests/component tests/contract
+unit: setup ## Logic tests (fakes), the simulator's fixed seeds, component tests (handlers on moto), contract tests, tools' tests
+	$(PY) -m pytest -q -n 2 tests/logic tests/simulation tests/component tests/contract tests/tools
 
 simulate: setup ## The deterministic simulator over many seeds (SEEDS=2000; one seed with its trace: SEED=42)
 	@if [ -n "$(SEED)" ]; then $(PY) -m tests.simulation.run --seed $(SEED) --trace; \
 	else $(PY) -m tests.simulation.run --seeds $(or $(SEEDS),2000); fi
 
-e2e: setup ## End-to-end and fault-injection tests: own local cloud on E2E_PORT, sam deploy, tests, teardown
+e2e: setup ## End-to-end and fault-injection tests, IAM enforced: own local cloud on E2E_PORT, sam deploy, tests, permission report
 	@scripts/e2e $(E2E_PORT) $(E2E_STACK) quick
 
 chaos: setup ## A larger fault-injection run (CHAOS_ORDERS=120) and its negative control, on its own local cloud

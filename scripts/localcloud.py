@@ -1,11 +1,16 @@
 """Start, stop, check and reset the local cloud (ministack) that this project runs on.
 
-    python -m scripts.localcloud start  [--port 4566]   # reuses a healthy instance on that port
+    python -m scripts.localcloud start  [--port 4566] [--auth]   # reuses a healthy instance on that port
     python -m scripts.localcloud stop   [--port 4566]   # stops only an instance this project started
     python -m scripts.localcloud health [--port 4566]
     python -m scripts.localcloud reset  [--port 4566]   # wipes every resource in it
 
-State (PID file, log) lives in .localcloud/<port>/. Standard library only.
+`--auth` starts it as AWS behaves: IAM enforced (ministack's AUTH=true: every Lambda calls as its own
+execution role, signatures are verified, deploy capabilities are checked), and
+scripts/localcloud_server.py (which runs ministack every time) fills in the condition keys AWS evaluates and
+ministack does not, and records every decision in .localcloud/<port>/iam-decisions.jsonl (scripts.iam_report reads it).
+
+State (PID file, log, decisions) lives in .localcloud/<port>/. Standard library only.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MINISTACK = ROOT / ".venvs" / "ministack" / "bin" / "ministack"
+MINISTACK_PYTHON = ROOT / ".venvs" / "ministack" / "bin" / "python"
+SERVER = ROOT / "scripts" / "localcloud_server.py"
 DEFAULT_PORT = 4566
 START_TIMEOUT_SECONDS = 60
 
@@ -66,6 +72,17 @@ def _pid(port: int) -> int | None:
     return pid
 
 
+def decisions_file(port: int) -> Path:
+    """Where an instance started with `auth` records its IAM decisions, one JSON line each."""
+    return state_dir(port) / "iam-decisions.jsonl"
+
+
+def auth_enabled(port: int) -> bool:
+    """True when the instance on `port` enforces IAM (its health says "auth": "enabled")."""
+    with urllib.request.urlopen(f"{endpoint(port)}/_ministack/health", timeout=2) as response:
+        return bool(json.loads(response.read() or b"{}").get("auth") == "enabled")
+
+
 def _temporary_dir(port: int) -> Path:
     return state_dir(port) / "tmp"
 
@@ -76,6 +93,8 @@ def _clean_environment(port: int, extra: dict[str, str] | None = None) -> dict[s
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "SAM_", "VIRTUAL_ENV"))}
     env.update(
         GATEWAY_PORT=str(port),
+        # It accepts any key pair (and, without AUTH, any call): reachable from this machine only.
+        BIND_HOST="127.0.0.1",
         AWS_ACCESS_KEY_ID="test",
         AWS_SECRET_ACCESS_KEY="test",
         AWS_DEFAULT_REGION="us-east-1",
@@ -91,15 +110,21 @@ def _clean_environment(port: int, extra: dict[str, str] | None = None) -> dict[s
     return env
 
 
-def start(port: int, extra_env: dict[str, str] | None = None) -> str:
+def start(port: int, extra_env: dict[str, str] | None = None, *, auth: bool = False) -> str:
     """Start ministack on `port` unless one is healthy there already; returns what happened.
 
     `extra_env` goes to ministack and so to every Lambda worker it spawns (the benchmark's accounting).
+    `auth` enforces IAM as AWS does (module docstring); an instance already running must agree.
     """
     if healthy(port):
+        if auth and not auth_enabled(port):
+            raise LocalCloudError(
+                f"the local cloud on {endpoint(port)} does not enforce IAM; stop it (`make down PORT={port}`) "
+                "so that it can be started with IAM enforced"
+            )
         return f"local cloud already running on {endpoint(port)} (reused)"
-    if not MINISTACK.exists():
-        raise LocalCloudError(f"{MINISTACK} is missing: run `make setup` first")
+    if not MINISTACK_PYTHON.exists():
+        raise LocalCloudError(f"{MINISTACK_PYTHON} is missing: run `make setup` first")
     directory = state_dir(port)
     directory.mkdir(parents=True, exist_ok=True)
     if (pid := _pid(port)) is not None:
@@ -110,10 +135,15 @@ def start(port: int, extra_env: dict[str, str] | None = None) -> str:
     shutil.rmtree(_temporary_dir(port), ignore_errors=True)  # what a crashed earlier run left
     _temporary_dir(port).mkdir()
     log = (directory / "ministack.log").open("ab")
+    environment = _clean_environment(port, extra_env)
+    if auth:
+        decisions_file(port).unlink(missing_ok=True)
+        environment.update(AUTH="true", MINISTACK_IAM_LOG=str(decisions_file(port)))
+    command = [str(MINISTACK_PYTHON), str(SERVER)]
     process = subprocess.Popen(
-        [str(MINISTACK)],
+        command,
         cwd=directory,
-        env=_clean_environment(port, extra_env),
+        env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # so stop can end it with its Lambda workers
@@ -122,7 +152,8 @@ def start(port: int, extra_env: dict[str, str] | None = None) -> str:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if healthy(port):
-            return f"local cloud started on {endpoint(port)} (pid {process.pid})"
+            enforced = ", IAM enforced" if auth else ""
+            return f"local cloud started on {endpoint(port)} (pid {process.pid}{enforced})"
         if process.poll() is not None:
             break
         time.sleep(0.3)
@@ -182,7 +213,9 @@ def health(port: int) -> str:
         raise LocalCloudError(f"no local cloud answers on {endpoint(port)}")
     with urllib.request.urlopen(f"{endpoint(port)}/_ministack/health", timeout=2) as response:
         body = json.loads(response.read() or b"{}")
-    return f"local cloud healthy on {endpoint(port)} (ministack {body.get('version', '?')})"
+    return (
+        f"local cloud healthy on {endpoint(port)} (ministack {body.get('version', '?')}, auth {body.get('auth', '?')})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,10 +223,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["start", "stop", "health", "reset"])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
+    parser.add_argument("--auth", action="store_true", help="start: enforce IAM as AWS does (AUTH=true)")
     args = parser.parse_args(argv)
-    action = {"start": start, "stop": stop, "health": health, "reset": reset}[args.command]
     try:
-        print(action(args.port))
+        if args.command == "start":
+            print(start(args.port, auth=args.auth))
+        else:
+            print({"stop": stop, "health": health, "reset": reset}[args.command](args.port))
     except LocalCloudError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 
 @dataclass(frozen=True)
@@ -98,14 +99,16 @@ class ApiClient:
     timeout: float = 90.0
     token: str | None = None
     signed: bool = False
+    # Whom an operator's requests are signed as: this process's AWS credentials unless given.
+    credentials: Credentials | None = None
 
     def as_customer(self, token: str) -> ApiClient:
         """The same client, sending a customer's ID token."""
         return replace(self, token=token, signed=False)
 
-    def as_operator(self) -> ApiClient:
-        """The same client, signing every request with this process's AWS credentials (SigV4)."""
-        return replace(self, token=None, signed=True)
+    def as_operator(self, credentials: Credentials | None = None) -> ApiClient:
+        """The same client, signing every request (SigV4) with `credentials`, or this process's AWS credentials."""
+        return replace(self, token=None, signed=True, credentials=credentials or self.credentials)
 
     def anonymous(self) -> ApiClient:
         """The same client, with no credentials at all."""
@@ -126,7 +129,7 @@ class ApiClient:
         if self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
         if self.signed:
-            all_headers = sign(method, self.base_url + path, data, all_headers)
+            all_headers = sign(method, self.base_url + path, data, all_headers, self.credentials)
         request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=all_headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
@@ -143,10 +146,14 @@ def _result(status: int, headers: dict[str, str], payload: bytes) -> HttpResult:
     return HttpResult(status=status, headers=headers, body=body)
 
 
-def sign(method: str, url: str, data: bytes | None, headers: dict[str, str]) -> dict[str, str]:
-    """`headers` plus a SigV4 signature of the request for API Gateway (service `execute-api`)."""
-    session = boto3.session.Session()
-    credentials = session.get_credentials()
+def sign(
+    method: str, url: str, data: bytes | None, headers: dict[str, str], credentials: Credentials | None = None
+) -> dict[str, str]:
+    """`headers` plus a SigV4 signature of the request for API Gateway (service `execute-api`), with
+    `credentials` or this process's."""
+    # The default session when one was set up (shopctl --profile), so a request is signed as the caller chose.
+    session = boto3.DEFAULT_SESSION or boto3.session.Session()
+    credentials = credentials or session.get_credentials()
     if credentials is None:
         raise RuntimeError("no AWS credentials to sign with: set AWS_PROFILE or the AWS_ACCESS_KEY_ID pair")
     request = AWSRequest(method=method, url=url, data=data or b"", headers=headers)

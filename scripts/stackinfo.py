@@ -47,7 +47,7 @@ As the demo customer ({DEMO_CUSTOMER}; its ID token is valid for an hour, `make 
 The catalogue, public:
   curl -si {api}/products/PROD-001
 
-As an operator (SigV4-signed; the local cloud takes any key pair):
+As an operator (SigV4-signed; the local cloud's test key pair is its account's administrator):
   curl -s --aws-sigv4 'aws:amz:us-east-1:execute-api' --user test:test -X POST {api}/products/PROD-001/restock \\
        -H 'Content-Type: application/json' -d '{json.dumps(RESTOCK)}'
   curl -s --aws-sigv4 'aws:amz:us-east-1:execute-api' --user test:test -X PUT {api}/products/PROD-001 \\

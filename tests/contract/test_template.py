@@ -10,6 +10,7 @@ from typing import Any
 
 from payment.models.payment import CLAIM_LEASE_SECONDS
 from scripts.template import consumer_block, resource, resources_of_type, subscriptions, template
+from shared.payment_tokens import PURPOSE
 from shared.settings import Settings
 
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
@@ -103,6 +104,10 @@ def test_only_the_order_api_seals_and_only_the_charging_function_opens_payment_t
         '{"GetAtt": "OrderApiFunctionRole.Arn"}': "kms:GenerateDataKey",
         '{"GetAtt": "PaymentOnOrderCreatedFunctionRole.Arn"}': "kms:Decrypt",
     }
+    # Only for payment tokens: the context every data key and token carries (the local cloud judges it).
+    for statement in statements:
+        if statement.get("Action") in ("kms:GenerateDataKey", "kms:Decrypt"):
+            assert statement["Condition"] == {"StringEquals": {"kms:EncryptionContext:purpose": PURPOSE}}
     # The account administers the key but holds none of its uses (no wildcard that would include them).
     [admin] = [s for s in statements if s["Sid"] == "AdministerTheKeyWithoutUsingIt"]
     assert not set(admin["Action"]) & crypto and not any(
@@ -185,3 +190,25 @@ def test_the_saga_watch_may_only_query_the_attention_index() -> None:
     [statement] = [s for p in watch["Policies"] for s in p["Statement"]]
     assert statement["Action"] == "dynamodb:Query"
     assert statement["Resource"] == {"Sub": "${SagaTable.Arn}/index/ByAttention"}
+
+
+# -- AWS's guards (issue 23) -------------------------------------------------------------------------
+
+NAMED_IAM = ("RoleName", "ManagedPolicyName", "UserName", "GroupName", "InstanceProfileName")
+
+
+def test_every_deploy_environment_grants_the_capabilities_the_template_needs() -> None:
+    # CloudFormation refuses a template that names an IAM resource unless CAPABILITY_NAMED_IAM is given,
+    # before it creates anything (the local cloud with IAM enforced refuses it the same way: tests/e2e).
+    named = {
+        name
+        for name, body in template()["Resources"].items()
+        if body["Type"].startswith("AWS::IAM::") and set(NAMED_IAM) & set(body.get("Properties", {}))
+    }
+    assert named == {"OrderPublisherRole", "PaymentPublisherRole", "InventoryPublisherRole"}
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / "samconfig.toml").read_text())
+    for environment, body in config.items():
+        if not isinstance(body, dict) or "deploy" not in body:
+            continue
+        granted = set(body["deploy"]["parameters"]["capabilities"].split())
+        assert {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"} <= granted, environment

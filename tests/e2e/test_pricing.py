@@ -19,13 +19,13 @@ from tests.e2e.saga import available, money, settle
 
 
 def test_a_price_change_reaches_the_order_services_catalogue_in_seconds(
-    api: ApiClient, new_product: Callable[..., str]
+    operator: ApiClient, new_product: Callable[..., str]
 ) -> None:
     product = new_product(5, "10.00")
 
     stack = os.environ["AWS_SAM_STACK_NAME"]
     started = time.monotonic()
-    changed = api.as_operator().call("PUT", f"/products/{product}", {"name": product, "price": "12.50", "available": 5})
+    changed = operator.call("PUT", f"/products/{product}", {"name": product, "price": "12.50", "available": 5})
     assert changed.status == 200
     wait_until_priced(stack, {product: "12.50"}, timeout=60)
     took = time.monotonic() - started

@@ -12,25 +12,37 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import pytest
 from typer.testing import CliRunner
 
 from scripts.shopctl import app as shopctl
 from scripts.stack import ApiClient
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import Principal, calling_as, wait_for
 from tests.e2e.saga import place
 
 runner = CliRunner()
+Shopctl = Callable[..., Any]
 
 
-def shopctl_run(*args: str) -> Any:
-    target = ["--endpoint", os.environ["AWS_ENDPOINT_URL"], "--stack", os.environ["AWS_SAM_STACK_NAME"]]
-    return runner.invoke(shopctl.app, [*target, *args])
+@pytest.fixture
+def shopctl_run(operator_principal: Principal) -> Shopctl:
+    """shopctl as an operator (an IAM user with the stack's OperatorPolicy alone), or `as_admin`."""
+
+    def run(*args: str, as_admin: bool = False) -> Any:
+        target = ["--endpoint", os.environ["AWS_ENDPOINT_URL"], "--stack", os.environ["AWS_SAM_STACK_NAME"]]
+        if as_admin:
+            return runner.invoke(shopctl.app, [*target, *args])
+        with calling_as(operator_principal):
+            return runner.invoke(shopctl.app, [*target, *args])
+
+    return run
 
 
-def test_order_place_watches_the_saga_to_its_end(new_product: Callable[..., str]) -> None:
+def test_order_place_watches_the_saga_to_its_end(new_product: Callable[..., str], shopctl_run: Shopctl) -> None:
     product = new_product(5, "12.50")
 
-    placed = shopctl_run("order", "place", f"{product}:2", "--timeout", "90")
+    # Placing an order signs a customer up through the pool's admin flow: an administrator's command.
+    placed = shopctl_run("order", "place", f"{product}:2", "--timeout", "90", as_admin=True)
 
     assert placed.exit_code == 0, placed.stdout + placed.stderr
     order_id = placed.stdout.split("placed order ")[1].split()[0]
@@ -40,7 +52,7 @@ def test_order_place_watches_the_saga_to_its_end(new_product: Callable[..., str]
     assert "OrderConfirmed" in placed.stdout  # the live view ended on the whole timeline
 
 
-def test_a_poison_event_is_shown_with_its_reason_then_redriven(outputs: dict[str, str]) -> None:
+def test_a_poison_event_is_shown_with_its_reason_then_redriven(outputs: dict[str, str], shopctl_run: Shopctl) -> None:
     poison = uuid.uuid4().hex
     boto3.client("events").put_events(
         Entries=[
@@ -73,7 +85,7 @@ def test_a_poison_event_is_shown_with_its_reason_then_redriven(outputs: dict[str
     wait_for(shown, timeout=60, what="the redriven poison parked again")
 
 
-def test_bus_tail_prints_a_live_event(api: ApiClient, new_product: Callable[..., str]) -> None:
+def test_bus_tail_prints_a_live_event(api: ApiClient, new_product: Callable[..., str], shopctl_run: Shopctl) -> None:
     product = new_product(5)
     placed: list[str] = []
 
@@ -90,7 +102,7 @@ def test_bus_tail_prints_a_live_event(api: ApiClient, new_product: Callable[...,
     assert {e["detail-type"] for e in events} == {"OrderCreated"}
 
 
-def test_the_catalogue_through_shopctl() -> None:
+def test_the_catalogue_through_shopctl(shopctl_run: Shopctl) -> None:
     product = f"CTL-{uuid.uuid4().hex[:8]}"
 
     created = shopctl_run(
@@ -106,14 +118,14 @@ def test_the_catalogue_through_shopctl() -> None:
     assert refused.exit_code == 1 and "price" in refused.stderr
 
 
-def test_outbox_republish_runs_every_relay_sweep() -> None:
+def test_outbox_republish_runs_every_relay_sweep(shopctl_run: Shopctl) -> None:
     published = json.loads(shopctl_run("outbox", "republish", "--older-than", "0", "--json").stdout)
     assert set(published) == {"order", "payment", "inventory"}
     assert all(count >= 0 for count in published.values())
 
 
 def test_sagas_stuck_lists_an_order_whose_deadline_handling_is_down(
-    api: ApiClient, outputs: dict[str, str], new_product: Callable[..., str]
+    api: ApiClient, outputs: dict[str, str], new_product: Callable[..., str], shopctl_run: Shopctl
 ) -> None:
     # The deadline handler and the sweeper are down (the test stack's fault seams): nothing expires the order.
     plan = boto3.resource("dynamodb").Table(outputs["TestSeamsTableName"])
@@ -136,7 +148,7 @@ def test_sagas_stuck_lists_an_order_whose_deadline_handling_is_down(
 
 
 def test_saga_cancel_cancels_an_in_flight_order_and_it_is_compensated(
-    api: ApiClient, new_product: Callable[..., str]
+    api: ApiClient, new_product: Callable[..., str], shopctl_run: Shopctl
 ) -> None:
     product = new_product(5)
     order_id = place(api, [(product, 2)], "20.00", token="tok_pending")  # payment never completes

@@ -1,0 +1,314 @@
+"""The local cloud's server: ministack as its own command runs it, with AWS's guards and one emulator fault mended.
+
+Started by `python -m scripts.localcloud start` in place of the plain `ministack` command, on ministack's
+own interpreter (`.venvs/ministack/bin/python scripts/localcloud_server.py`), so it imports nothing but the
+standard library and ministack.
+
+**A fault mended, always.** CloudFormation hands an SQS event source mapping's
+`ScalingConfig.MaximumConcurrency` from a template parameter to the emulator as a string; its poller then
+compares it with an int and raises, once a second, for every queue of every stack after that mapping in
+its loop (`'>=' not supported between instances of 'int' and 'str'`): consumers silently never receive
+anything. AWS's CloudFormation passes the number. The poller's limit is read as an int here.
+
+**AWS's guards, with `AUTH=true`** (`start --auth`). ministack then evaluates every call against
+the caller's IAM policies (each Lambda as its own execution role), but it fills in no service condition
+keys: a grant conditioned on `events:source` is denied whatever the source, and one conditioned on
+`dynamodb:LeadingKeys` is allowed whatever the key (an absent key satisfies `ForAllValues`). This launcher
+fills in, from each request, the keys AWS documents for the calls this project makes, so that ministack's
+own evaluator judges the production template's conditions as AWS does:
+
+- `events:source` and `events:detail-type` of a `PutEvents` (one value when every entry agrees);
+- `dynamodb:LeadingKeys`, the partition keys a request names (`Key`, `Item`, `RequestItems`,
+  `TransactItems`, and a `Query`'s key condition on the partition key);
+- `kms:EncryptionContext:<key>` and `kms:EncryptionContextKeys` of a KMS call;
+
+it checks `iam:PassRole` (with `iam:PassedToService`) on the role a `scheduler:CreateSchedule` hands
+to the Scheduler, as AWS does and ministack does not; and it authorises `events:PutTargets` and
+`events:RemoveTargets` on the rule they name, as AWS does, where ministack checks them on the bus.
+
+With `MINISTACK_IAM_LOG=<file>` (and AUTH) it appends one JSON line per decision: the caller's principal, the
+action, the resource, the condition keys it carried and the decision. `scripts.iam_report` reads that
+file to check every call each function made against its role (docs/decisions.md, 2026-12-06).
+Version-bound: measured against ministack 1.5.33 (requirements/ministack.txt pins it); `start` refuses
+any other version rather than guess.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import os
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+MEASURED_VERSION = "1.5.33"
+
+# What the current request's body says that a later check needs (the role a schedule is handed).
+_request_body: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("guards_body", default=None)
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _one_or_all(values: list[str]) -> str | list[str] | None:
+    distinct = sorted(set(values))
+    if not distinct:
+        return None
+    # One value when the request agrees; several stay a list, which a single-valued operator
+    # (StringEquals) never matches, so a mixed request passes only a grant of every value it names.
+    return distinct[0] if len(distinct) == 1 else distinct
+
+
+def _scalar(attribute: Any) -> str | None:
+    """The value of a DynamoDB-typed key attribute ({"S": "..."} or {"N": "..."})."""
+    if isinstance(attribute, dict) and len(attribute) == 1:
+        value = next(iter(attribute.values()))
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _partition_key_name(table_name: str) -> str | None:
+    try:
+        from ministack.services import dynamodb  # type: ignore[import-not-found]
+
+        table = dynamodb._tables.get(table_name)
+    except Exception:  # the emulator's internals moved: fall back to keys of one attribute
+        return None
+    for element in (table or {}).get("KeySchema", []):
+        if element.get("KeyType") == "HASH":
+            return str(element.get("AttributeName"))
+    return None
+
+
+def _leading_key(table_name: str, key: Any) -> str | None:
+    if not isinstance(key, dict) or not key:
+        return None
+    name = _partition_key_name(table_name)
+    if name is None:
+        return _scalar(next(iter(key.values()))) if len(key) == 1 else None
+    return _scalar(key.get(name))
+
+
+def _query_leading_key(data: dict[str, Any]) -> str | None:
+    table = str(data.get("TableName", ""))
+    if data.get("IndexName"):
+        return None  # an index's partition key is not the table's: AWS fills in none for it
+    name = _partition_key_name(table)
+    expression = str(data.get("KeyConditionExpression", ""))
+    names = data.get("ExpressionAttributeNames") or {}
+    values = data.get("ExpressionAttributeValues") or {}
+    for left, right in re.findall(r"([#\w]+)\s*=\s*(:\w+)", expression):
+        if names.get(left, left) == name:
+            return _scalar(values.get(right))
+    return None
+
+
+def dynamodb_leading_keys(data: dict[str, Any]) -> list[str]:
+    """The partition key values a DynamoDB request names, as AWS's dynamodb:LeadingKeys."""
+    found: list[str | None] = []
+    table = str(data.get("TableName", ""))
+    if "Key" in data:
+        found.append(_leading_key(table, data["Key"]))
+    if "Item" in data:
+        found.append(_leading_key(table, data["Item"]))
+    if "KeyConditionExpression" in data:
+        found.append(_query_leading_key(data))
+    for name, requests in (data.get("RequestItems") or {}).items():
+        if isinstance(requests, dict):  # BatchGetItem
+            found += [_leading_key(name, key) for key in requests.get("Keys", [])]
+            continue
+        for request in requests if isinstance(requests, list) else []:
+            for kind, field in (("PutRequest", "Item"), ("DeleteRequest", "Key")):
+                if kind in request:
+                    found.append(_leading_key(name, request[kind].get(field)))
+    for item in data.get("TransactItems") or []:
+        for operation in item.values() if isinstance(item, dict) else []:
+            if isinstance(operation, dict):
+                name = str(operation.get("TableName", ""))
+                found.append(_leading_key(name, operation.get("Key", operation.get("Item"))))
+    return sorted({key for key in found if key is not None})
+
+
+def aws_condition_keys(service: str, iam_action: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The service condition keys AWS fills in for this request and ministack does not (lower case)."""
+    keys: dict[str, Any] = {}
+    if service == "events" and iam_action == "events:PutEvents":
+        entries = [entry for entry in data.get("Entries") or [] if isinstance(entry, dict)]
+        keys["events:source"] = _one_or_all([str(entry.get("Source", "")) for entry in entries])
+        keys["events:detail-type"] = _one_or_all([str(entry.get("DetailType", "")) for entry in entries])
+    elif service == "dynamodb":
+        leading = dynamodb_leading_keys(data)
+        if leading:
+            keys["dynamodb:leadingkeys"] = leading
+    elif service == "kms":
+        context = data.get("EncryptionContext")
+        if isinstance(context, dict) and context:
+            keys.update({f"kms:encryptioncontext:{name}".lower(): str(value) for name, value in context.items()})
+            keys["kms:encryptioncontextkeys"] = sorted(context)
+    return {key: value for key, value in keys.items() if value is not None}
+
+
+class DecisionLog:
+    """Appends one JSON line per IAM decision to a file (thread-safe; the emulator serves on threads too)."""
+
+    def __init__(self, path: str) -> None:
+        self._file = Path(path).open("a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open for the process's life
+        self._lock = threading.Lock()
+        self._principals: dict[str, str] = {}
+
+    def principal(self, access_key: str | None) -> str:
+        if not access_key:
+            return "anonymous"
+        if access_key not in self._principals:
+            from ministack.core import iam_evaluator  # type: ignore[import-not-found]
+
+            identity = iam_evaluator.resolve_caller_identity(access_key) or {}
+            self._principals[access_key] = str(identity.get("userArn") or f"unknown-key/{access_key}")
+        return self._principals[access_key]
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, default=str, sort_keys=True)
+        with self._lock:
+            self._file.write(line + "\n")
+
+
+def _decision(result: Any) -> str:
+    if result is None:
+        return "Allow"
+    if hasattr(result, "decision"):
+        return str(result.decision)
+    return f"AuthError:{getattr(result, 'code', '?')}"  # the credentials failed before any policy
+
+
+# ministack is imported where it is patched, so that the request-reading functions above can be tested on
+# the project's own interpreter (tests/component/test_localcloud_server.py).
+
+
+def mend_scaling_config() -> None:
+    """Read an SQS mapping's MaximumConcurrency as the number CloudFormation meant (module docstring)."""
+    from ministack.services import lambda_svc  # type: ignore[import-not-found]
+
+    original = lambda_svc._sqs_esm_concurrency
+
+    def concurrency(esm: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        scaling = esm.get("ScalingConfig") or {}
+        limit = scaling.get("MaximumConcurrency")
+        if isinstance(limit, str) and limit.isdigit():
+            esm = {**esm, "ScalingConfig": {**scaling, "MaximumConcurrency": int(limit)}}
+        return original(esm, *args, **kwargs)
+
+    lambda_svc._sqs_esm_concurrency = concurrency
+
+
+def install_guards(log: DecisionLog | None) -> None:
+    """Wrap ministack's request-context builder, its resource names and its enforcement point."""
+    from ministack.core import iam_actions, iam_evaluator  # type: ignore[import-not-found]
+
+    original_context = iam_actions.request_tag_context
+    original_enforce = iam_evaluator.enforce
+    original_resource = iam_actions.extract_resource_arn
+
+    def extract_resource_arn(  # noqa: PLR0917 - ministack's own signature
+        service: str,
+        method: str,
+        path: str,
+        headers: dict[str, Any],
+        body: bytes,
+        query_params: dict[str, Any],
+        region: str,
+        account_id: str,
+    ) -> str:
+        data = _json(body) if service == "events" else {}
+        if isinstance(data.get("Rule"), str):  # PutTargets, RemoveTargets, ListTargetsByRule: the rule
+            bus = str(data.get("EventBusName") or "default").rsplit("/", 1)[-1]
+            return f"arn:aws:events:{region}:{account_id}:rule/{bus}/{data['Rule']}"
+        return str(original_resource(service, method, path, headers, body, query_params, region, account_id))
+
+    def request_tag_context(service: str, iam_action: str, body: bytes, params: dict[str, Any]) -> dict[str, Any]:
+        data = _json(body)
+        _request_body.set(data)
+        return {**aws_condition_keys(service, iam_action, data), **original_context(service, iam_action, body, params)}
+
+    def enforce(  # noqa: PLR0917 - ministack's own signature
+        access_key_id: str,
+        iam_action: str,
+        service: str,
+        region: str,
+        resource_arn: str = "*",
+        service_context: dict[str, Any] | None = None,
+    ) -> Any:
+        result = original_enforce(access_key_id, iam_action, service, region, resource_arn, service_context)
+        _record(access_key_id, iam_action, resource_arn, service_context, result)
+        if result is None and iam_action == "scheduler:CreateSchedule":
+            # AWS also authorises handing the schedule its role: iam:PassRole on that role.
+            role = ((_request_body.get() or {}).get("Target") or {}).get("RoleArn")
+            if role:
+                context = {"iam:PassedToService": "scheduler.amazonaws.com"}
+                result = original_enforce(access_key_id, "iam:PassRole", "iam", region, role, context)
+                _record(access_key_id, "iam:PassRole", role, context, result)
+        return result
+
+    def _record(key: str, action: str, resource: str, context: dict[str, Any] | None, result: Any) -> None:
+        if log is None:
+            return
+        shown = {
+            name: value
+            for name, value in (context or {}).items()
+            if value is not None and not name.startswith("aws:")  # the global keys are the same for every call
+        }
+        log.write(
+            {
+                "at": round(time.time(), 3),
+                "principal": log.principal(key),
+                "action": action,
+                "resource": resource,
+                "context": shown,
+                "decision": _decision(result),
+            }
+        )
+
+    iam_actions.request_tag_context = request_tag_context
+    iam_actions.extract_resource_arn = extract_resource_arn
+    iam_evaluator.enforce = enforce
+
+
+def main() -> None:
+    """Mend, install the guards when IAM is enforced, then run ministack as its own command would."""
+    import ministack  # type: ignore[import-not-found]
+
+    version = getattr(ministack, "__version__", None) or _installed_version()
+    if version != MEASURED_VERSION:
+        sys.exit(
+            f"scripts/localcloud_server.py was measured against ministack {MEASURED_VERSION}, found {version}: "
+            "re-measure what it mends and fills in (docs/decisions.md) before moving the pin"
+        )
+    mend_scaling_config()
+    if os.environ.get("AUTH", "").lower() == "true":
+        path = os.environ.get("MINISTACK_IAM_LOG")
+        install_guards(DecisionLog(path) if path else None)
+    from ministack.app import main as ministack_main  # type: ignore[import-not-found]
+
+    sys.argv = ["ministack"]
+    ministack_main()
+
+
+def _installed_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ministack")
+    except PackageNotFoundError:
+        return None
+
+
+if __name__ == "__main__":
+    main()

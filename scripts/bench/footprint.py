@@ -18,8 +18,8 @@ from scripts.template import resources_of_type, template
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / ".aws-sam" / "build"
 PYTHON = ROOT / ".venvs" / "ministack" / "bin" / "python"
-# Every function's layers, as Lambda puts them on the path (the dependencies as `sam build` made them).
-LAYERS = [BUILD / "DependenciesLayer" / "python", ROOT / "contracts" / "python", ROOT / "shared" / "python"]
+# Every function's layers, as Lambda puts them on the path (as `sam build` made them: compiled to bytecode).
+LAYERS = [BUILD / name / "python" for name in ("DependenciesLayer", "ContractsLayer", "SharedLayer")]
 _TIMER = (
     "import importlib, sys, time; t = time.perf_counter(); importlib.import_module(sys.argv[1]); "
     "print(time.perf_counter() - t)"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -97,3 +100,25 @@ def test_batches_are_at_most_ten_entries() -> None:
     client = FlakyEvents(failures=0)
     EventBridgePublisher(client).put_entries([{"Detail": str(i)} for i in range(23)])  # type: ignore[arg-type]
     assert [len(call) for call in client.calls] == [10, 10, 3]
+
+
+def _imports_after(module: str, **environment: str) -> set[str]:
+    """The top-level packages a fresh interpreter holds after importing `module` in this environment."""
+    code = f"import sys, {module}; print(' '.join(sorted({{name.split('.')[0] for name in sys.modules}})))"
+    env = {
+        key: value for key, value in os.environ.items() if key not in ("LAMBDA_TASK_ROOT", "POWERTOOLS_TRACE_DISABLED")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**env, **environment}, capture_output=True, text=True, check=True
+    )
+    return set(done.stdout.split())
+
+
+def test_the_x_ray_sdk_is_imported_only_where_traces_are_collected() -> None:
+    # The local cloud disables tracing, and tests run outside Lambda: no SDK (a third of a cold start).
+    assert "aws_xray_sdk" not in _imports_after(
+        "shared.observability", LAMBDA_TASK_ROOT="/var/task", POWERTOOLS_TRACE_DISABLED="true"
+    )
+    assert "aws_xray_sdk" not in _imports_after("shared.observability")
+    # In Lambda with tracing on (AWS), Powertools' Tracer records each AWS call as a subsegment.
+    assert "aws_xray_sdk" in _imports_after("shared.observability", LAMBDA_TASK_ROOT="/var/task")

@@ -101,6 +101,9 @@ def _clean_environment(port: int, extra: dict[str, str] | None = None) -> dict[s
         PYTHONDONTWRITEBYTECODE="1",
         # A burst leaves surplus Lambda workers (about 65 MB each) behind; reap them after a minute idle.
         LAMBDA_WARM_TTL_SECONDS="60",
+        # At most this many workers of one function at once; a further invocation waits for one
+        # (scripts/localcloud_server.py: on two cores, 60 cold workers at once answered nothing in a minute).
+        LOCAL_WORKERS_PER_FUNCTION="4",
         # Each worker unpacks its function into a temporary folder that ministack removes only when it
         # reaps the worker: the folders of workers alive at a stop stayed in /tmp for good (36 GB of them
         # on one machine). Here they live under the state folder, and stop removes them.

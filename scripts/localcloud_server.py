@@ -10,6 +10,15 @@ compares it with an int and raises, once a second, for every queue of every stac
 its loop (`'>=' not supported between instances of 'int' and 'str'`): consumers silently never receive
 anything. AWS's CloudFormation passes the number. The poller's limit is read as an int here.
 
+**Workers a function may have at once, bounded** (`LOCAL_WORKERS_PER_FUNCTION`, 0 for none). ministack
+starts a worker process for every invocation that finds all of its function's workers busy, without
+bound: a burst of 60 orders on a fresh stack started 60 order-API workers at once, each importing its
+handler on the same two cores, and none answered within a minute (docs/benchmarks.md). AWS gives each
+concurrent invocation an execution environment of its own, on its own CPU; on one machine the honest
+equivalent is a queue: an invocation that finds its function's workers all busy and at the bound waits
+for one to be free (up to `LOCAL_WORKER_WAIT_SECONDS`, then it starts one anyway, so a handler that
+invokes its own function cannot deadlock).
+
 **AWS's guards, with `AUTH=true`** (`start --auth`). ministack then evaluates every call against
 the caller's IAM policies (each Lambda as its own execution role), but it fills in no service condition
 keys: a grant conditioned on `events:source` is denied whatever the source, and one conditioned on
@@ -189,6 +198,32 @@ def _decision(result: Any) -> str:
     return f"AuthError:{getattr(result, 'code', '?')}"  # the credentials failed before any policy
 
 
+def bound_workers(per_function: int, wait_seconds: float) -> None:
+    """At most `per_function` workers of one function: a further invocation waits for one (module docstring)."""
+    from ministack.services import lambda_svc  # type: ignore[import-not-found]
+
+    acquire, release = lambda_svc.acquire_worker, lambda_svc.release_worker
+    freed = threading.Condition()
+
+    def acquire_bounded(func_name: str, config: Any, code_zip: Any, qualifier: str = "$LATEST", **kw: Any) -> Any:
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            worker, reason = acquire(func_name, config, code_zip, qualifier=qualifier, max_concurrency=per_function)
+            if worker is not None or reason != "func_cap":
+                return worker, reason
+            with freed:
+                freed.wait(min(0.1, max(0.0, deadline - time.monotonic())))
+        return acquire(func_name, config, code_zip, qualifier=qualifier, **kw)
+
+    def release_and_tell(worker: Any) -> None:
+        release(worker)
+        with freed:
+            freed.notify_all()
+
+    lambda_svc.acquire_worker = acquire_bounded
+    lambda_svc.release_worker = release_and_tell
+
+
 # ministack is imported where it is patched, so that the request-reading functions above can be tested on
 # the project's own interpreter (tests/component/test_localcloud_server.py).
 
@@ -292,6 +327,8 @@ def main() -> None:
             "re-measure what it mends and fills in (docs/decisions.md) before moving the pin"
         )
     mend_scaling_config()
+    if (per_function := int(os.environ.get("LOCAL_WORKERS_PER_FUNCTION", "0") or 0)) > 0:
+        bound_workers(per_function, float(os.environ.get("LOCAL_WORKER_WAIT_SECONDS", "25")))
     if os.environ.get("AUTH", "").lower() == "true":
         path = os.environ.get("MINISTACK_IAM_LOG")
         install_guards(DecisionLog(path) if path else None)

@@ -1,18 +1,25 @@
-"""`make bench`: throughput, latency, view lag, per-order counts and cost, on a local cloud of its own.
+"""`make bench`: throughput and latency as clients see them, a cold burst, per-order counts and cost.
 
     python -m scripts.bench                       # the full run: 8, 16 and 32 clients, 60 s each
-    python -m scripts.bench --clients 2 --seconds 10 --warmup 5 --out-dir /tmp/bench   # a tiny run (CI)
+    python -m scripts.bench --clients 2 --seconds 10 --warmup 5 --cold 6 --cold-stock 3 --out-dir /tmp/bench
+    python -m scripts.bench --mode table          # the server-only loop: clients watch the order table
 
 It starts its own local cloud on --port (default 4610) with the request accounting of
 scripts/bench/hook/ on, builds and deploys the stack (`sam deploy --config-env bench`: the local settings
 with the log level AWS gets), seeds products with stock enough for the run, and then
-1. warms up (every function gets its workers), then runs each level of closed-loop clients for --seconds,
-   each client placing one order of one product and waiting for it to be final before the next;
-2. waits for what the orders still cause (their deadline schedules fire --deadline seconds after each
+1. the cold level, on the stack as deployed: --cold customers at once each order one unit of a product
+   that has --cold-stock units; how long each waited for its answer, what it was, every saga's outcome,
+   and the local cloud's workers and memory meanwhile;
+2. warms up, then runs each level of closed-loop clients for --seconds. In the client's loop (the default)
+   each client is a signed-in customer that places an order and polls GET /orders/{id} until it is final
+   (scripts/bench/clients.py); in the table loop the benchmark watches the order table instead;
+3. the read path: customers ask for their orders back to back, for the CPU one GET costs;
+4. waits for what the orders still cause (their deadline schedules fire --deadline seconds after each
    order) and reads what the functions did: invocations, batch sizes, handler time, every AWS call with
    its DynamoDB units, PutEvents entries by type, and the CPU of the local cloud and of each function;
-3. measures each function's package and the import time of its handler module in a fresh interpreter;
-4. writes the result as JSON, a chart (PNG) and the generated part of docs/benchmarks.md, and ends with
+5. measures each function's package and the import time of its handler module in a fresh interpreter,
+   against the 250 ms budget;
+6. writes the result as JSON, a chart (PNG) and the generated part of docs/benchmarks.md, and ends with
    a one-line summary.
 The local cloud is stopped at the end. Figures are this machine's; docs/benchmarks.md says how to read them.
 """
@@ -27,8 +34,9 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +44,10 @@ import boto3
 
 from scripts import localcloud
 from scripts.bench import accounting, cpu, footprint, report
+from scripts.bench import clients as client_loop
 from scripts.bench.costs import PRICES_AS_OF, REGION, as_json, order_cost, total_micro_dollars
 from scripts.bench.load import HAPPY_PATH, Level, LoadRun
-from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
+from scripts.stack import ApiClient, api_base_url, stack_outputs, wait_until_priced
 from scripts.template import resources_of_type, subscriptions, template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +57,8 @@ CUSTOMER = ("bench@shop.example", "Bench-Passw0rd-2026")
 PRODUCTS = [f"BENCH-{n:03d}" for n in range(1, 11)]
 # Enough for any run: stock never runs out, so every order is a happy one.
 STOCK = 1_000_000
+COLD_PRODUCT = "BENCH-COLD"
+PRICE = "10.00"
 DEADLINE_SECONDS = 60  # the local configuration's OrderDeadlineSeconds (samconfig.toml [local])
 
 
@@ -72,10 +83,15 @@ class Options:
     docs: Path | None
     import_repeats: int
     keep_running: bool = False
+    mode: str = "client"
+    poll: client_loop.Poll = field(default_factory=client_loop.Poll)
+    cold: int = 60
+    cold_stock: int = 25
+    baseline: str | None = None
 
 
-def _run(command: list[str], env: dict[str, str], label: str) -> None:
-    subprocess.run([str(ROOT / "scripts" / "quiet"), label, *command], cwd=ROOT, env=env, check=True)
+def _run(command: list[str], env: dict[str, str], label: str, cwd: Path = ROOT) -> None:
+    subprocess.run([str(ROOT / "scripts" / "quiet"), label, *command], cwd=cwd, env=env, check=True)
 
 
 def start_cloud(port: int, accounting_file: Path) -> dict[str, str]:
@@ -99,13 +115,19 @@ def start_cloud(port: int, accounting_file: Path) -> dict[str, str]:
         "SAM_CLI_TELEMETRY": "0",
         "PATH": f"{ROOT / '.venvs' / 'sam' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    os.environ.update(
-        {
-            key: env[key]
-            for key in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
-        }
-    )
+    start_cloud_env(port)
     return env
+
+
+def start_cloud_env(port: int) -> None:
+    """Point this process's AWS clients at the local cloud on `port`."""
+    os.environ.update(
+        AWS_ENDPOINT_URL=localcloud.endpoint(port),
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    boto3.setup_default_session()  # clients made from now on read the new endpoint
 
 
 def deploy(env: dict[str, str]) -> None:
@@ -114,15 +136,143 @@ def deploy(env: dict[str, str]) -> None:
     _run(["sam", "deploy", "--config-env", "bench", "--stack-name", STACK], env, f"sam deploy ({STACK})")
 
 
-def seed(api: ApiClient) -> None:
-    """The benchmark's products, priced alike and with stock for any run."""
+def baseline_checkout(commit: str) -> Path:
+    """A work tree of `commit` beside the project's state (made once, reused): the A/B's other side."""
+    where = ROOT / ".localcloud" / "baseline" / commit
+    if not (where / "template.yaml").exists():
+        where.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "worktree", "add", "--force", "--detach", str(where), commit], cwd=ROOT, check=True)
+    return where
+
+
+def run_baseline(options: Options, commit: str) -> dict[str, Any]:
+    """The same client's loop against the stack of `commit`, on a local cloud of its own, before this one's."""
+    source = baseline_checkout(commit)
+    port = options.port + 1
+    env = start_cloud(port, ROOT / ".localcloud" / str(port) / "accounting.jsonl")
+    try:
+        stack = "shop-baseline"
+        _run(["sam", "build", "--config-env", "local"], env, f"sam build ({commit})", cwd=source)
+        _run(
+            ["sam", "deploy", "--config-env", "local", "--stack-name", stack],
+            env,
+            f"sam deploy ({stack}, {commit})",
+            cwd=source,
+        )
+        outputs = stack_outputs(stack)
+        api = ApiClient(api_base_url(outputs), timeout=60)
+        seed(api, options.cold_stock, stack=stack, priced="UserPoolId" in outputs)
+        session = cpu.session_of(int((localcloud.state_dir(port) / "ministack.pid").read_text()))
+        people = client_loop.customers(api, outputs, max(options.clients), "baseline")
+        levels, _, _, _ = _client_levels(options, people, session)
+    finally:
+        print(localcloud.stop(port))
+    return {"commit": commit, "levels": levels}
+
+
+def seed(api: ApiClient, cold_stock: int, *, stack: str = STACK, priced: bool = True) -> None:
+    """The benchmark's products, priced alike and with stock for any run; and the cold level's, with little.
+    `priced`: the stack keeps a copy of the prices to wait for (a stack from before server pricing does not)."""
     operator = api.as_operator()
-    for number, product_id in enumerate(PRODUCTS, start=1):
-        body = {"name": f"Bench product {number}", "price": "10.00", "available": STOCK}
+    stock = dict.fromkeys(PRODUCTS, STOCK) | {COLD_PRODUCT: cold_stock}
+    for number, (product_id, available) in enumerate(stock.items(), start=1):
+        body = {"name": f"Bench product {number}", "price": PRICE, "available": available}
         answer = operator.call("PUT", f"/products/{product_id}", body)
         if answer.status not in (200, 201):
             raise RuntimeError(f"PUT /products/{product_id} answered {answer.status}: {answer.body}")
-    wait_until_priced(STACK, dict.fromkeys(PRODUCTS, "10.00"), timeout=120)
+    if priced:
+        wait_until_priced(stack, dict.fromkeys(stock, PRICE), timeout=120)
+
+
+def cold_level(people: list[client_loop.Customer], session: int, options: Options) -> dict[str, Any]:
+    """Every cold customer orders the cold product at once, on the stack as deployed."""
+    peak = {"workers": 0, "bytes": 0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            workers, resident = cpu.workers_and_memory(session)
+            peak["workers"], peak["bytes"] = max(peak["workers"], workers), max(peak["bytes"], resident)
+            done.wait(0.5)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.monotonic()
+    orders = client_loop.burst(people, COLD_PRODUCT, PRICE, options.poll)
+    done.set()
+    sampler.join()
+    answers = [o.post_seconds for o in orders]
+    statuses: dict[str, int] = {}
+    for order in orders:
+        statuses[str(order.status_code)] = statuses.get(str(order.status_code), 0) + 1
+    outcomes: dict[str, int] = {}
+    for order in orders:
+        key = "never final" if order.outcome is None else f"{order.outcome}/{order.reason or '-'}"
+        outcomes[key] = outcomes.get(key, 0) + 1
+    expected = {"CONFIRMED/-": min(options.cold_stock, len(orders))}
+    if len(orders) > options.cold_stock:
+        expected["CANCELLED/out_of_stock"] = len(orders) - options.cold_stock
+    return {
+        "customers": len(people),
+        "stock": options.cold_stock,
+        "answers": dict(sorted(statuses.items())),
+        "answeredFirstTry": statuses.get("201", 0),
+        "serverErrors": sum(count for status, count in statuses.items() if status.startswith("5") or status == "0"),
+        "answerSeconds": {name: percentile(answers, share) for name, share in _SHARES}
+        | {"max": max(answers, default=None)},
+        "outcomes": dict(sorted(outcomes.items())),
+        "expectedOutcomes": expected,
+        "met": statuses.get("201", 0) == len(orders) and outcomes == expected,
+        "lastOutcomeSeconds": round(time.monotonic() - started, 2),
+        "peakWorkers": peak["workers"],
+        "peakMemoryMb": round(peak["bytes"] / 1e6),
+    }
+
+
+def client_level_figures(level: client_loop.ClientLevel, cpu_used: dict[str, float]) -> dict[str, Any]:
+    """One level of the client's loop, for the report."""
+    seen = [o for o in level.orders if o.outcome_at is not None]
+    to_outcome = [o.to_outcome_seconds for o in seen if o.to_outcome_seconds is not None]
+    saga = [o.saga_seconds for o in seen if o.saga_seconds is not None]
+    gets = [seconds for o in level.orders for seconds in o.get_seconds]
+    completed = level.completed_in_window()
+    local_cloud = cpu_used.get("local cloud", 0.0)
+    functions = sum(seconds for owner, seconds in cpu_used.items() if owner != "local cloud")
+    failed_posts = [o.status_code for o in level.orders if o.status_code != 201]
+    failed_gets = sum(count for o in level.orders for count in o.get_errors.values())
+    return {
+        "clients": level.clients,
+        "seconds": level.seconds,
+        "placed": sum(1 for o in level.orders if o.order_id),
+        "completedInWindow": completed,
+        "completedPerMinute": round(completed * 60 / level.seconds, 1),
+        "confirmed": sum(1 for o in seen if o.outcome == "CONFIRMED"),
+        "cancelled": sum(1 for o in seen if o.outcome == "CANCELLED"),
+        "neverSeenFinal": sum(1 for o in level.orders if o.order_id and o.outcome_at is None),
+        "failedPosts": len(failed_posts),
+        "failedGets": failed_gets,
+        "serverErrors": sum(1 for status in failed_posts if status >= 500 or status == 0)
+        + sum(count for o in level.orders for status, count in o.get_errors.items() if status >= 500 or status == 0),
+        "errors": level.errors[:5],
+        "errorCount": len(level.errors),
+        "postP50": percentile([o.post_seconds for o in level.orders], 0.5),
+        "postP95": percentile([o.post_seconds for o in level.orders], 0.95),
+        "getP50": percentile(gets, 0.5),
+        "getP95": percentile(gets, 0.95),
+        "pollsPerOrder": round(sum(o.polls for o in seen) / max(len(seen), 1), 2),
+        "toOutcome": {name: percentile(to_outcome, share) for name, share in _SHARES},
+        "toOutcomeMax": max(to_outcome, default=None),
+        "sagaServerSide": {name: percentile(saga, share) for name, share in _SHARES[:2]},
+        "hopP50": {
+            hop: percentile([o.hops[hop] for o in seen if hop in o.hops], 0.5)
+            for hop in sorted({hop for o in seen for hop in o.hops}, key=_hop_order)
+        },
+        "cpuSecondsPerOrder": {
+            "localCloud": round(local_cloud / max(completed, 1), 4),
+            "functions": round(functions / max(completed, 1), 4),
+        },
+        "cpuByFunction": {owner: round(seconds, 2) for owner, seconds in sorted(cpu_used.items(), key=lambda x: -x[1])},
+    }
 
 
 def level_figures(level: Level, cpu_used: dict[str, float]) -> dict[str, Any]:
@@ -204,34 +354,31 @@ def _function_facts() -> tuple[dict[str, int], set[str], dict[str, int]]:
 def run(options: Options) -> dict[str, Any]:
     """The whole benchmark; returns the result."""
     started = time.time()
+    baseline = run_baseline(options, options.baseline) if options.baseline else None
     accounting_file = ROOT / ".localcloud" / str(options.port) / "accounting.jsonl"
     env = start_cloud(options.port, accounting_file)
     try:
         deploy(env)
         outputs = stack_outputs(STACK)
         api = ApiClient(api_base_url(outputs), timeout=60)
-        seed(api)
-        customer = api.as_customer(customer_token(outputs, *CUSTOMER))
+        seed(api, options.cold_stock)
         session = cpu.session_of(int((localcloud.state_dir(options.port) / "ministack.pid").read_text()))
+        people = client_loop.customers(api, outputs, max(options.clients), "bench")
+        cold = None
+        if options.cold:
+            # First, on the stack as deployed: the order API has never run.
+            cold_people = client_loop.customers(api, outputs, options.cold, "cold")
+            print(f"cold level: {options.cold} customers at once, {options.cold_stock} in stock", flush=True)
+            cold = cold_level(cold_people, session, options)
+            print(_cold_line(cold), flush=True)
         logs_before = _log_bytes(STACK)
         measured_from = time.time()
-        levels: list[dict[str, Any]] = []
-        with LoadRun(customer, outputs, PRODUCTS) as load:
-            warm_clients = max(options.clients)
-            print(f"warm-up: {warm_clients} clients for {options.warmup:.0f}s", flush=True)
-            warm = load.level(warm_clients, options.warmup, seed=0)
-            placed = len(warm.samples)
-            last_placed = time.time()
-            for clients in options.clients:
-                before, machine_before = cpu.snapshot(session), cpu.machine_jiffies()
-                level = load.level(clients, options.seconds, seed=clients)
-                figures = level_figures(level, used_by_function(cpu.used_between(before, cpu.snapshot(session))))
-                figures["machineBusy"] = round(cpu.machine_busy_share(machine_before, cpu.machine_jiffies()), 3)
-                levels.append(figures)
-                placed += len(level.samples)
-                last_placed = time.time()
-                print(_level_line(figures), flush=True)
-            still_open = load.settle_views(timeout=60)
+        if options.mode == "client":
+            levels, placed, last_placed, read = _client_levels(options, people, session)
+            still_open = 0
+        else:
+            levels, placed, last_placed, still_open = _table_levels(options, api, outputs, people, session)
+            read = None
         # Each order's deadline schedule fires DEADLINE_SECONDS after it was placed: wait for the last.
         wait = max(0.0, last_placed + DEADLINE_SECONDS + 10 - time.time())
         print(f"waiting {wait:.0f}s for the last orders' deadline schedules to fire ...", flush=True)
@@ -253,8 +400,17 @@ def run(options: Options) -> dict[str, Any]:
     return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
-        "options": {"clients": options.clients, "seconds": options.seconds, "warmup": options.warmup},
+        "options": {
+            "clients": options.clients,
+            "seconds": options.seconds,
+            "warmup": options.warmup,
+            "mode": options.mode,
+            "poll": vars(options.poll),
+        },
+        "cold": cold,
         "levels": levels,
+        "baseline": baseline,
+        "readPath": read,
         "viewsOpenAtEnd": still_open,
         "orders": placed,
         "perOrder": per_order_counts(used, placed),
@@ -267,6 +423,69 @@ def run(options: Options) -> dict[str, Any]:
         "functions": packages,
         "tookSeconds": round(time.time() - started, 1),
     }
+
+
+def _client_levels(
+    options: Options, people: list[client_loop.Customer], session: int
+) -> tuple[list[dict[str, Any]], int, float, dict[str, Any]]:
+    """Warm-up, then each level of the client's loop; then the read path's CPU per GET."""
+    print(f"warm-up: {len(people)} clients for {options.warmup:.0f}s", flush=True)
+    warm = client_loop.level(people, PRODUCTS, PRICE, options.warmup, poll=options.poll, seed=0)
+    placed, last_placed = len(warm.orders), time.time()
+    levels: list[dict[str, Any]] = []
+    every: list[client_loop.ClientOrder] = list(warm.orders)
+    for count in options.clients:
+        before, machine_before = cpu.snapshot(session), cpu.machine_jiffies()
+        level = client_loop.level(people[:count], PRODUCTS, PRICE, options.seconds, poll=options.poll, seed=count)
+        figures = client_level_figures(level, used_by_function(cpu.used_between(before, cpu.snapshot(session))))
+        figures["machineBusy"] = round(cpu.machine_busy_share(machine_before, cpu.machine_jiffies()), 3)
+        levels.append(figures)
+        every += level.orders
+        placed += len(level.orders)
+        last_placed = time.time()
+        print(_client_line(figures), flush=True)
+    readers = people[: max(1, min(len(people), 8))]
+    seconds = min(15.0, options.seconds)
+    before = cpu.snapshot(session)
+    gets = client_loop.read_path(readers, every, seconds)
+    used = used_by_function(cpu.used_between(before, cpu.snapshot(session)))
+    per_get = {
+        "localCloud": round(used.get("local cloud", 0.0) * 1000 / max(gets, 1), 2),
+        "orderApi": round(used.get("OrderApi", 0.0) * 1000 / max(gets, 1), 2),
+    }
+    read = {"readers": len(readers), "seconds": seconds, "gets": gets, "cpuMsPerGet": per_get}
+    for figures in levels:
+        figures["readCpuMsPerOrder"] = round(sum(per_get.values()) * figures["pollsPerOrder"], 1)
+    print(
+        f"read path: {gets} GETs by {len(readers)} customers in {seconds:.0f}s; CPU per GET "
+        f"{per_get['localCloud']:.1f} ms local cloud + {per_get['orderApi']:.1f} ms order API",
+        flush=True,
+    )
+    return levels, placed, last_placed, read
+
+
+def _table_levels(
+    options: Options, api: ApiClient, outputs: dict[str, str], people: list[client_loop.Customer], session: int
+) -> tuple[list[dict[str, Any]], int, float, int]:
+    """The server-only loop: one customer places every order, the benchmark watches the order table."""
+    levels: list[dict[str, Any]] = []
+    with LoadRun(people[0].api, outputs, PRODUCTS) as load:
+        warm_clients = max(options.clients)
+        print(f"warm-up: {warm_clients} clients for {options.warmup:.0f}s", flush=True)
+        warm = load.level(warm_clients, options.warmup, seed=0)
+        placed = len(warm.samples)
+        last_placed = time.time()
+        for count in options.clients:
+            before, machine_before = cpu.snapshot(session), cpu.machine_jiffies()
+            level = load.level(count, options.seconds, seed=count)
+            figures = level_figures(level, used_by_function(cpu.used_between(before, cpu.snapshot(session))))
+            figures["machineBusy"] = round(cpu.machine_busy_share(machine_before, cpu.machine_jiffies()), 3)
+            levels.append(figures)
+            placed += len(level.samples)
+            last_placed = time.time()
+            print(_level_line(figures), flush=True)
+        still_open = load.settle_views(timeout=60)
+    return levels, placed, last_placed, still_open
 
 
 def used_by_function(used: dict[str, float]) -> dict[str, float]:
@@ -319,6 +538,30 @@ def _level_line(figures: dict[str, Any]) -> str:
     )
 
 
+def _client_line(figures: dict[str, Any]) -> str:
+    final = figures["toOutcome"]
+    cpu_ms = {key: value * 1000 for key, value in figures["cpuSecondsPerOrder"].items()}
+    return (
+        f"{figures['clients']:>3} clients: {figures['completedPerMinute']:>7.1f} orders/min seen final by their "
+        f"clients, POST->outcome seen p50 {report.seconds(final['p50'])} p95 {report.seconds(final['p95'])} "
+        f"p99 {report.seconds(final['p99'])}, saga p50 {report.seconds(figures['sagaServerSide']['p50'])}, "
+        f"{figures['pollsPerOrder']:.1f} GETs/order, CPU/order {cpu_ms['localCloud']:.0f} ms local cloud "
+        f"+ {cpu_ms['functions']:.0f} ms functions, machine {figures.get('machineBusy', 0):.0%} busy"
+        + (f", {figures['serverErrors']} 5xx" if figures["serverErrors"] else "")
+        + (f", {figures['errorCount']} errors" if figures["errorCount"] else "")
+    )
+
+
+def _cold_line(cold: dict[str, Any]) -> str:
+    answer = cold["answerSeconds"]
+    return (
+        f"cold level: {cold['answeredFirstTry']} of {cold['customers']} answered 201 on the first try "
+        f"({cold['answers']}), answer p50 {report.seconds(answer['p50'])} max {report.seconds(answer['max'])}; "
+        f"outcomes {cold['outcomes']}; last outcome after {cold['lastOutcomeSeconds']:.1f}s; "
+        f"peak {cold['peakWorkers']} workers, {cold['peakMemoryMb']} MB; target {'met' if cold['met'] else 'NOT met'}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -335,6 +578,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--import-repeats", type=int, default=3)
     parser.add_argument("--keep-running", action="store_true", help="leave the local cloud and its stack up to look at")
+    parser.add_argument(
+        "--mode", choices=["client", "table"], default="client",
+        help="client: customers poll GET /orders/{id} (default); table: the benchmark watches the order table",
+    )  # fmt: skip
+    parser.add_argument("--poll", type=float, default=0.5, help="client: seconds before a client's first GET")
+    parser.add_argument("--poll-max", type=float, default=2.0, help="client: the longest wait between GETs")
+    parser.add_argument("--cold", type=int, default=60, help="customers of the cold burst (0: none)")
+    parser.add_argument("--cold-stock", type=int, default=25, help="units of the product the cold burst orders")
+    parser.add_argument(
+        "--baseline", metavar="COMMIT", help="first run the same client's loop against the stack of this commit (A/B)"
+    )
     args = parser.parse_args(argv)
     try:
         clients = [int(part) for part in args.clients.split(",") if part.strip()]
@@ -351,6 +605,11 @@ def main(argv: list[str] | None = None) -> int:
         docs=None if str(args.docs) == "-" else args.docs,
         import_repeats=args.import_repeats,
         keep_running=args.keep_running,
+        mode=args.mode,
+        poll=client_loop.Poll(first=args.poll, most=max(args.poll, args.poll_max)),
+        cold=args.cold,
+        cold_stock=args.cold_stock,
+        baseline=args.baseline,
     )
     result = run(options)
     options.out_dir.mkdir(parents=True, exist_ok=True)

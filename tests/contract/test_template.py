@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from payment.models.payment import CLAIM_LEASE_SECONDS
-from scripts.template import consumer_block, resource, resources_of_type, subscriptions, template
+from scripts.template import consumer_block, load, resource, resources_of_type, subscriptions, template
 from shared.payment_tokens import PURPOSE
 from shared.settings import Settings
 
@@ -41,7 +41,7 @@ def test_only_the_api_reads_the_projectors_table_beside_the_projector() -> None:
     readers = {name for name, function in FUNCTIONS.items() if "SagaTable" in json.dumps(function["Properties"])}
     assert readers == {"OrderApiFunction", "SagaOnSagaEventFunction", "SagaWatchFunction"}
     api = json.dumps(resource("OrderApiFunction")["Properties"]["Policies"])
-    assert '"Action": ["dynamodb:GetItem"], "Resource": {"GetAtt": "SagaTable.Arn"}' in api
+    assert '"Action": ["dynamodb:BatchGetItem"], "Resource": {"GetAtt": "SagaTable.Arn"}' in api
 
 
 def test_no_function_may_scan_or_delete_a_table_and_queries_only_go_to_indexes() -> None:
@@ -212,3 +212,10 @@ def test_every_deploy_environment_grants_the_capabilities_the_template_needs() -
             continue
         granted = set(body["deploy"]["parameters"]["capabilities"].split())
         assert {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"} <= granted, environment
+
+
+def test_the_example_teams_dead_letter_alarm_can_notify_its_own_topic() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "notifications" / "template.yaml"
+    [parameters] = subscriptions(example).values()
+    assert parameters["AlarmTopicArn"] == {"Ref": "AlarmTopicArn"}
+    assert load(example)["Parameters"]["AlarmTopicArn"]["Default"] == ""  # the block's "notify nobody"

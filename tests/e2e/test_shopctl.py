@@ -114,6 +114,10 @@ def test_the_catalogue_through_shopctl(shopctl_run: Shopctl) -> None:
     assert json.loads(created.stdout)["available"] == 3
     assert json.loads(restocked.stdout)["available"] == 7
     assert json.loads(shown.stdout) | {"productId": product} == json.loads(shown.stdout)
+    # Set again over the stock: read, then written only if unchanged since (If-Match); announce the price again.
+    assert json.loads(shopctl_run("products", "set", product, "--name", "Dock", "--price", "99.00", "--available",
+                                  "5", "--json").stdout)["available"] == 5  # fmt: skip
+    assert shopctl_run("products", "announce", product).exit_code == 0
     refused = shopctl_run("products", "set", product, "--name", "Dock", "--price", "99", "--available", "3")
     assert refused.exit_code == 1 and "price" in refused.stderr
 

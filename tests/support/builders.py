@@ -112,8 +112,10 @@ def api_event(
     resource: str | None = None,
     path_parameters: dict[str, str] | None = None,
     customer: str | None = None,
+    operator: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST proxy request; `customer` is the `sub` the user-pool authorizer verified."""
+    """An API Gateway REST proxy request; `customer` is the `sub` the user-pool authorizer verified,
+    `operator` the IAM principal whose signature API Gateway verified."""
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     return {
         "resource": resource or path,
@@ -133,7 +135,7 @@ def api_event(
             "requestId": "req",
             "accountId": "000000000000",
             "apiId": "api",
-            "identity": {},
+            "identity": {"userArn": operator, "caller": operator} if operator else {},
             **({"authorizer": {"claims": {"sub": customer, "token_use": "id"}}} if customer else {}),
         },
         "body": raw if raw is not None else (json.dumps(body) if body is not None else None),

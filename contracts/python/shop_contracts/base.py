@@ -12,7 +12,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 APP_NAME = "shop"
-MONEY_PATTERN = r"^\d{1,10}\.\d{2}$"
+# ASCII digits only: `\d` would also take other scripts' digits, which Decimal reads as numbers.
+MONEY_PATTERN = r"^[0-9]{1,10}\.[0-9]{2}$"
 _MONEY_RE = re.compile(MONEY_PATTERN)
 
 

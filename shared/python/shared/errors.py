@@ -86,8 +86,10 @@ class WriteContention(ShopError):
 
 
 class EventPublishError(ShopError):
-    """PutEvents rejected entries even after re-sending them; the stream batch must be retried."""
+    """PutEvents rejected entries even after re-sending them; the others were published."""
 
-    def __init__(self, failed_entries: list[dict[str, Any]]) -> None:
+    def __init__(self, failed_entries: list[dict[str, Any]], rejected: dict[int, str] | None = None) -> None:
         super().__init__(f"{len(failed_entries)} event(s) rejected by EventBridge: {failed_entries[:3]}")
         self.failed_entries = failed_entries
+        # Each still rejected entry's position among those given to put_entries, with EventBridge's reason.
+        self.rejected = rejected or {}

@@ -43,24 +43,36 @@ class EventBridgePublisher:
         Raises
         ------
         EventPublishError
-            When entries are still rejected after the last attempt; the caller's batch is then retried
-            as a whole, and the events keep their ids, so consumers dedupe the ones already delivered.
+            When entries are still rejected after the last attempt (every other entry was published); it
+            names each one by its position in `entries`, with EventBridge's reason.
         """
+        rejected: dict[int, dict[str, Any]] = {}
         for start in range(0, len(entries), MAX_ENTRIES_PER_CALL):
-            self._put_batch(list(entries[start : start + MAX_ENTRIES_PER_CALL]))
+            batch = list(enumerate(entries[start : start + MAX_ENTRIES_PER_CALL], start=start))
+            rejected |= self._put_batch(batch)
+        if rejected:
+            raise EventPublishError(
+                list(rejected.values()),
+                {
+                    index: ": ".join(filter(None, (r.get("ErrorCode"), r.get("ErrorMessage"))))
+                    for index, r in rejected.items()
+                },
+            )
         return len(entries)
 
-    def _put_batch(self, batch: list[dict[str, Any]]) -> None:
+    def _put_batch(self, batch: list[tuple[int, dict[str, Any]]]) -> dict[int, dict[str, Any]]:
+        """Send a batch until every entry is in or the attempts run out; the entries still rejected."""
         pending = batch
         for attempt in range(1, ATTEMPTS + 1):
-            response = self.client.put_events(Entries=pending)  # type: ignore[arg-type]
+            response = self.client.put_events(Entries=[entry for _, entry in pending])  # type: ignore[misc]
             if not response.get("FailedEntryCount"):
-                return
+                return {}
             # Result entries line up with request entries; the failed ones carry an ErrorCode.
             results = response["Entries"]
-            failed = [(entry, result) for entry, result in zip(pending, results, strict=True) if "ErrorCode" in result]
+            failed = [(sent, result) for sent, result in zip(pending, results, strict=True) if "ErrorCode" in result]
             logger.warning("PutEvents rejected entries", failed=len(failed), attempt=attempt)
-            pending = [entry for entry, _ in failed]
+            pending = [sent for sent, _ in failed]
             if attempt == ATTEMPTS:
-                raise EventPublishError([dict(result) for _, result in failed])
+                return {index: dict(result) for (index, _), result in failed}
             time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+        return {}

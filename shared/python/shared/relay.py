@@ -5,7 +5,10 @@ schedule every minute (the sweeper: rows still there after a minute, whatever ha
 emits whatever the rows say, with their own event ids, so a row published twice is one event to a
 consumer. A row is removed only after PutEvents accepted it, so an outage of any length, or a stream
 batch given up, loses nothing while the row lives. A relay speaks only for its own service: a row whose
-source is another service's is refused, logged and parked in the relay's dead-letter queue.
+source is another service's is refused, logged and parked in the relay's dead-letter queue. A row that
+PutEvents still rejects after the publisher's re-sends is counted and moved to the back of the sweeper's
+queue (so it cannot pin the sweeper to the same oldest rows); after PARK_AFTER_REJECTIONS such runs it is
+parked there too, with EventBridge's reason (`shopctl dlq show Relay`), and removed.
 """
 
 from __future__ import annotations
@@ -22,18 +25,23 @@ from boto3.dynamodb.types import TypeDeserializer
 from pydantic import Field
 
 from shared import aws, seams
+from shared.errors import ChangedConcurrently, EventPublishError
 from shared.items import plain
 from shared.metrics import measures
 from shared.observability import logger, tracer
 from shared.outbox import OUTBOX_INDEX, OUTBOX_PENDING, OUTBOX_PREFIX
 from shared.publisher import EventBridgePublisher, Publisher
 from shared.settings import Settings, load_settings
-from shared.storage import Delete, DynamoTable, Item, Table
+from shared.storage import Delete, DynamoTable, Item, Table, Update, exists
 
 _deserializer = TypeDeserializer()
 # The sweeper leaves rows younger than this to the stream, which publishes them within a second or two.
 SWEEP_AFTER_SECONDS = 60
 SWEEP_BATCH = 100
+# Runs of the relay (each with the publisher's re-sends) a row may be rejected in before it is parked.
+PARK_AFTER_REJECTIONS = 5
+REJECTIONS = "rejections"
+COMMITTED_AT = "committedAt"  # a rejected row's first outboxAt: outboxAt moves on, the commit time does not
 
 
 def stream_rows(records: Iterable[dict[str, Any]]) -> list[Item]:
@@ -55,6 +63,7 @@ class RelayResult:
 
     published: int = 0
     refused: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # rows PutEvents refused this time (kept, or parked)
     # When each published row was committed (epoch seconds): its age at publish is what operators watch.
     committed_at: list[int] = field(default_factory=list)
 
@@ -81,23 +90,60 @@ class OutboxRelay:
                 self.table.write([Delete({"pk": row["pk"]})])
                 result.refused.append(row["pk"])
         if own:
-            result.published = self.publisher.put_entries(
-                [
-                    {
-                        "EventBusName": self.bus_name,
-                        "Source": row["source"],
-                        "DetailType": row["detailType"],
-                        "Detail": row["detail"],
-                        **({"TraceHeader": row["traceHeader"]} if row.get("traceHeader") else {}),
-                    }
-                    for row in own
-                ]
-            )
-            result.committed_at = [int(row["outboxAt"]) for row in own if "outboxAt" in row]
+            entries = [
+                {
+                    "EventBusName": self.bus_name,
+                    "Source": row["source"],
+                    "DetailType": row["detailType"],
+                    "Detail": row["detail"],
+                    **({"TraceHeader": row["traceHeader"]} if row.get("traceHeader") else {}),
+                }
+                for row in own
+            ]
+            try:
+                self.publisher.put_entries(entries)
+                rejected: dict[int, str] = {}
+            except EventPublishError as error:
+                rejected = error.rejected
+            accepted = [row for index, row in enumerate(own) if index not in rejected]
+            result.published = len(accepted)
+            result.committed_at = [int(row.get(COMMITTED_AT) or row.get("outboxAt") or 0) for row in accepted]
             # Only now: a crash before this line leaves the rows for the sweeper, never loses them. One
             # batch call for the lot rather than a call per row: the rows are the relay's alone by now.
-            self.table.remove([{"pk": row["pk"]} for row in own])
+            self.table.remove([{"pk": row["pk"]} for row in accepted])
+            for index, reason in rejected.items():
+                self._rejected(own[index], reason)
+                result.rejected.append(own[index]["pk"])
         return result
+
+    def _rejected(self, row: Item, reason: str) -> None:
+        """Count a rejection and move the row behind every other; park it after PARK_AFTER_REJECTIONS."""
+        now = int(time.time())
+        key = {"pk": row["pk"]}
+        try:
+            self.table.write(
+                [
+                    Update(
+                        key,
+                        set={"outboxAt": now, COMMITTED_AT: row.get(COMMITTED_AT, row.get("outboxAt", now))},
+                        add={REJECTIONS: 1},
+                        condition=exists(),
+                        conflict=lambda: ChangedConcurrently(row["pk"]),
+                    )
+                ]
+            )
+        except ChangedConcurrently:
+            return  # another run published and removed it meanwhile
+        current = self.table.get(key)
+        count = int((current or {}).get(REJECTIONS, 0))
+        event_id = row["pk"].removeprefix(OUTBOX_PREFIX)
+        if current is None or count < PARK_AFTER_REJECTIONS:
+            logger.warning("outbox row rejected by PutEvents; kept for the sweeper", event_id=event_id, reason=reason)
+            return
+        why = f"PutEvents rejected this outbox row in {count} runs of the relay; the last time: {reason}"
+        logger.error("outbox row parked", event_id=event_id, reason=why)
+        self.park(current, why)
+        self.table.write([Delete(key)])
 
     def stale_rows(self, now: float, older_than: int = SWEEP_AFTER_SECONDS) -> list[Item]:
         """Rows still in the outbox `older_than` seconds after they were written, oldest first."""
@@ -115,7 +161,9 @@ class OutboxRelay:
             result = self.relay(rows)
             total.published += result.published
             total.refused += result.refused
+            total.rejected += result.rejected
             total.committed_at += result.committed_at
+            # Rejected rows moved past this sweep's cutoff: the next page holds only rows not tried yet.
             if len(rows) < SWEEP_BATCH:
                 break
         return total

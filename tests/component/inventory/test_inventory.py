@@ -240,21 +240,35 @@ def test_a_product_id_outside_the_alphabet_is_400(tables: Tables, context: Lambd
     assert status == 400 and body["errors"][0]["field"] == "productId"
 
 
-def test_a_new_product_and_each_price_change_announce_the_price_and_nothing_else_does(
-    tables: Tables, context: LambdaContext
-) -> None:
+def test_every_put_announces_the_price_so_a_lost_one_can_be_sent_again(tables: Tables, context: LambdaContext) -> None:
     product_call(context, "PUT", "A", LAPTOP)
-    product_call(context, "PUT", "A", {**LAPTOP, "available": 70})  # stock only: no price news
-    product_call(context, "POST", "A", {"quantity": 5}, suffix="/restock")
+    product_call(context, "PUT", "A", LAPTOP)  # the same values: announced again (a copy may have lost it)
+    product_call(context, "POST", "A", {"quantity": 5}, suffix="/restock")  # stock alone: no price news
     on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2))), context)
-    product_call(context, "PUT", "A", {**LAPTOP, "price": "999.00"})
+    product_call(context, "PUT", "A", {**LAPTOP, "price": "999.00", "available": 53}, If_Match='"4"')
 
     priced = [
         (detail["data"]["price"], detail["data"]["version"])
         for t, detail in tables.inventory.outbox()
         if t == "ProductPriced"
     ]
-    assert priced == [("1299.99", 1), ("999.00", 5)]
+    assert priced == [("1299.99", 1), ("1299.99", 2), ("999.00", 5)]
     assert all(
         detail["metadata"]["correlationId"] == "A" for t, detail in tables.inventory.outbox() if t == "ProductPriced"
     )
+
+
+def test_a_put_that_changes_the_stock_without_if_match_is_428_and_changes_nothing(
+    tables: Tables, context: LambdaContext
+) -> None:
+    product_call(context, "PUT", "A", LAPTOP)
+    on_payment_processed.lambda_handler(sqs_event(paid("o-1", ("A", 2))), context)
+    announced = len(tables.inventory.outbox())
+
+    status, body = product_call(context, "PUT", "A", {**LAPTOP, "available": 60})
+
+    assert status == 428 and '"2"' in body["detail"] and "If-Match" in body["detail"]
+    assert available(tables, "A") == 48 and len(tables.inventory.outbox()) == announced
+    # Creating a product, or a PUT that leaves its stock as it is, needs no If-Match.
+    assert product_call(context, "PUT", "B", LAPTOP)[0] == 200
+    assert product_call(context, "PUT", "A", {**LAPTOP, "available": 48, "price": "1199.99"})[0] == 200

@@ -311,16 +311,50 @@ def test_every_log_line_of_a_step_names_its_order(tables: Tables, context: Lambd
         assert {line.get("correlation_id") for line in lines} == {order_id}
 
 
-def operator_cancel(context: LambdaContext, order_id: str) -> tuple[int, dict[str, Any], Any]:
+OPERATOR = "arn:aws:iam::000000000000:user/jo-operator"
+
+
+def operator_cancel(context: LambdaContext, order_id: str, body: Any = None) -> tuple[int, dict[str, Any], Any]:
     """POST /operator/orders/{orderId}/cancel as API Gateway hands on an IAM-signed call (no customer)."""
     return call(
         context,
         "POST",
         f"/operator/orders/{order_id}/cancel",
+        body,
         customer=None,
+        operator=OPERATOR,
         path_parameters={"orderId": order_id},
         resource="/operator/orders/{orderId}/cancel",
     )
+
+
+def test_an_operators_cancel_keeps_who_and_why_on_the_order_and_logs_it_at_any_level(
+    tables: Tables, context: LambdaContext
+) -> None:
+    from shared.observability import logger
+
+    _, _, created = call(context, "POST", "/orders", VALID)
+    order_id = created["orderId"]
+    logged = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(logged)  # type: ignore[attr-defined]
+    try:  # the suite runs at WARNING, as a function on AWS does by default
+        status, _, _ = operator_cancel(context, order_id, {"note": "the customer called support, ticket 4711"})
+    finally:
+        handler.setStream(previous)  # type: ignore[attr-defined]
+
+    assert status == 202
+    order = tables.order.item(f"ORDER#{order_id}")
+    assert order is not None
+    assert (order["cancelledBy"], order["cancellationNote"]) == (OPERATOR, "the customer called support, ticket 4711")
+    warnings = [json.loads(line) for line in logged.getvalue().splitlines() if '"WARNING"' in line]
+    assert any(w["operator"] == OPERATOR and "4711" in w["note"] for w in warnings)
+    _, _, shown = call(context, "GET", f"/orders/{order_id}")  # the customer sees no operator's name
+    assert "cancelledBy" not in shown and "cancellationNote" not in shown
+    for bad in ({"note": ""}, {"note": "x" * 501}, {"note": "ok", "extra": 1}, {"reason": "x"}):
+        _, _, other = call(context, "POST", "/orders", VALID)
+        refused, _, problem = operator_cancel(context, other["orderId"], bad)
+        assert refused == 400, (bad, problem)
 
 
 def test_an_operator_cancels_any_customers_pending_order_as_the_customer_would(

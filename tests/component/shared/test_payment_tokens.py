@@ -183,3 +183,23 @@ def test_a_rejected_token_is_not_echoed_in_the_error(tables: Tables, context: La
     assert body["errors"][0]["field"] == "payment.token"
     assert "s3cr3t" not in json.dumps(body)
     assert tables.order.items() == tables.order.baseline
+
+
+def test_a_rotated_key_still_opens_what_it_sealed_before_a_replaced_key_does_not(tables: Tables) -> None:
+    kms = boto3.client("kms")
+    key_id = tables.tokens.key_id
+    before = tables.tokens.seal("tok_ok", order_id="o-1")  # an order in flight when the key rotates
+    kms.enable_key_rotation(KeyId=key_id)
+    kms.rotate_key_on_demand(KeyId=key_id)
+    fresh = DataKeyTokenCipher(kms, key_id)  # a new worker after the rotation: new data keys
+
+    assert fresh.open(before, order_id="o-1") == "tok_ok"  # rotation keeps the old key material
+    assert fresh.open(fresh.seal("tok_ok", order_id="o-2"), order_id="o-2") == "tok_ok"
+    # Replacing the key (a new KMS key, a stack that re-creates it) is not rotation: in-flight tokens
+    # no longer open and their orders decline, payment_token_unreadable (docs/decisions.md).
+    replaced = DataKeyTokenCipher(kms, kms.create_key()["KeyMetadata"]["KeyId"])
+    # (AWS answers IncorrectKeyException, which is PaymentTokenUnreadable: held with a stub above; moto answers
+    # AccessDeniedException, which the cipher leaves to be retried.)
+    with pytest.raises(ClientError) as refused:
+        replaced.open(before, order_id="o-1")
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"

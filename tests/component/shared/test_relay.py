@@ -10,9 +10,10 @@ import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
+from shared.errors import EventPublishError
 from shared.outbox import outbox_put
 from shared.publisher import EventBridgePublisher
-from shared.relay import SWEEP_AFTER_SECONDS, OutboxRelay, stream_rows
+from shared.relay import PARK_AFTER_REJECTIONS, SWEEP_AFTER_SECONDS, OutboxRelay, stream_rows
 from shared.storage import DynamoTable, Item, Put
 from shop_contracts.order import OrderConfirmed
 from shop_contracts.payment import PaymentFailed
@@ -152,3 +153,44 @@ def test_the_trace_of_the_committing_step_goes_with_its_event_to_the_bus(
 
     [entry] = recording.entries
     assert entry["TraceHeader"] == header
+
+
+def test_a_row_putevents_keeps_rejecting_moves_back_then_is_parked_and_the_others_go_out(
+    tables: Tables, bus: CapturedBus
+) -> None:
+    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    stuck, fine = envelope(OrderConfirmed(order_id="o-stuck")), envelope(OrderConfirmed(order_id="o-fine"))
+    table.write([outbox_put(stuck), outbox_put(fine)])
+
+    class RejectsOne(EventBridgePublisher):
+        """EventBridge refuses one entry on every attempt (too large, say) and takes the rest."""
+
+        def put_entries(self, entries: Any) -> int:
+            keep = [e for e in entries if stuck.metadata.event_id not in e["Detail"]]
+            super().put_entries(keep)
+            if len(keep) < len(entries):
+                index = next(i for i, e in enumerate(entries) if stuck.metadata.event_id in e["Detail"])
+                failed = {"ErrorCode": "ValidationException", "ErrorMessage": "Total size of the entries exceeds"}
+                raise EventPublishError([failed], {index: "ValidationException: Total size of the entries exceeds"})
+            return len(entries)
+
+    parked = Parked()
+    rejecting = relay(tables, parked, publisher=RejectsOne(boto3.client("events")))
+    committed = int(tables.order.items("OUTBOX#")[0]["outboxAt"])
+
+    first = rejecting.relay(stream_rows(stream_of(tables)))
+
+    assert (first.published, len(first.rejected)) == (1, 1)
+    assert [e["detail"]["metadata"]["eventId"] for e in bus.received()] == [fine.metadata.event_id]
+    [kept] = tables.order.items("OUTBOX#")
+    assert kept["rejections"] == 1 and kept["committedAt"] == committed  # counted, moved to the back, dated
+    # The sweeper is not pinned to it: each run moves it behind every other row, until it is parked.
+    for _ in range(PARK_AFTER_REJECTIONS - 1):
+        assert (
+            rejecting.sweep(float(tables.order.items("OUTBOX#")[0]["outboxAt"]) + SWEEP_AFTER_SECONDS + 1).published
+            == 0
+        )
+    [(row, reason)] = parked.rows
+    assert row["pk"] == f"OUTBOX#{stuck.metadata.event_id}" and row["rejections"] == PARK_AFTER_REJECTIONS
+    assert "rejected this outbox row in 5 runs" in reason and "ValidationException" in reason
+    assert tables.order.items("OUTBOX#") == []

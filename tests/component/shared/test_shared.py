@@ -91,9 +91,11 @@ def test_rejected_entries_are_sent_again_alone() -> None:
     assert client.calls[1] == [entries[0]]
 
 
-def test_entries_still_rejected_after_every_attempt_fail_the_batch() -> None:
-    with pytest.raises(EventPublishError):
-        EventBridgePublisher(FlakyEvents(failures=99), backoff_seconds=0).put_entries([{"Detail": "x"}])  # type: ignore[arg-type]
+def test_entries_still_rejected_after_every_attempt_are_named_by_their_position() -> None:
+    entries = [{"Detail": str(n)} for n in range(12)]  # two calls: entries 0 and 10 lead each, and fail
+    with pytest.raises(EventPublishError) as still:
+        EventBridgePublisher(FlakyEvents(failures=99), backoff_seconds=0).put_entries(entries)  # type: ignore[arg-type]
+    assert still.value.rejected == {0: "InternalFailure", 10: "InternalFailure"}
 
 
 def test_batches_are_at_most_ten_entries() -> None:

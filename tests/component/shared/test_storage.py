@@ -31,8 +31,10 @@ from shared.storage import (
     exists,
     marking,
     missing,
+    read_together,
     transition,
 )
+from shared.testing.guards import UnguardedTable
 from shop_contracts.order import OrderConfirmed
 from tests.component.conftest import Tables
 from tests.support.builders import envelope
@@ -232,3 +234,27 @@ def test_sets_grow_by_adding(table: Table) -> None:
     table.write([Update({"pk": "A"}, add={"tags": frozenset({"y", "x"})})])
     item = table.get({"pk": "A"})
     assert item is not None and set(item["tags"]) == {"x", "y"}
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def two_tables(request: pytest.FixtureRequest) -> Iterator[tuple[Table, Table]]:
+    if request.param == "memory":
+        yield InMemoryTable(), InMemoryTable()
+    else:
+        tables: Tables = request.getfixturevalue("tables")
+        resource = boto3.resource("dynamodb")
+        yield DynamoTable(resource, tables.order.name), DynamoTable(resource, tables.saga.name)
+
+
+def test_items_of_two_tables_are_read_together_in_the_order_asked(two_tables: tuple[Table, Table]) -> None:
+    first, second = two_tables
+    first.write([Put({"pk": "A", "n": 1}), Put({"pk": "C", "n": 3})])
+    second.write([Put({"pk": "A", "n": 2})])
+    wanted = [(first, {"pk": "C"}), (second, {"pk": "A"}), (first, {"pk": "B"}), (first, {"pk": "A"})]
+
+    assert read_together(wanted) == [{"pk": "C", "n": 3}, {"pk": "A", "n": 2}, None, {"pk": "A", "n": 1}]
+    # A test seam that lets reads through (and may refuse them) is read through, not around.
+    assert read_together([(UnguardedTable(first), {"pk": "A"}), (second, {"pk": "A"})]) == [
+        {"pk": "A", "n": 1},
+        {"pk": "A", "n": 2},
+    ]

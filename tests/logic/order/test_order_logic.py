@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from order.logic.schedule_deadline import schedule_deadline
 from order.logic.sweep_deadlines import expire_overdue_orders
 from order.models.errors import (
     DeadlineNotReached,
+    IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     OrderAlreadyFinal,
     OrderNotFound,
@@ -30,7 +32,8 @@ from order.models.errors import (
     UnknownProducts,
 )
 from order.models.order import OrderStatus, PlaceOrderRequest
-from shared.errors import OrderChangedConcurrently
+from shared.errors import OrderChangedConcurrently, WriteContention
+from shared.storage import Write
 from shop_contracts.envelope import Envelope
 from shop_contracts.inventory import InventoryFailed, InventoryReserved, Shortage
 from shop_contracts.order import OrderCreated
@@ -207,6 +210,21 @@ def test_a_concurrent_request_with_the_same_key_gets_the_winners_answer() -> Non
 
     assert place(uow, key="k-1") == racing.winner
     assert len(racing.keys("ORDER#")) == 1
+
+
+def test_a_duplicate_in_flight_with_the_same_key_is_told_to_retry_and_writes_nothing() -> None:
+    # DynamoDB cancels one of two transactions that write the same key record at once (TransactionConflict).
+    class ContendedTable(InMemoryTable):
+        def write(self, writes: Sequence[Write]) -> None:
+            if any(write.key["pk"].startswith("IDEMPOTENCY#") for write in writes):
+                raise WriteContention("transaction on orders cancelled: TransactionConflict")
+            super().write(writes)
+
+    contended = ContendedTable()
+
+    with pytest.raises(IdempotencyKeyInFlight):
+        place(OrderUnitOfWork(contended), key="k-1")
+    assert contended.keys("ORDER#") == contended.keys("OUTBOX#") == contended.keys("IDEMPOTENCY#") == []
 
 
 def paid(created: Envelope[Any], amount: str = "2599.98") -> Envelope[Any]:

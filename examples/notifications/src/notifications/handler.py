@@ -8,6 +8,11 @@ that write is where a real team would send its e-mail.
 Delivery is at least once and unordered, and an archive replay sends old events again: the write is
 conditional on the item being new, so a duplicate or a replay notifies nobody twice. A replayed event
 (EventBridge adds `replay-name`) is recorded as such.
+
+Marking first and sending second, as here, is *at most once*: a crash between the mark and the send
+would leave a customer untold. A real sender should send first, with an idempotency key the provider
+keeps (the item's key, `NOTIFICATION#<orderId>#<detail-type>`: e-mail and SMS providers take one), then
+mark: a crash after the send repeats it, and the provider drops the repeat. That is effectively once.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The catalogue REST API: GET /products/{productId} (public); PUT /products/{productId} and
-POST /products/{productId}/restock (operators, IAM-signed); emits nothing.
+POST /products/{productId}/restock (operators, IAM-signed); a PUT emits ProductPriced.
 
 Triggered by API Gateway (REST, proxy integration). `GET` answers with the product's ETag; a `PUT` with
 `If-Match` changes the product only if it is still that version (412 otherwise), so an operator never
-overwrites stock reserved since their read; a restock adds units atomically. Requests are validated
-against the models, which also make the OpenAPI document. Sample requests: events/api/.
+overwrites stock reserved since their read, and one that changes an existing product's stock without it is
+refused (428); a restock adds units atomically. Every PUT announces the product's price (ProductPriced).
+Requests are validated against the models, which also make the OpenAPI document. Sample requests: events/api/.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inventory.handlers.wiring import unit_of_work
 from inventory.logic.manage_products import restock, set_product
-from inventory.models.errors import ProductNotFound, StockLimit, VersionMismatch
+from inventory.models.errors import PreconditionRequired, ProductNotFound, StockLimit, VersionMismatch
 from inventory.models.stock import PRODUCT_ID_PATTERN, Product, ProductShown, ProductUpdate, Restock
 from shared.errors import StockChangedConcurrently
 from shared.http import OPERATOR, RequestRejected, json_response, problem_response, responses, rest_resolver, serve
@@ -38,6 +39,11 @@ def _not_found(error: ProductNotFound) -> Response[str]:
 @app.exception_handler(VersionMismatch)
 def _stale(error: VersionMismatch) -> Response[str]:
     return problem_response(RequestRejected(412, "Precondition Failed", f"{error}: read it again"))
+
+
+@app.exception_handler(PreconditionRequired)
+def _blind(error: PreconditionRequired) -> Response[str]:
+    return problem_response(RequestRejected(428, "Precondition Required", str(error)))
 
 
 @app.exception_handler(StockLimit)
@@ -70,14 +76,20 @@ def get_product(product_id: ProductIdParam) -> Response[str]:
     "/products/<productId>",
     summary="Create a product, or set its name, price and stock (operators)",
     security=OPERATOR,
-    responses=responses(200, "the product as set", ProductShown, 400, 403, 404, 409, 412, 413, 415, 500, headers=ETAG),
+    responses=responses(
+        200, "the product as set", ProductShown, 400, 403, 404, 409, 412, 413, 415, 428, 500, headers=ETAG
+    ),
 )
 def put_product(
     product_id: ProductIdParam,
     product: ProductUpdate,
     if_match: Annotated[
         str | None,
-        Header(alias="If-Match", max_length=64, description="the ETag you read; 412 if the product changed since"),
+        Header(
+            alias="If-Match",
+            max_length=64,
+            description="the ETag you read; 412 if the product changed since; needed (428) to change the stock",
+        ),
     ] = None,
 ) -> Response[str]:
     return _shown(set_product(product_id, product, if_match=if_match, uow=unit_of_work()))

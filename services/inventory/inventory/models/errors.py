@@ -38,6 +38,18 @@ class VersionMismatch(ShopError):
         self.current = current
 
 
+class PreconditionRequired(ShopError):
+    """A PUT would set an existing product's stock without naming the version it read (If-Match)."""
+
+    def __init__(self, product_id: str, current: str) -> None:
+        super().__init__(
+            f"setting the stock of {product_id} needs If-Match with the ETag you read (now {current}), so that "
+            "units reserved since are not overwritten; or POST /products/{productId}/restock to add units"
+        )
+        self.product_id = product_id
+        self.current = current
+
+
 class StockLimit(ShopError):
     """A restock would take the stock above the most a product may hold."""
 

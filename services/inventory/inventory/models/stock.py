@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
+from shared.bodies import RequestBody
 from shop_contracts.base import LineItem, OrderId, PositiveMoney, ProductId, WireModel
 
 MAX_STOCK = 1_000_000
@@ -33,19 +34,17 @@ class Product(WireModel):
         return ProductShown(product_id=self.product_id, name=self.name, price=self.price, available=self.available)
 
 
-class ProductUpdate(WireModel):
+class ProductUpdate(RequestBody):
     """The body of `PUT /products/{productId}`: `available` sets the stock to that number."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     price: PositiveMoney
     available: int = Field(ge=0, le=MAX_STOCK)
 
 
-class Restock(WireModel):
+class Restock(RequestBody):
     """The body of `POST /products/{productId}/restock`: units to add to what is free now."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
     quantity: int = Field(ge=1, le=MAX_STOCK)
 
 

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from order.dal.saga_views import SagaViews
 from order.models.catalogue import CataloguePrice
 from order.models.errors import IdempotencyKeyTaken, PriceSuperseded
 from order.models.order import Order, OrderStatus
 from shared.errors import OrderChangedConcurrently
-from shared.storage import Key, Put, Update, absent, at_most, below, equals, missing, transition
+from shared.storage import Key, Put, Update, absent, at_most, below, equals, missing, read_together, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
 from shop_contracts.order import CancellationReason
+from shop_contracts.saga import SagaView, saga_key
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 # A sparse index of the orders still pending, by deadline: the deadline sweeper's query.
@@ -53,6 +55,12 @@ class OrderRepository(Repository):
         """The order, or None."""
         item = self.table.get(_order_key(order_id))
         return Order.model_validate(item) if item else None
+
+    def get_with_view(self, order_id: str, views: SagaViews) -> tuple[Order | None, SagaView | None]:
+        """The order and its saga's view, read together (one call where the store allows: every client's
+        poll of `GET /orders/{id}` reads both)."""
+        order, view = read_together([(self.table, _order_key(order_id)), (views.table, saga_key(order_id))])
+        return (Order.model_validate(order) if order else None), views.view_of(view)
 
     def overdue(self, before: datetime, *, limit: int) -> list[str]:
         """The ids of pending orders whose deadline is before `before`, most overdue first."""
@@ -108,9 +116,20 @@ class OrderRepository(Repository):
         at: datetime,
         reason: CancellationReason | None = None,
         payment_id: str | None = None,
+        cancelled_by: str | None = None,
+        cancellation_note: str | None = None,
     ) -> None:
-        """A pending order becomes terminal (else `OrderChangedConcurrently`)."""
-        extra = {"paymentId": payment_id} if payment_id else {}
+        """A pending order becomes terminal (else `OrderChangedConcurrently`); an operator's cancel is kept with
+        who (their IAM principal) and why."""
+        extra = {
+            name: value
+            for name, value in (
+                ("paymentId", payment_id),
+                ("cancelledBy", cancelled_by),
+                ("cancellationNote", cancellation_note),
+            )
+            if value
+        }
         self._stage(
             transition(
                 _order_key(order.order_id),
@@ -163,8 +182,13 @@ class PriceRepository(Repository):
         return CataloguePrice.model_validate(item) if item else None
 
     def get_many(self, product_ids: list[str]) -> dict[str, CataloguePrice]:
-        """The prices the copy holds for these products (the unknown ones left out)."""
-        return {product_id: price for product_id in product_ids if (price := self.get(product_id)) is not None}
+        """The prices the copy holds for these products (the unknown ones left out), read in one call."""
+        items = read_together([(self.table, _price_key(product_id)) for product_id in product_ids])
+        return {
+            product_id: CataloguePrice.model_validate(item)
+            for product_id, item in zip(product_ids, items, strict=True)
+            if item is not None
+        }
 
     def record(self, price: CataloguePrice) -> None:
         """The price of a newer product version than the copy holds (else `PriceSuperseded`)."""

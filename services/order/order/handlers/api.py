@@ -14,13 +14,14 @@ import uuid
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order.handlers.wiring import api_settings, saga_views, token_sealer, unit_of_work
 from order.logic.finish_order import cancel_on_request
 from order.logic.place_order import place_order
 from order.models.errors import (
+    IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     OrderAlreadyFinal,
     OrderNotFound,
@@ -28,7 +29,15 @@ from order.models.errors import (
     TotalTooLarge,
     UnknownProducts,
 )
-from order.models.order import CancelAccepted, Order, OrderAccepted, OrderStatus, OrderView, PlaceOrderRequest
+from order.models.order import (
+    CancelAccepted,
+    OperatorCancelRequest,
+    Order,
+    OrderAccepted,
+    OrderStatus,
+    OrderView,
+    PlaceOrderRequest,
+)
 from shared.http import (
     CUSTOMER,
     OPERATOR,
@@ -59,6 +68,11 @@ def _not_found(error: OrderNotFound) -> Response[str]:
 @app.exception_handler(OrderAlreadyFinal)
 def _already_final(error: OrderAlreadyFinal) -> Response[str]:
     return problem_response(RequestRejected(409, "Conflict", f"{error}; only a PENDING order can be cancelled"))
+
+
+@app.exception_handler(IdempotencyKeyInFlight)
+def _key_in_flight(error: IdempotencyKeyInFlight) -> Response[str]:
+    return problem_response(RequestRejected(409, "Conflict", f"{error}; retry in a moment to get its answer"))
 
 
 @app.exception_handler(IdempotencyKeyReused)
@@ -158,8 +172,15 @@ def create_order(
     responses=responses(200, "the order and its saga view", OrderView, 401, 403, 404, 500),
 )
 def get_order(order_id: OrderIdParam) -> Response[str]:
-    order = _own_order(order_id)
-    return json_response(200, OrderView.of(order, saga_views().get(order.order_id)).to_wire())
+    logger.append_keys(correlation_id=order_id[:64])
+    try:
+        uuid.UUID(order_id)
+    except ValueError:
+        raise OrderNotFound(order_id[:64]) from None
+    order, view = unit_of_work().orders.get_with_view(order_id, saga_views())
+    if order is None or order.customer_id != caller_id(app):
+        raise OrderNotFound(order_id)
+    return json_response(200, OrderView.of(order, view).to_wire())
 
 
 @app.post(
@@ -180,21 +201,28 @@ def cancel_order(order_id: OrderIdParam) -> Response[str]:
     summary="An operator cancels an in-flight order on the customer's behalf",
     description=(
         "As the customer's own cancel, for any customer's pending order (a stuck saga, a support request): "
-        "the order is cancelled with reason customer_request and payment and inventory compensate. "
+        "the order is cancelled with reason customer_request and payment and inventory compensate. The operator's "
+        "IAM principal and the `note` are kept on the order (not shown to the customer) and logged. "
         "409 once the order is final (a saga stuck in its compensation needs a redrive, not a cancel)."
     ),
     security=OPERATOR,
     responses=responses(202, "cancelled; compensation follows", CancelAccepted, 403, 404, 409, 413, 415, 500),
 )
-def operator_cancel_order(order_id: OrderIdParam) -> Response[str]:
+def operator_cancel_order(
+    order_id: OrderIdParam, request: Annotated[OperatorCancelRequest | None, Body()] = None
+) -> Response[str]:
     try:
         uuid.UUID(order_id)
     except ValueError:
         raise OrderNotFound(order_id[:64]) from None
     logger.append_keys(correlation_id=order_id)
+    # API Gateway verified the signature: the caller is this IAM principal.
     identity = app.current_event.request_context.identity
-    logger.info("operator cancel requested", operator=identity.user_arn or identity.caller or "unknown")
-    cancel_on_request(order_id, reason="customer_request", uow=unit_of_work(), now=utc_now())
+    operator = identity.user_arn or identity.caller or "unknown"
+    note = request.note if request else "no reason given"
+    cancel_on_request(
+        order_id, reason="customer_request", uow=unit_of_work(), now=utc_now(), operator=operator, note=note
+    )
     body = CancelAccepted(order_id=order_id, status=OrderStatus.CANCELLED, reason="customer_request")
     return json_response(202, body.to_wire())
 

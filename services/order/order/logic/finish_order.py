@@ -81,8 +81,17 @@ def cancel_on_inventory_failed(cause: Envelope[InventoryFailed], *, uow: OrderUn
     _react(cause, OrderStatus.CANCELLED, "out_of_stock", uow=uow, now=now)
 
 
-def cancel_on_request(order_id: str, *, reason: CancellationReason, uow: OrderUnitOfWork, now: datetime) -> Order:
-    """The customer (or the deadline) cancels a pending order; payment and inventory then compensate.
+def cancel_on_request(
+    order_id: str,
+    *,
+    reason: CancellationReason,
+    uow: OrderUnitOfWork,
+    now: datetime,
+    operator: str | None = None,
+    note: str | None = None,
+) -> Order:
+    """The customer, or an operator on their behalf (`operator`: their IAM principal, with a `note` of why),
+    cancels a pending order; payment and inventory then compensate.
 
     Raises
     ------
@@ -100,11 +109,15 @@ def cancel_on_request(order_id: str, *, reason: CancellationReason, uow: OrderUn
     origin = EventMetadata(correlation_id=order_id, event_id=order.created_event_id)
     try:
         with uow.acting_for(origin) as step:
-            _finish(step, order, OrderStatus.CANCELLED, reason, now)
+            _finish(step, order, OrderStatus.CANCELLED, reason, now, cancelled_by=operator, note=note)
     except OrderChangedConcurrently:
         current = uow.orders.get(order_id)
         raise OrderAlreadyFinal(order_id, current.status.value if current else "gone") from None
-    logger.info("order cancelled on request", reason=reason)
+    if operator:
+        # At any log level: a cancel no customer asked for is an operator's act someone may need to account for.
+        logger.warning("order cancelled by an operator", operator=operator, note=note, reason=reason)
+    else:
+        logger.info("order cancelled on request", reason=reason)
     return order
 
 
@@ -166,8 +179,12 @@ def _finish(
     now: datetime,
     *,
     payment_id: str | None = None,
+    cancelled_by: str | None = None,
+    note: str | None = None,
 ) -> None:
-    step.orders.finish(order, status, at=now, reason=reason, payment_id=payment_id)
+    step.orders.finish(
+        order, status, at=now, reason=reason, payment_id=payment_id, cancelled_by=cancelled_by, cancellation_note=note
+    )
     if status is OrderStatus.CONFIRMED:
         step.emit(OrderConfirmed(order_id=order.order_id))
     else:

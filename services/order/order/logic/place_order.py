@@ -13,8 +13,9 @@ from uuid import uuid4
 
 from order.dal.order_repository import OrderUnitOfWork, StoredResponse
 from order.models.catalogue import price_lines
-from order.models.errors import IdempotencyKeyReused, IdempotencyKeyTaken, TotalMismatch
+from order.models.errors import IdempotencyKeyInFlight, IdempotencyKeyReused, IdempotencyKeyTaken, TotalMismatch
 from order.models.order import Order, OrderStatus, PlaceOrderRequest
+from shared.errors import WriteContention
 from shared.observability import logger
 from shared.payment_tokens import TokenSealer
 from shop_contracts.order import OrderCreated
@@ -43,6 +44,8 @@ def place_order(
     ------
     IdempotencyKeyReused
         When the key was first used with a different body.
+    IdempotencyKeyInFlight
+        When a request with the same key is being committed at the same moment (its answer is not kept yet).
     UnknownProducts
         When lines name products the catalogue copy has no price for.
     TotalMismatch
@@ -56,7 +59,8 @@ def place_order(
     if idempotency_key and (earlier := uow.responses.get(idempotency_key, now=now.timestamp())):
         return _replay(earlier, fingerprint, idempotency_key)
 
-    items, total = price_lines(request.items, uow.prices.get_many([line.product_id for line in request.items]))
+    lines = request.lines()
+    items, total = price_lines(lines, uow.prices.get_many([line.product_id for line in lines]))
     if request.total_amount is not None and request.total_amount != total:
         raise TotalMismatch(request.total_amount, total)
     order_id = str(uuid4())
@@ -89,6 +93,14 @@ def place_order(
         if earlier is None:
             raise
         return _replay(earlier, fingerprint, idempotency_key or "")
+    except WriteContention:
+        if not idempotency_key:
+            raise
+        # DynamoDB cancels one of two transactions on the same key record at once (TransactionConflict): the
+        # other request is in flight. Nothing was written; the client retries and gets its answer.
+        if (earlier := uow.responses.get(idempotency_key, now=now.timestamp())) is not None:
+            return _replay(earlier, fingerprint, idempotency_key)
+        raise IdempotencyKeyInFlight(idempotency_key.split("#", 1)[-1]) from None
     logger.info("order placed", order_id=order_id, lines=len(request.items))
     return response
 

@@ -41,6 +41,14 @@ class IdempotencyKeyReused(ShopError):
         self.key = key
 
 
+class IdempotencyKeyInFlight(ShopError):
+    """Another request with the same Idempotency-Key is being committed right now; its answer is not kept yet."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"a request with Idempotency-Key {key!r} is still being processed")
+        self.key = key
+
+
 class IdempotencyKeyTaken(ShopError):
     """A live response is already stored under this Idempotency-Key (a concurrent request won)."""
 

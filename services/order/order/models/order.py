@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
-from shop_contracts.base import LineItem, OrderId, PositiveMoney, PricedLine, WireModel
+from shared.bodies import RequestBody
+from shop_contracts.base import LineItem, OrderId, PositiveMoney, PricedLine, ProductId, Quantity, WireModel
 from shop_contracts.envelope import Envelope
 from shop_contracts.order import CancellationReason, OrderCreated
 from shop_contracts.saga import SagaView
@@ -22,22 +23,31 @@ class OrderStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-class PaymentDetails(WireModel):
+class PaymentDetails(RequestBody):
     """How the customer pays: an opaque token (`tok_ok`, `tok_decline`, ...), never card data."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
     token: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
-class PlaceOrderRequest(WireModel):
-    """The body of `POST /orders`; strict: no coercion, no unknown fields. The customer is the caller.
+class OrderLine(RequestBody):
+    """One line of `POST /orders`: a product and how many units of it."""
+
+    product_id: ProductId
+    quantity: Quantity
+
+    def line(self) -> LineItem:
+        """The line as the contract carries it."""
+        return LineItem(product_id=self.product_id, quantity=self.quantity)
+
+
+class PlaceOrderRequest(RequestBody):
+    """The body of `POST /orders` (closed, camelCase, strict: `shared.bodies`). The customer is the caller.
 
     The server prices the order from its copy of the catalogue; `totalAmount`, if sent, must be that total
     (else 409 with the current total), so a client can confirm the price it showed.
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-    items: list[LineItem] = Field(min_length=1, max_length=50)
+    items: list[OrderLine] = Field(min_length=1, max_length=50)
     total_amount: PositiveMoney | None = Field(
         default=None, description="Optional: the total the client expects; 409 if the current total differs."
     )
@@ -47,13 +57,23 @@ class PlaceOrderRequest(WireModel):
 
     @field_validator("items")
     @classmethod
-    def _one_line_per_product(cls, items: list[LineItem]) -> list[LineItem]:
+    def _one_line_per_product(cls, items: list[OrderLine]) -> list[OrderLine]:
         # Inventory reserves per product, and a line holds at most 1,000 units: two lines of one product
         # could add up to more than any consumer accepts.
         ids = [line.product_id for line in items]
         if len(set(ids)) != len(ids):
             raise ValueError("list each product on one line (add up its quantity)")
         return items
+
+    def lines(self) -> tuple[LineItem, ...]:
+        """The order's lines as the contract carries them."""
+        return tuple(line.line() for line in self.items)
+
+
+class OperatorCancelRequest(RequestBody):
+    """The body of `POST /operator/orders/{orderId}/cancel`: why the operator cancels (kept on the order)."""
+
+    note: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class Order(WireModel):
@@ -74,6 +94,9 @@ class Order(WireModel):
     # What the order service has seen of the saga: it confirms only an order both paid and reserved.
     payment_id: str | None = None
     reserved: bool = False
+    # An operator's cancel on the customer's behalf: who (their IAM principal) and why. Not shown to the customer.
+    cancelled_by: str | None = None
+    cancellation_note: str | None = None
 
     @classmethod
     def placed(cls, created: Envelope[OrderCreated]) -> Order:
@@ -135,5 +158,7 @@ class OrderView(WireModel):
     @classmethod
     def of(cls, order: Order, saga: SagaView | None) -> OrderView:
         """The view of `order` with its saga."""
-        shown = order.model_dump(exclude={"created_event_id", "payment_id", "reserved"})
+        shown = order.model_dump(
+            exclude={"created_event_id", "payment_id", "reserved", "cancelled_by", "cancellation_note"}
+        )
         return cls.model_validate({**shown, "saga": saga})

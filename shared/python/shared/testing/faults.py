@@ -140,6 +140,11 @@ class OutageTable:
         self._check()
         return self.inner.get(key)
 
+    def read_through(self) -> Table:
+        """The table reads go to (storage.read_together), unless in an outage."""
+        self._check()
+        return self.inner
+
     def write(self, writes: Sequence[Write]) -> None:
         """Write, unless in an outage; a consumer's write may commit and then lose its answer."""
         self._check()

@@ -32,6 +32,10 @@ class UnguardedTable:
         """Read through."""
         return self.inner.get(key)
 
+    def read_through(self) -> Table:
+        """The table reads go to (storage.read_together)."""
+        return self.inner
+
     def write(self, writes: Sequence[Write]) -> None:
         """Write with the chosen guards' conditions removed."""
         self.inner.write([self._unguarded(write) for write in writes])

@@ -219,3 +219,29 @@ def test_the_example_teams_dead_letter_alarm_can_notify_its_own_topic() -> None:
     [parameters] = subscriptions(example).values()
     assert parameters["AlarmTopicArn"] == {"Ref": "AlarmTopicArn"}
     assert load(example)["Parameters"]["AlarmTopicArn"]["Default"] == ""  # the block's "notify nobody"
+
+
+def test_one_customer_cannot_take_the_whole_apis_rate_and_nobody_signs_up_in_bulk() -> None:
+    acl = resource("CustomerRateLimit")
+    assert acl["Condition"] == "LimitsCustomers"
+    assert template()["Conditions"]["LimitsCustomers"]["And"][0] == {"Condition": "IsAws"}
+    [rule] = acl["Properties"]["Rules"]
+    limit = rule["Statement"]["RateBasedStatement"]
+    assert limit["AggregateKeyType"] == "CUSTOM_KEYS"
+    assert limit["CustomKeys"] == [
+        {"Header": {"Name": "authorization", "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}
+    ]
+    assert limit["Limit"] == {"Ref": "CustomerRequestLimit"}
+    assert rule["Action"] == {"Block": {"CustomResponse": {"ResponseCode": 429}}}
+    association = resource("CustomerRateLimitAssociation")
+    assert association["Properties"]["WebACLArn"] == {"GetAtt": "CustomerRateLimit.Arn"}
+    assert "/restapis/${ShopApi}/stages/v1" in association["Properties"]["ResourceArn"]["Sub"]
+    signing_up = resource("UserPool")["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"]
+    assert signing_up == {"If": ["CustomersSignUp", False, True]}
+    assert template()["Parameters"]["CustomerSelfSignUp"]["Default"] == "false"
+
+
+def test_the_schedulers_quota_has_an_alarm_on_the_metric_the_scheduler_counts() -> None:
+    alarm = resource("DeadlineSchedulesRefusedAlarm")["Properties"]
+    assert alarm["MetricName"] == "DeadlineSchedulesRefused" and alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "order"}]

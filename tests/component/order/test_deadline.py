@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
+from order.dal.deadline_scheduler import DeadlineScheduler
 from order.handlers import on_deadline, on_order_created, on_payment_failed, on_sweep
 from shop_contracts.envelope import Envelope, utc_now
 from shop_contracts.order import OrderCreated
@@ -120,3 +122,20 @@ def test_the_sweeper_expires_an_order_whose_schedule_never_fired(tables: Tables,
     order = tables.order.item(f"ORDER#{order_id}")
     assert order is not None and (order["status"], order["cancellationReason"]) == ("CANCELLED", "timeout")
     assert "awaitingDeadline" not in order
+
+
+def test_a_schedule_the_schedulers_quota_refuses_is_counted_and_the_delivery_retried(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Refusing:
+        def create_schedule(self, **_: Any) -> None:
+            raise ClientError(
+                {"Error": {"Code": "ServiceQuotaExceededException", "Message": "quota"}}, "CreateSchedule"
+            )
+
+    scheduler = DeadlineScheduler(Refusing(), "arn:queue", "arn:role", "arn:dlq", None, "url")
+
+    with pytest.raises(ClientError):
+        scheduler.schedule("o-1", datetime.now(UTC) + timedelta(minutes=5))
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "CloudWatchMetrics" in line]
+    assert any(line.get("DeadlineSchedulesRefused") == [1.0] for line in emitted)

@@ -9,7 +9,10 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from shared.metrics import measures
 from shared.observability import logger
+
+QUOTA_REFUSALS = {"ServiceQuotaExceededException", "ThrottlingException"}
 
 
 def schedule_name(order_id: str) -> str:
@@ -70,7 +73,13 @@ class DeadlineScheduler:
                 },
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConflictException":
+            code = exc.response["Error"]["Code"]
+            if code in QUOTA_REFUSALS:
+                # The Scheduler's quota (schedules at once, or requests a second): operators raise it.
+                measures.count("DeadlineSchedulesRefused")
+                measures.flush()
+                logger.error("deadline schedule refused by the Scheduler's quota", code=code)
+            if code != "ConflictException":
                 raise
             logger.info("deadline already scheduled")
             return False

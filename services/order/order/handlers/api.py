@@ -206,7 +206,7 @@ def cancel_order(order_id: OrderIdParam) -> Response[str]:
         "409 once the order is final (a saga stuck in its compensation needs a redrive, not a cancel)."
     ),
     security=OPERATOR,
-    responses=responses(202, "cancelled; compensation follows", CancelAccepted, 403, 404, 409, 413, 415, 500),
+    responses=responses(202, "cancelled; compensation follows", CancelAccepted, 400, 403, 404, 409, 413, 415, 500),
 )
 def operator_cancel_order(
     order_id: OrderIdParam, request: Annotated[OperatorCancelRequest | None, Body()] = None

@@ -18,6 +18,7 @@ from typing import Any
 
 from scripts import schemas
 from scripts.template import TEMPLATE, resources_of_type, subscriptions
+from shop_contracts.compensation import FAILURE_CODE_MEANS, CompensationFailed
 from shop_contracts.errors import READ_VERSION
 from shop_contracts.registry import CONTRACTS, SAGA_EVENTS
 
@@ -147,6 +148,9 @@ def render_catalogue() -> str:
         nested = sorted({n for n in schema["$defs"] if n not in {detail_type, "EventMetadata"}})
         for name in nested:
             out += ["", f"`{name}`:", "", *_fields_table(schema["$defs"][name], schema)]
+        if detail_type == CompensationFailed.detail_type():
+            out += ["", "### Compensation failure codes", "", "| `reasonCode` | means, and what an operator does |"]
+            out += ["|---|---|", *(f"| `{code}` | {means} |" for code, means in FAILURE_CODE_MEANS.items())]
         out.append("")
     out += [END, ""]
     return "\n".join(out)

@@ -25,7 +25,7 @@ from shop_contracts.compensation import CompensationFailed
 from shop_contracts.envelope import Envelope, EventMetadata, wrap
 from shop_contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, ProductPriced, Shortage
 from shop_contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
-from shop_contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
+from shop_contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded, PaymentVoided
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -78,6 +78,11 @@ SAMPLES: list[tuple[str, DomainEvent, str | None]] = [
         PaymentRefunded(order_id=ORDER_ID, payment_id=PAYMENT_ID, amount=TOTAL),
         "e-inventory-failed",
     ),
+    (
+        "payment/PaymentVoided.json",
+        PaymentVoided(order_id=ORDER_ID, reason="cancelled_before_charge"),
+        "e-order-cancelled",
+    ),
     ("inventory/InventoryReleased.json", InventoryReleased(order_id=ORDER_ID, items=LINES), "e-order-cancelled"),
     ("order/OrderConfirmed.json", OrderConfirmed(order_id=ORDER_ID), "e-inventory-reserved"),
     ("order/OrderCancelled.json", OrderCancelled(order_id=ORDER_ID, reason="customer_request"), "e-order-created"),
@@ -93,7 +98,7 @@ SAMPLES: list[tuple[str, DomainEvent, str | None]] = [
     ),
     (
         "payment/CompensationFailed.json",
-        CompensationFailed(order_id=ORDER_ID, step="refund_payment", reason="the gateway rejected the refund"),
+        CompensationFailed.because(ORDER_ID, "refund_payment", "refund_rejected"),
         "e-order-cancelled",
     ),
 ]

@@ -169,13 +169,31 @@ def test_the_out_of_stock_samples(story: Story, tables: Tables) -> None:
     assert tables.payment.published() == ["PaymentProcessed", "PaymentRefunded"]
 
 
-def test_the_declined_payment_and_the_failed_compensation_samples(story: Story, tables: Tables) -> None:
+def test_the_declined_payment_sample(story: Story, tables: Tables) -> None:
     order_id = story.place()
 
     story.deliver("sqs/PaymentFailed.json")
     assert story.status(order_id) == ("CANCELLED", "payment_declined")
+    assert saga_status(tables, order_id) == "COMPENSATING"
+
+
+def test_the_failed_compensation_sample(story: Story, tables: Tables) -> None:
+    order_id = story.place()
+    story.charge()
+    story.deliver("sqs/PaymentProcessed.json", to="SagaOnSagaEventFunction")
+
     story.deliver("sqs/CompensationFailed.json")
     assert saga_status(tables, order_id) == "COMPENSATION_FAILED"
+
+
+def test_the_voided_payment_sample(story: Story, tables: Tables) -> None:
+    order_id = story.place()
+    story.api("api/CancelOrder.json", "OrderApiFunction", 202)
+    story.deliver("sqs/OrderCancelled.json")
+    assert tables.payment.published() == ["PaymentVoided"]
+
+    story.deliver("sqs/PaymentVoided.json")
+    assert saga_status(tables, order_id) == "CANCELLED"
 
 
 def test_the_deadline_sample(story: Story, tables: Tables) -> None:

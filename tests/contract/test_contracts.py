@@ -294,3 +294,15 @@ def test_the_catalogue_check_fails_when_a_subscription_is_not_in_it(monkeypatch:
     planted = catalogue.Consumer("ShippingOnOrderConfirmed", "shipping", "elsewhere", ("OrderConfirmed",))
     monkeypatch.setattr(catalogue, "consumers", lambda: [*found, planted])
     assert catalogue.main(["--check"]) == 1
+
+
+def test_every_compensation_failure_code_has_a_sentence_for_customers_and_a_place_in_the_schema() -> None:
+    from order.models.order import UNDOING_FAILED_BECAUSE
+    from shop_contracts.compensation import COMPENSATION_FAILURE_CODES, FAILURE_CODE_MEANS
+
+    schema = json.loads((Path(schemas.SCHEMAS) / "CompensationFailed.v1.schema.json").read_text())
+    [codes, _] = schema["$defs"]["CompensationFailed"]["properties"]["reasonCode"]["anyOf"]
+    published = set(codes["enum"])
+
+    assert set(UNDOING_FAILED_BECAUSE) == set(FAILURE_CODE_MEANS) == COMPENSATION_FAILURE_CODES == published
+    assert all(len(code) <= 32 for code in COMPENSATION_FAILURE_CODES)

@@ -67,8 +67,9 @@ def test_a_seed_replays_exactly() -> None:
         ({"one_outcome_per_order"}, 30),
         ({"one_reservation_per_order"}, 5),
         # Each of these two covers the other (a copy of one OrderCancelled is stopped by the inbox mark,
-        # a release by the reservation's state): only both missing let stock be released twice.
-        ({"inbox", "one_release_per_reservation"}, 5),
+        # a release by the reservation's state): only both missing let stock be released twice, which about
+        # one seed in eight meets (6 to 9 of the first 60, as the world's events change).
+        ({"inbox", "one_release_per_reservation"}, 10),
     ],
 )
 def test_a_missing_once_only_guard_is_found(guards_off: set[str], bound: int) -> None:

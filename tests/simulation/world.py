@@ -41,7 +41,7 @@ from order.logic.sweep_deadlines import expire_overdue_orders
 from order.models.errors import OrderAlreadyFinal
 from order.models.order import PlaceOrderRequest
 from payment.dal.payment_repository import PaymentUnitOfWork
-from payment.logic.charge_order import charge_order
+from payment.logic.charge_order import charge_order, resolve_unanswered_charge
 from payment.logic.refund_payment import refund_payment, report_refund_failure
 from payment.logic.settle_payment import settle_payment
 from payment.models.gateway import Decision, RefundRejected, SimulatedGateway
@@ -221,7 +221,7 @@ class World:
             "OrderOnProductPriced": (lambda e: record_price(e, uow=o), None),
             "PaymentOnOrderCreated": (
                 lambda e: charge_order(e, uow=p, gateway=self.gateway, tokens=TOKENS, now=self.now),
-                None,
+                lambda e, error: resolve_unanswered_charge(e, error, uow=p, gateway=self.gateway, tokens=TOKENS),
             ),
             "PaymentOnOrderCancelled": (
                 lambda e: refund_payment(e, uow=p, gateway=self.gateway, now=self.now),

@@ -1,8 +1,8 @@
-"""Events the payment service publishes: a charge, a declined charge, and a refund."""
+"""Events the payment service publishes: a charge, a declined charge, a refund, and a void."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -35,3 +35,15 @@ class PaymentRefunded(DomainEvent):
     order_id: OrderId
     payment_id: str = Field(min_length=1)
     amount: PositiveMoney
+
+
+class PaymentVoided(DomainEvent):
+    """The order was cancelled before any money was taken: its payment is closed, and nothing is refunded.
+
+    It also settles a refund reported impossible while the charge was still undecided
+    (`CompensationFailed` with `charge_outcome_unknown`) once the charge turns out never to have taken money.
+    """
+
+    service: ClassVar[str] = "payment"
+    order_id: OrderId
+    reason: Literal["cancelled_before_charge", "cancelled_while_pending"]

@@ -12,7 +12,7 @@ from shop_contracts.envelope import Envelope
 from shop_contracts.errors import READ_VERSION, LaterEventVersion, MalformedEvent
 from shop_contracts.inventory import InventoryFailed, InventoryReleased, InventoryReserved, ProductPriced
 from shop_contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
-from shop_contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded
+from shop_contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded, PaymentVoided
 
 SAGA_EVENTS: dict[str, type[DomainEvent]] = {
     cls.detail_type(): cls
@@ -23,6 +23,7 @@ SAGA_EVENTS: dict[str, type[DomainEvent]] = {
         InventoryReserved,
         InventoryFailed,
         PaymentRefunded,
+        PaymentVoided,
         InventoryReleased,
         OrderConfirmed,
         OrderCancelled,

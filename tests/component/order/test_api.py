@@ -177,6 +177,52 @@ def test_a_customer_cancels_a_pending_order_once(tables: Tables, context: Lambda
     assert cancelled["metadata"]["causationId"] == created_event["metadata"]["eventId"]
 
 
+@pytest.mark.parametrize(
+    ("failure_reason", "shown", "told"),
+    [
+        (None, None, "The order was cancelled, and any payment taken is being returned."),
+        ("compensation_failed: refund_rejected", "compensation_failed: refund_rejected", "Returning your payment"),
+        ("compensation_failed: charge_outcome_unknown", "compensation_failed: charge_outcome_unknown", "not confirm"),
+        # A view folded before codes existed, holding an error's text.
+        (
+            "compensation_failed: User: arn:aws:sts::123456789012:assumed-role/r is not authorized",
+            "compensation_failed: unspecified",
+            "Part of undoing it is delayed",
+        ),
+    ],
+)
+def test_a_cancelled_order_tells_the_customer_a_fixed_sentence_never_an_errors_text(
+    tables: Tables, context: LambdaContext, failure_reason: str | None, shown: str | None, told: str
+) -> None:
+    _, _, created = call(context, "POST", "/orders", VALID)
+    order_id = created["orderId"]
+    call(context, "POST", f"/orders/{order_id}/cancel", resource="/orders/{orderId}/cancel",
+         path_parameters={"orderId": order_id})  # fmt: skip
+    status = "COMPENSATION_FAILED" if failure_reason else "CANCELLED"
+    tables.saga._table.put_item(
+        Item={"pk": f"SAGA#{order_id}", "version": 1, "view": {"status": status, "failureReason": failure_reason}}
+    )
+
+    _, _, body = call(
+        context, "GET", f"/orders/{order_id}", resource="/orders/{orderId}", path_parameters={"orderId": order_id}
+    )
+
+    assert body["saga"]["failureReason"] == shown
+    assert told in body["message"]
+    assert "123456789012" not in json.dumps(body)
+
+
+def test_an_open_order_has_no_message(tables: Tables, context: LambdaContext) -> None:
+    _, _, created = call(context, "POST", "/orders", VALID)
+    order_id = created["orderId"]
+
+    _, _, body = call(
+        context, "GET", f"/orders/{order_id}", resource="/orders/{orderId}", path_parameters={"orderId": order_id}
+    )
+
+    assert body["message"] is None
+
+
 def test_cancelling_an_unknown_order_is_404(tables: Tables, context: LambdaContext) -> None:
     status, _, _ = call(
         context, "POST", "/orders/nope/cancel", resource="/orders/{orderId}/cancel", path_parameters={"orderId": "nope"}

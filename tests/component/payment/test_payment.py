@@ -9,7 +9,7 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment.handlers import on_order_cancelled, on_order_created
-from payment.models.gateway import Decision, SimulatedGateway
+from payment.models.gateway import Decision, RefundRejected, SimulatedGateway
 from tests.component.conftest import Tables
 from tests.support.builders import order_cancelled, order_created, sqs_event
 
@@ -83,7 +83,7 @@ def test_a_cancel_that_arrives_before_the_order_voids_it(tables: Tables, context
     on_order_created.lambda_handler(sqs_event(created), context)
 
     assert payment(tables)["status"] == "VOIDED"
-    assert tables.payment.published() == []
+    assert tables.payment.published() == ["PaymentVoided"]
 
 
 def test_a_rejected_refund_is_retried_then_reported_as_compensation_failed(
@@ -110,6 +110,110 @@ def test_a_rejected_refund_is_retried_then_reported_as_compensation_failed(
     assert tables.payment.published() == ["PaymentProcessed", "CompensationFailed"]
     failure = tables.payment.outbox()[1][1]["data"]
     assert failure["step"] == "refund_payment" and "rejected" in failure["reason"]
+
+
+def a_minute_passes(tables: Tables, order_id: str = "o-1") -> None:
+    """SQS redelivers after the visibility timeout (a minute): the claim is that much older by then."""
+    tables.payment._table.update_item(
+        Key={"pk": f"PAYMENT#{order_id}"},
+        UpdateExpression="SET claimedAt = claimedAt - :minute",
+        ExpressionAttributeValues={":minute": 60},
+        ConditionExpression="attribute_exists(claimedAt)",
+    )
+
+
+class AnswersLost(SimulatedGateway):
+    """Takes the money, then its answer is lost (a timeout), for the first `lost` calls."""
+
+    def __init__(self, lost: int) -> None:
+        super().__init__()
+        self.lost, self.calls = lost, 0
+
+    def charge(self, *, idempotency_key: str, token: str, amount: Decimal) -> Decision:
+        decision = super().charge(idempotency_key=idempotency_key, token=token, amount=amount)
+        self.calls += 1
+        if self.calls <= self.lost:
+            raise TimeoutError("Read timed out. (read timeout=10)")
+        return decision
+
+
+def test_a_charge_whose_answers_were_lost_is_settled_by_its_last_delivery_asking_again(
+    tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = AnswersLost(lost=3)  # every delivery's answer: 1, 2 and the last one's charge
+    monkeypatch.setattr(on_order_created, "gateway", lambda: gateway)
+    created = order_created(sealer=tables.tokens)
+
+    for attempt in (1, 2):
+        assert on_order_created.lambda_handler(sqs_event(created, receive_count=attempt), context)["batchItemFailures"]
+        assert payment(tables)["status"] == "CHARGING"
+        a_minute_passes(tables)
+    on_order_created.lambda_handler(sqs_event(created, receive_count=3), context)
+
+    assert payment(tables)["status"] == "CHARGED"  # the same key: charged once, and now known
+    assert tables.payment.published() == ["PaymentProcessed"]
+    assert gateway.calls == 4
+
+
+def test_a_charge_nobody_can_answer_is_declined_as_unknown_and_its_refund_is_reported(
+    tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = AnswersLost(lost=99)
+    monkeypatch.setattr(on_order_created, "gateway", lambda: gateway)
+    created = order_created(sealer=tables.tokens)
+    for attempt in (1, 2, 3):
+        on_order_created.lambda_handler(sqs_event(created, receive_count=attempt), context)
+        a_minute_passes(tables)
+
+    assert payment(tables)["status"] == "OUTCOME_UNKNOWN"
+    [(_, failed)] = tables.payment.outbox()
+    assert failed["data"]["reason"] == "payment_outcome_unknown"  # the order service cancels the order
+    on_order_cancelled.lambda_handler(sqs_event(order_cancelled(created, "payment_declined")), context)
+
+    assert tables.payment.published() == ["PaymentFailed", "CompensationFailed"]
+    reported = tables.payment.outbox()[1][1]["data"]
+    assert (reported["step"], reported["reasonCode"]) == ("refund_payment", "charge_outcome_unknown")
+
+
+def test_a_refund_meeting_a_charge_still_undecided_on_its_last_delivery_is_reported(
+    tables: Tables, context: LambdaContext
+) -> None:
+    created = order_created(sealer=tables.tokens)
+    tables.payment._table.put_item(
+        Item={"pk": "PAYMENT#o-1", "orderId": "o-1", "status": "CHARGING", "amount": "2599.98", "claimedAt": 0}
+    )
+    cancel = order_cancelled(created)
+    assert on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=1), context)["batchItemFailures"]
+    assert tables.payment.published() == []
+
+    on_order_cancelled.lambda_handler(sqs_event(cancel, receive_count=3), context)
+
+    [(detail_type, reported)] = tables.payment.outbox()
+    assert (detail_type, reported["data"]["reasonCode"]) == ("CompensationFailed", "charge_outcome_unknown")
+
+
+def test_a_refund_failure_publishes_a_code_never_the_errors_text(
+    tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leak = (
+        "User: arn:aws:sts::123456789012:assumed-role/shop-PaymentRole/fn is not authorized to perform: "
+        "dynamodb:UpdateItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/shop-PaymentTable"
+    )
+
+    class Leaky(SimulatedGateway):
+        def refund(self, *, idempotency_key: str, amount: Decimal) -> None:
+            raise RefundRejected(leak)
+
+    created = order_created(sealer=tables.tokens)
+    on_order_created.lambda_handler(sqs_event(created), context)
+    monkeypatch.setattr(on_order_cancelled, "gateway", Leaky)
+
+    on_order_cancelled.lambda_handler(sqs_event(order_cancelled(created), receive_count=3), context)
+
+    [_, (detail_type, reported)] = tables.payment.outbox()
+    assert detail_type == "CompensationFailed"
+    assert (reported["data"]["reason"], reported["data"]["reasonCode"]) == ("refund_rejected", "refund_rejected")
+    assert "123456789012" not in str(tables.payment.items())  # neither the event nor the payment record
 
 
 def charge(gateway: SimulatedGateway, key: str, token: str = "tok_ok") -> Decision:
@@ -145,7 +249,7 @@ def test_a_pending_authorisation_charges_nothing_and_is_voided_by_the_cancel(
     on_order_cancelled.lambda_handler(sqs_event(order_cancelled(created, "timeout")), context)
 
     assert payment(tables)["status"] == "VOIDED"
-    assert tables.payment.published() == []
+    assert tables.payment.published() == ["PaymentVoided"]
 
 
 def test_with_the_guards_switched_off_a_duplicate_charges_twice(

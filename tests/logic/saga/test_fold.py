@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from saga.logic.fold import saga_view, seen_event
+from shop_contracts.compensation import CompensationFailed
 from shop_contracts.envelope import Envelope
 from tests.support.sagas import (
     CANCELLED_DECLINED,
@@ -23,6 +24,7 @@ from tests.support.sagas import (
     RESERVED,
     SHORT,
     TIMED_OUT,
+    at,
 )
 
 
@@ -44,7 +46,7 @@ def view(*events: Envelope[Any]) -> dict[str, Any]:
         ((CREATED, CHARGED, SHORT, REFUNDED, CANCELLED_OOS), "CANCELLED", "out_of_stock"),
         ((CREATED, CHARGED, RESERVED, TIMED_OUT, REFUNDED), "COMPENSATING", "timeout"),
         ((CREATED, CHARGED, RESERVED, TIMED_OUT, REFUNDED, RELEASED), "CANCELLED", "timeout"),
-        ((CREATED, CHARGED, TIMED_OUT, REFUND_FAILED), "COMPENSATION_FAILED", "compensation_failed: gateway said no"),
+        ((CREATED, CHARGED, TIMED_OUT, REFUND_FAILED), "COMPENSATION_FAILED", "compensation_failed: refund_rejected"),
     ],
 )
 def test_the_view_follows_the_saga(events: tuple[Envelope[Any], ...], status: str, reason: str | None) -> None:
@@ -78,3 +80,15 @@ def test_a_compensation_that_succeeds_after_its_failure_clears_the_failure_in_an
     assert [entry["type"] for entry in expected["timeline"]][-2:] == ["CompensationFailed", "PaymentRefunded"]
     for permutation in itertools.permutations(redriven):
         assert view(*permutation) == expected
+
+
+def test_an_older_compensation_failure_shows_no_error_text_only_unspecified() -> None:
+    # Before reason codes, CompensationFailed.reason carried an exception's text (a table ARN, a provider's
+    # body): the view, which customers see, shows no such text.
+    leaky = CompensationFailed(order_id="o-1", step="refund_payment", reason="AccessDenied: arn:aws:iam::123:role/x")
+    old = at(6, leaky)
+
+    view = saga_view([seen_event(e) for e in (CREATED, CHARGED, TIMED_OUT, old)])
+
+    assert view.failure_reason == "compensation_failed: unspecified"
+    assert "arn:aws" not in view.model_dump_json()

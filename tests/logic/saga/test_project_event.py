@@ -142,7 +142,7 @@ def test_the_item_keeps_each_event_once_and_gives_every_seen_event_back() -> Non
         CREATED.metadata.event_id: {"deadline": "2026-11-22T10:05:00Z"},
         SHORT.metadata.event_id: {"reason": "out_of_stock"},
         CANCELLED_OOS.metadata.event_id: {"reason": "out_of_stock"},
-        REFUND_FAILED.metadata.event_id: {"reason": "gateway said no", "step": "refund_payment"},
+        REFUND_FAILED.metadata.event_id: {"reason": "refund_rejected", "step": "refund_payment"},
     }
     assert sagas.get("o-1").events == {e.metadata.event_id: seen_event(e) for e in saga}
     # So a later event folds with all that came before, as when every event was kept whole.

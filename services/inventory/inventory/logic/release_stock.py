@@ -9,9 +9,10 @@ releases the stock when it is redriven after a fix.
 from __future__ import annotations
 
 from inventory.dal.inventory_repository import InventoryUnitOfWork
+from inventory.models.errors import ProductMissing
 from inventory.models.stock import Reservation, ReservationStatus
 from shared.observability import logger
-from shop_contracts.compensation import CompensationFailed
+from shop_contracts.compensation import CompensationFailed, CompensationFailureCode
 from shop_contracts.envelope import Envelope
 from shop_contracts.inventory import InventoryReleased
 from shop_contracts.order import OrderCancelled
@@ -57,7 +58,8 @@ def report_release_failure(cause: Envelope[OrderCancelled], error: Exception, *,
     reservation = uow.reservations.get(cause.data.order_id)
     if reservation is None or reservation.status is not ReservationStatus.RESERVED:
         return
-    reason = str(error) or type(error).__name__
+    code: CompensationFailureCode = "product_missing" if isinstance(error, ProductMissing) else "release_failed"
     with uow.reacting_to(cause, mark_applied=False) as step:
-        step.emit(CompensationFailed(order_id=reservation.order_id, step="release_inventory", reason=reason))
-    logger.error("release failed for good; CompensationFailed published", reason=reason)
+        step.emit(CompensationFailed.because(reservation.order_id, "release_inventory", code))
+    # The error's text stays here, beside the message id: the event and the saga view carry the code.
+    logger.error("release failed for good; CompensationFailed published", code=code, error=str(error)[:2000])

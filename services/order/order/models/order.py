@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
 from shared.bodies import RequestBody
 from shop_contracts.base import LineItem, OrderId, PositiveMoney, PricedLine, ProductId, Quantity, WireModel
+from shop_contracts.compensation import CompensationFailureCode
 from shop_contracts.envelope import Envelope
 from shop_contracts.order import CancellationReason, OrderCreated
 from shop_contracts.saga import SagaView
@@ -154,6 +155,10 @@ class OrderView(WireModel):
     updated_at: AwareDatetime
     deadline: AwareDatetime
     saga: SagaView | None
+    message: str | None = Field(
+        description="For a cancelled order, what happened in a sentence for the customer (fixed per reason: "
+        "never an error's text); null otherwise."
+    )
 
     @classmethod
     def of(cls, order: Order, saga: SagaView | None) -> OrderView:
@@ -161,4 +166,53 @@ class OrderView(WireModel):
         shown = order.model_dump(
             exclude={"created_event_id", "payment_id", "reserved", "cancelled_by", "cancellation_note"}
         )
-        return cls.model_validate({**shown, "saga": saga})
+        if saga is not None and saga.failure_reason and _failure_code(saga.failure_reason) == "unspecified":
+            # A view folded before failures had codes may hold an error's text: it is not shown.
+            saga = saga.model_copy(update={"failure_reason": f"{_FAILED}unspecified"})
+        return cls.model_validate({**shown, "saga": saga, "message": customer_message(order, saga)})
+
+
+_FAILED = "compensation_failed: "
+
+
+def _failure_code(failure_reason: str) -> str | None:
+    """A failed compensation's code (`unspecified` if it is not a known one); None for any other reason."""
+    if not failure_reason.startswith(_FAILED):
+        return None
+    code = failure_reason.removeprefix(_FAILED)
+    return code if code in UNDOING_FAILED_BECAUSE else "unspecified"
+
+
+CANCELLED_BECAUSE: dict[CancellationReason, str] = {
+    "payment_declined": "Your payment was declined, so the order was cancelled.",
+    "out_of_stock": "An item ran out of stock, so the order was cancelled and any payment taken is being returned.",
+    "timeout": "The order could not be completed in time, so it was cancelled and any payment taken is being returned.",
+    "customer_request": "The order was cancelled, and any payment taken is being returned.",
+}
+"""What a customer is told of a cancelled order, per reason."""
+
+UNDOING_FAILED_BECAUSE: dict[CompensationFailureCode, str] = {
+    "refund_rejected": "The order was cancelled. Returning your payment is taking longer than usual; our team "
+    "has been told and will complete it.",
+    "refund_failed": "The order was cancelled. Returning your payment is taking longer than usual; our team has "
+    "been told and will complete it.",
+    "charge_outcome_unknown": "The order was cancelled. We could not confirm whether your payment was taken; our "
+    "team is checking with the payment provider, and any amount taken will be returned.",
+    "product_missing": "The order was cancelled, and any payment taken is being returned.",
+    "release_failed": "The order was cancelled, and any payment taken is being returned.",
+    "dead_lettered": "The order was cancelled. Part of undoing it is delayed; our team has been told, and any "
+    "payment taken will be returned.",
+}
+"""What a customer is told when a compensation failed, per code: a stock release that failed is the shop's
+matter, not the customer's, so it reads as a plain cancel."""
+
+
+def customer_message(order: Order, saga: SagaView | None) -> str | None:
+    """The sentence for the customer about a cancelled order: a failed compensation's, else its reason's."""
+    if order.status is not OrderStatus.CANCELLED:
+        return None
+    code = _failure_code(saga.failure_reason) if saga is not None and saga.failure_reason else None
+    if code is not None:
+        # A code this service does not know (a newer contract, an older view) reads as the most general one.
+        return {str(k): v for k, v in UNDOING_FAILED_BECAUSE.items()}.get(code, UNDOING_FAILED_BECAUSE["dead_lettered"])
+    return CANCELLED_BECAUSE[order.cancellation_reason] if order.cancellation_reason else None

@@ -7,6 +7,11 @@ once), an order voided by an earlier OrderCancelled is never charged, and a cras
 finished by the redelivery with the same key. The customer's token arrives sealed for this order; it
 is opened only to call the gateway and is never stored. A token that does not open (not sealed by the
 order API, or sealed for another order) declines the charge with reason `payment_token_unreadable`.
+
+When every delivery fails (the gateway's answers lost, KMS refusing for a passing reason), the last one
+asks the gateway once more under the same key (it gives the first answer again, and charges at most once)
+and records what it says; with no answer then either, the charge is OUTCOME_UNKNOWN and declined
+(`payment_outcome_unknown`): the order is cancelled, and its refund reports `charge_outcome_unknown`.
 """
 
 from __future__ import annotations
@@ -52,21 +57,7 @@ def charge_order(
     else:
         decision = gateway.charge(idempotency_key=order.order_id, token=token, amount=claim.amount)
     try:
-        with uow.reacting_to(cause) as step:
-            if decision.approved:
-                charged = step.payments.move(claim, PaymentStatus.CHARGED, payment_id=decision.payment_id)
-                assert charged.payment_id is not None
-                step.emit(
-                    PaymentProcessed(
-                        order_id=order.order_id, payment_id=charged.payment_id, amount=claim.amount, items=claim.items
-                    )
-                )
-            elif decision.pending:
-                step.payments.move(claim, PaymentStatus.PENDING, reason="authorisation_pending")
-            else:
-                reason = decision.reason or "declined"
-                step.payments.move(claim, PaymentStatus.DECLINED, reason=reason)
-                step.emit(PaymentFailed(order_id=order.order_id, reason=reason))
+        _record(cause, claim, decision, uow)
     except PaymentChangedConcurrently:
         # A concurrent delivery of this event recorded the same answer first.
         logger.info("charge recorded concurrently; nothing more to do")
@@ -75,6 +66,64 @@ def charge_order(
         "order charged" if decision.approved else "authorisation pending" if decision.pending else "charge declined",
         reason=decision.reason,
     )
+
+
+def resolve_unanswered_charge(
+    cause: Envelope[OrderCreated],
+    error: Exception,
+    *,
+    uow: PaymentUnitOfWork,
+    gateway: PaymentGateway,
+    tokens: TokenOpener,
+) -> None:
+    """The charge's last delivery failed too: its claim is resolved by the gateway's answer under the same key,
+    or, with none, recorded OUTCOME_UNKNOWN and declined, so the order ends and operators are told."""
+    order = cause.data
+    if isinstance(error, PaymentChangedConcurrently):
+        return  # another delivery holds the claim and is at work: it (or its own last delivery) decides
+    claim = uow.payments.get(order.order_id)
+    if claim is None or claim.status is not PaymentStatus.CHARGING:
+        return  # decided meanwhile, or never claimed: nothing is held in doubt
+    assert claim.amount is not None
+    try:
+        token = tokens.open(order.encrypted_payment_token, order_id=order.order_id)
+        decision = gateway.charge(idempotency_key=order.order_id, token=token, amount=claim.amount)
+    except PaymentTokenUnreadable:
+        decision = Decision(approved=False, reason="payment_token_unreadable")
+    except Exception as exc:
+        logger.error("the charge's outcome stays unknown after its last delivery", error=str(exc)[:2000])
+        decision = Decision(approved=False, reason=OUTCOME_UNKNOWN_REASON)
+    _record(cause, claim, decision, uow)
+    logger.error(
+        "the charge's last delivery failed; its claim resolved", reason=decision.reason, cause=str(error)[:500]
+    )
+
+
+OUTCOME_UNKNOWN_REASON = "payment_outcome_unknown"
+
+
+def _record(cause: Envelope[OrderCreated], claim: Payment, decision: Decision, uow: PaymentUnitOfWork) -> None:
+    """The gateway's decision on a claimed charge, with the event it makes, in one commit."""
+    order = cause.data
+    assert claim.amount is not None
+    with uow.reacting_to(cause) as step:
+        if decision.approved:
+            charged = step.payments.move(claim, PaymentStatus.CHARGED, payment_id=decision.payment_id)
+            assert charged.payment_id is not None
+            step.emit(
+                PaymentProcessed(
+                    order_id=order.order_id, payment_id=charged.payment_id, amount=claim.amount, items=claim.items
+                )
+            )
+        elif decision.pending:
+            step.payments.move(claim, PaymentStatus.PENDING, reason="authorisation_pending")
+        else:
+            reason = decision.reason or "declined"
+            unknown = reason == OUTCOME_UNKNOWN_REASON
+            step.payments.move(
+                claim, PaymentStatus.OUTCOME_UNKNOWN if unknown else PaymentStatus.DECLINED, reason=reason
+            )
+            step.emit(PaymentFailed(order_id=order.order_id, reason=reason))
 
 
 def _claim(cause: Envelope[OrderCreated], uow: PaymentUnitOfWork, now: int) -> Payment | None:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from payment.dal.payment_repository import PaymentUnitOfWork
-from payment.models.gateway import PaymentGateway
+from payment.models.gateway import PaymentGateway, RefundRejected
 from payment.models.payment import Payment, PaymentStatus
 from shared.errors import PaymentChangedConcurrently
 from shared.observability import logger
-from shop_contracts.compensation import CompensationFailed
+from shop_contracts.compensation import CompensationFailed, CompensationFailureCode
 from shop_contracts.envelope import Envelope
 from shop_contracts.order import OrderCancelled
-from shop_contracts.payment import PaymentRefunded
+from shop_contracts.payment import PaymentRefunded, PaymentVoided
 
 _REFUNDABLE = {PaymentStatus.CHARGED, PaymentStatus.REFUND_FAILED}
 
@@ -42,11 +42,19 @@ def refund_payment(
     if payment is None:
         with uow.reacting_to(cause) as step:
             step.payments.add(Payment(order_id=order_id, status=PaymentStatus.VOIDED, reason="cancelled_before_charge"))
+            step.emit(PaymentVoided(order_id=order_id, reason="cancelled_before_charge"))
         logger.info("order voided before any charge")
         return
     if payment.status is PaymentStatus.CHARGING:
-        # The charge is being decided right now; once it is, the retry refunds or voids it.
+        # The charge is being decided right now; once it is, the retry refunds or voids it (and should it never
+        # be, the last delivery reports it: report_refund_failure).
         raise PaymentChangedConcurrently(order_id)
+    if payment.status is PaymentStatus.OUTCOME_UNKNOWN:
+        # No retry can refund a charge nobody knows was made: operators reconcile it with the provider.
+        with uow.reacting_to(cause) as step:
+            step.emit(CompensationFailed.because(order_id, "refund_payment", "charge_outcome_unknown"))
+        logger.error("refund impossible: the charge's outcome is unknown; CompensationFailed published")
+        return
     if payment.status is PaymentStatus.SETTLED:
         # The order service confirmed this order; it never cancels a confirmed one.
         logger.error("refund refused: the order was confirmed, so this cancel is forged or misrouted")
@@ -54,6 +62,7 @@ def refund_payment(
     if payment.status is PaymentStatus.PENDING:
         with uow.reacting_to(cause) as step:
             step.payments.move(payment, PaymentStatus.VOIDED, reason="cancelled_while_pending")
+            step.emit(PaymentVoided(order_id=order_id, reason="cancelled_while_pending"))
         logger.info("pending authorisation voided")
         return
     if not payment.holds_money:
@@ -77,15 +86,27 @@ def refund_payment(
 
 
 def report_refund_failure(cause: Envelope[OrderCancelled], error: Exception, *, uow: PaymentUnitOfWork) -> None:
-    """The last delivery failed too: a payment still holding money is REFUND_FAILED, and operators are told.
+    """The last delivery failed too: a payment still holding money is REFUND_FAILED, a charge whose outcome
+    is still unknown is reported as such, and operators are told by a code (the error's text is logged
+    here, beside the message id, never published).
 
     The event is not marked applied, so a redrive of the dead-lettered message refunds after a fix.
     """
     payment = uow.payments.get(cause.data.order_id)
-    if payment is None or payment.status not in (PaymentStatus.CHARGED, PaymentStatus.REFUNDING):
+    if payment is None:
         return
-    reason = str(error) or type(error).__name__
+    unknown = payment.status in (PaymentStatus.CHARGING, PaymentStatus.OUTCOME_UNKNOWN)
+    if not unknown and payment.status not in (PaymentStatus.CHARGED, PaymentStatus.REFUNDING):
+        return
+    code: CompensationFailureCode = (
+        "charge_outcome_unknown"
+        if unknown
+        else "refund_rejected"
+        if isinstance(error, RefundRejected)
+        else "refund_failed"
+    )
     with uow.reacting_to(cause, mark_applied=False) as step:
-        step.payments.move(payment, PaymentStatus.REFUND_FAILED, reason=reason)
-        step.emit(CompensationFailed(order_id=payment.order_id, step="refund_payment", reason=reason))
-    logger.error("refund failed for good; CompensationFailed published", reason=reason)
+        if not unknown:  # a charge still being decided is the charge's to finish; it is only reported
+            step.payments.move(payment, PaymentStatus.REFUND_FAILED, reason=code)
+        step.emit(CompensationFailed.because(payment.order_id, "refund_payment", code))
+    logger.error("refund failed for good; CompensationFailed published", code=code, error=str(error)[:2000])

@@ -21,7 +21,9 @@ class PaymentStatus(StrEnum):
     same claim before a refund: it becomes REFUNDED, or REFUND_FAILED when the gateway keeps refusing
     (and REFUNDED after a redrive). SETTLED is a charge whose order was confirmed: it is never refunded,
     so a cancel of a confirmed order (forged, or misrouted) changes nothing. VOIDED marks an order
-    cancelled before it was charged, so a late OrderCreated charges nothing.
+    cancelled before it was charged, so a late OrderCreated charges nothing. OUTCOME_UNKNOWN is a charge
+    whose every delivery lost the gateway's answer, the last one included: whether money was taken is not
+    known, the order is declined, and a refund reports it for operators to reconcile with the provider.
     """
 
     CHARGING = "CHARGING"
@@ -33,6 +35,7 @@ class PaymentStatus(StrEnum):
     REFUNDED = "REFUNDED"
     REFUND_FAILED = "REFUND_FAILED"
     VOIDED = "VOIDED"
+    OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
 
 
 class Payment(WireModel):

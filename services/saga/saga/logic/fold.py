@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from shop_contracts.base import DomainEvent
+from shop_contracts.compensation import COMPENSATION_FAILURE_CODES, CompensationFailed
 from shop_contracts.envelope import Envelope
 from shop_contracts.saga import TERMINAL_SAGA_STATUSES, Attention, SagaStatus, SagaStep, SagaView, TimelineEntry
 
@@ -27,6 +28,7 @@ STEPS: dict[str, list[tuple[str, str]]] = {
     "payment": [
         # A refund that succeeded (after a redrive) outranks its earlier failure.
         ("PaymentRefunded", "REFUNDED"),
+        ("PaymentVoided", "VOIDED"),
         ("CompensationFailed:refund_payment", "REFUND_FAILED"),
         ("PaymentProcessed", "CHARGED"),
         ("PaymentFailed", "DECLINED"),
@@ -50,6 +52,9 @@ def seen_event(envelope: Envelope[DomainEvent]) -> SeenEvent:
     for extra in ("reason", "step"):
         if (value := getattr(envelope.data, extra, None)) is not None:
             seen[extra] = value
+    if isinstance(envelope.data, CompensationFailed):
+        # Only its code reaches the view (and customers): never an error's text an older event carried.
+        seen["reason"] = envelope.data.code()
     if getattr(envelope.data, "deadline", None) is not None:
         seen["deadline"] = envelope.data.to_wire()["deadline"]
     return seen
@@ -73,15 +78,33 @@ def saga_view(events: list[SeenEvent]) -> SagaView:
     )
 
 
-# A failed compensation and the event that shows it done after all (a redrive after a fix).
+# A failed compensation and the events that show it done after all (a redrive after a fix), or moot (a charge
+# whose outcome was unknown when the refund gave up, and which was then voided without taking money).
 _RESOLVED_BY = {
-    "CompensationFailed:refund_payment": "PaymentRefunded",
-    "CompensationFailed:release_inventory": "InventoryReleased",
+    "CompensationFailed:refund_payment": ("PaymentRefunded", "PaymentVoided"),
+    "CompensationFailed:release_inventory": ("InventoryReleased",),
 }
 
 
 def _unresolved_failures(by_kind: dict[str, SeenEvent]) -> list[str]:
-    return [failure for failure, done in _RESOLVED_BY.items() if failure in by_kind and done not in by_kind]
+    # A refund reported impossible while the charge was still undecided is moot once the charge was declined:
+    # nothing was taken (a charge whose outcome stays unknown is declined too, but not decided).
+    nothing_taken = (
+        "PaymentFailed" in by_kind
+        and by_kind["PaymentFailed"].get("reason") != OUTCOME_UNKNOWN
+        and "PaymentProcessed" not in by_kind
+    )
+    return [
+        failure
+        for failure, done in _RESOLVED_BY.items()
+        if failure in by_kind
+        and not any(kind in by_kind for kind in done)
+        and not (failure == REFUND_FAILURE and nothing_taken)
+    ]
+
+
+REFUND_FAILURE = "CompensationFailed:refund_payment"
+OUTCOME_UNKNOWN = "payment_outcome_unknown"  # PaymentFailed's reason for a charge nobody knows the outcome of
 
 
 def _status(by_kind: dict[str, SeenEvent]) -> SagaStatus:
@@ -105,7 +128,9 @@ def _status(by_kind: dict[str, SeenEvent]) -> SagaStatus:
 
 def _failure_reason(by_kind: dict[str, SeenEvent]) -> str | None:
     for kind in _unresolved_failures(by_kind):
-        return f"compensation_failed: {by_kind[kind].get('reason')}"
+        # A code (an item written before codes may hold an error's text: it is not shown).
+        code = str(by_kind[kind].get("reason"))
+        return f"compensation_failed: {code if code in COMPENSATION_FAILURE_CODES else 'unspecified'}"
     if "OrderCancelled" in by_kind:
         return str(by_kind["OrderCancelled"].get("reason"))
     if "PaymentFailed" in by_kind:

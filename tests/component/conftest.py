@@ -34,7 +34,7 @@ def _clear_caches() -> None:
     from order.handlers import wiring as order_wiring
     from payment.handlers import wiring as payment_wiring
     from saga.handlers import wiring as saga_wiring
-    from shared import consumer, relay, seams
+    from shared import consumer, dead_letters, relay, seams
 
     consumer._dead_letters.clear()
 
@@ -45,6 +45,7 @@ def _clear_caches() -> None:
         aws.scheduler,
         aws.kms,
         seams.seam_settings,
+        dead_letters.dead_letter_settings,
         relay._relay,
         order_wiring.unit_of_work,
         order_wiring.api_settings,

@@ -149,7 +149,7 @@ class Queue:
 
 
 Reaction = Callable[[Envelope[Any]], None]
-GiveUp = Callable[[Envelope[Any], Exception], None]
+GiveUp = Callable[[Envelope[Any], Exception], object]
 
 
 @dataclass

@@ -47,6 +47,10 @@ class Step:
         return envelope
 
 
+REPORTED = "/failure-reported"
+"""The suffix of an event id that marks its failure reported (`UnitOfWork.reporting_failure_of`)."""
+
+
 class UnitOfWork[StepT: Step]:
     """Opens the steps of one service on its table; subclasses name the step type and the read side."""
 
@@ -71,6 +75,24 @@ class UnitOfWork[StepT: Step]:
         step = self._step(origin=cause.metadata, correlation_id=cause.metadata.correlation_id)
         yield step
         self.table.write(with_inbox_mark(step.writes, cause, self.subject(cause)) if mark_applied else step.writes)
+
+    @contextmanager
+    def reporting_failure_of(self, cause: Envelope[Any]) -> Iterator[StepT]:
+        """A step that tells operators reacting to `cause` failed for good, at most once per event: it
+        carries a mark of its own (not the inbox mark), so a redrive of `cause` after a fix still applies
+        it. The consumer's last delivery and the dead-letter reporter both report through here, so a
+        failure either of them saw is reported once.
+
+        Raises
+        ------
+        DuplicateEvent
+            On commit, when the failure was reported before.
+        """
+        step = self._step(origin=cause.metadata, correlation_id=cause.metadata.correlation_id)
+        yield step
+        report = cause.metadata.model_copy(update={"event_id": f"{cause.metadata.event_id}{REPORTED}"})
+        marked = with_inbox_mark(step.writes, cause.model_copy(update={"metadata": report}), self.subject(cause))
+        self.table.write(marked)
 
     def subject(self, cause: Envelope[Any]) -> Key | None:
         """The key of the item every effect of `cause` on this service writes, which then carries its inbox

@@ -11,6 +11,7 @@ from __future__ import annotations
 from inventory.dal.inventory_repository import InventoryUnitOfWork
 from inventory.models.errors import ProductMissing
 from inventory.models.stock import Reservation, ReservationStatus
+from shared.errors import DuplicateEvent
 from shared.observability import logger
 from shop_contracts.compensation import CompensationFailed, CompensationFailureCode
 from shop_contracts.envelope import Envelope
@@ -50,16 +51,35 @@ def release_stock(cause: Envelope[OrderCancelled], *, uow: InventoryUnitOfWork) 
     logger.info("reservation released")
 
 
-def report_release_failure(cause: Envelope[OrderCancelled], error: Exception, *, uow: InventoryUnitOfWork) -> None:
-    """The last delivery failed too: a reservation still held is reported to operators.
+def report_release_failure(
+    cause: Envelope[OrderCancelled], error: Exception | None, *, uow: InventoryUnitOfWork
+) -> bool:
+    """The release failed for good: a reservation still held is reported to operators, once, by a code.
 
-    The event is not marked applied, so a redrive of the dead-lettered message releases after a fix.
+    Called by the last delivery with its error, and by the dead-letter reporter with none (a delivery that
+    timed out or crashed never reported: `dead_lettered`). The event is not marked applied, so a redrive of
+    the dead-lettered message releases after a fix.
+
+    Returns whether it reported (False: nothing is held, or it was reported before).
     """
     reservation = uow.reservations.get(cause.data.order_id)
     if reservation is None or reservation.status is not ReservationStatus.RESERVED:
-        return
-    code: CompensationFailureCode = "product_missing" if isinstance(error, ProductMissing) else "release_failed"
-    with uow.reacting_to(cause, mark_applied=False) as step:
-        step.emit(CompensationFailed.because(reservation.order_id, "release_inventory", code))
+        return False
+    code: CompensationFailureCode = (
+        "dead_lettered"
+        if error is None
+        else "product_missing"
+        if isinstance(error, ProductMissing)
+        else "release_failed"
+    )
+    try:
+        with uow.reporting_failure_of(cause) as step:
+            step.emit(CompensationFailed.because(reservation.order_id, "release_inventory", code))
+    except DuplicateEvent:
+        logger.info("release failure reported before", code=code)
+        return False
     # The error's text stays here, beside the message id: the event and the saga view carry the code.
-    logger.error("release failed for good; CompensationFailed published", code=code, error=str(error)[:2000])
+    logger.error(
+        "release failed for good; CompensationFailed published", code=code, error=str(error)[:2000] if error else None
+    )
+    return True

@@ -14,7 +14,7 @@ from datetime import datetime
 from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.models.gateway import PaymentGateway, RefundRejected
 from payment.models.payment import Payment, PaymentStatus
-from shared.errors import PaymentChangedConcurrently
+from shared.errors import DuplicateEvent, PaymentChangedConcurrently
 from shared.observability import logger
 from shop_contracts.compensation import CompensationFailed, CompensationFailureCode
 from shop_contracts.envelope import Envelope
@@ -85,28 +85,41 @@ def refund_payment(
     logger.info("charge refunded", amount=str(payment.amount))
 
 
-def report_refund_failure(cause: Envelope[OrderCancelled], error: Exception, *, uow: PaymentUnitOfWork) -> None:
-    """The last delivery failed too: a payment still holding money is REFUND_FAILED, a charge whose outcome
-    is still unknown is reported as such, and operators are told by a code (the error's text is logged
+def report_refund_failure(cause: Envelope[OrderCancelled], error: Exception | None, *, uow: PaymentUnitOfWork) -> bool:
+    """The refund failed for good: a payment still holding money is REFUND_FAILED, a charge whose outcome
+    is unknown is reported as such, and operators are told once, by a code (the error's text is logged
     here, beside the message id, never published).
 
-    The event is not marked applied, so a redrive of the dead-lettered message refunds after a fix.
+    Called by the last delivery with its error, and by the dead-letter reporter with none (a delivery that
+    timed out or crashed never reported: `dead_lettered`). The event is not marked applied, so a redrive of
+    the dead-lettered message refunds after a fix.
+
+    Returns whether it reported (False: nothing is held, or it was reported before).
     """
     payment = uow.payments.get(cause.data.order_id)
     if payment is None:
-        return
+        return False
     unknown = payment.status in (PaymentStatus.CHARGING, PaymentStatus.OUTCOME_UNKNOWN)
     if not unknown and payment.status not in (PaymentStatus.CHARGED, PaymentStatus.REFUNDING):
-        return
+        return False  # nothing held, or REFUND_FAILED: reported already
     code: CompensationFailureCode = (
         "charge_outcome_unknown"
         if unknown
+        else "dead_lettered"
+        if error is None
         else "refund_rejected"
         if isinstance(error, RefundRejected)
         else "refund_failed"
     )
-    with uow.reacting_to(cause, mark_applied=False) as step:
-        if not unknown:  # a charge still being decided is the charge's to finish; it is only reported
-            step.payments.move(payment, PaymentStatus.REFUND_FAILED, reason=code)
-        step.emit(CompensationFailed.because(payment.order_id, "refund_payment", code))
-    logger.error("refund failed for good; CompensationFailed published", code=code, error=str(error)[:2000])
+    try:
+        with uow.reporting_failure_of(cause) as step:
+            if not unknown:  # a charge still being decided is the charge's to finish; it is only reported
+                step.payments.move(payment, PaymentStatus.REFUND_FAILED, reason=code)
+            step.emit(CompensationFailed.because(payment.order_id, "refund_payment", code))
+    except DuplicateEvent:
+        logger.info("refund failure reported before", code=code)
+        return False
+    logger.error(
+        "refund failed for good; CompensationFailed published", code=code, error=str(error)[:2000] if error else None
+    )
+    return True

@@ -31,7 +31,10 @@ own evaluator judges the production template's conditions as AWS does:
   `TransactItems`, and a `Query`'s key condition on the partition key);
 - `kms:EncryptionContext:<key>` and `kms:EncryptionContextKeys` of a KMS call;
 
-it checks `iam:PassRole` (with `iam:PassedToService`) on the role a `scheduler:CreateSchedule` hands
+it authorises SQS's batch calls by their single call's action (`sqs:ChangeMessageVisibilityBatch` as
+`sqs:ChangeMessageVisibility`, and so for `DeleteMessageBatch` and `SendMessageBatch`), as AWS does and
+ministack does not (it evaluates an action no policy can name usefully); it checks `iam:PassRole` (with
+`iam:PassedToService`) on the role a `scheduler:CreateSchedule` hands
 to the Scheduler, as AWS does and ministack does not; and it authorises `events:PutTargets` and
 `events:RemoveTargets` on the rule they name, as AWS does, where ministack checks them on the bus.
 
@@ -190,6 +193,19 @@ class DecisionLog:
             self._file.write(line + "\n")
 
 
+# AWS authorises each SQS batch call by its single call's action; there is no IAM action of the batch's name.
+_SQS_BATCH_ACTIONS = {
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+}
+
+
+def iam_action_of(action: str) -> str:
+    """The IAM action AWS authorises a call by."""
+    return _SQS_BATCH_ACTIONS.get(action, action)
+
+
 def _decision(result: Any) -> str:
     if result is None:
         return "Allow"
@@ -281,6 +297,7 @@ def install_guards(log: DecisionLog | None) -> None:
         resource_arn: str = "*",
         service_context: dict[str, Any] | None = None,
     ) -> Any:
+        iam_action = iam_action_of(iam_action)
         result = original_enforce(access_key_id, iam_action, service, region, resource_arn, service_context)
         _record(access_key_id, iam_action, resource_arn, service_context, result)
         if result is None and iam_action == "scheduler:CreateSchedule":

@@ -11,6 +11,11 @@ began are considered, so a message a consumer parks again during the scan (the s
 is not moved again in a loop. The time window is each message's `SentTimestamp`: when it was first sent,
 to its consumer's queue (SQS keeps that time when it moves a message to the DLQ) or to the DLQ itself
 when the consumer parked it there at once (a malformed event).
+
+Another reader may hold some messages for a moment: the dead-letter reporters (`shared/dead_letters.py`)
+read every compensation DLQ once a minute and show each message again within seconds. A scan that ends
+while messages are held elsewhere waits for them (up to `HELD_ELSEWHERE_WAIT_SECONDS`, longer than a
+reporter may hold one) and scans again; what is still held then is reported, not silently left.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ def count(sqs: Any, queue_url: str) -> int:
 # Seen messages stay invisible for this long (extended while the scan goes on), then are released at once.
 SCAN_VISIBILITY_SECONDS = 300
 WAIT_SECONDS = 1
+# Longer than a dead-letter reporter's scan may hide a message (shared.dead_letters.SCAN_VISIBILITY_SECONDS).
+HELD_ELSEWHERE_WAIT_SECONDS = 35
 
 
 @dataclass
@@ -63,6 +70,7 @@ class RedriveReport:
     moved: int = 0  # in the window: sent back (or, in a dry run, would be)
     outside_window: int = 0  # left where they were
     arrived_during_scan: int = 0  # parked again, or newly, while the scan ran: left for the next redrive
+    held_elsewhere: int = 0  # hidden by another reader until the end: left for the next redrive
     handles: list[str] = field(default_factory=list, repr=False)
 
 
@@ -79,6 +87,7 @@ def redrive(
     report = RedriveReport()
     started = time.time()
     seen: set[str] = set()
+    patience = time.monotonic() + HELD_ELSEWHERE_WAIT_SECONDS
     try:
         while True:
             batch = sqs.receive_message(
@@ -89,16 +98,27 @@ def redrive(
                 AttributeNames=["SentTimestamp"],
             ).get("Messages", [])
             fresh = [m for m in batch if m["MessageId"] not in seen]
-            if not fresh:
-                return report
             for message in fresh:
                 seen.add(message["MessageId"])
                 _consider(sqs, target, message, report, window=(since, until), dry_run=dry_run, started=started)
+            if fresh:
+                continue
+            # The whole queue was seen, but for what another reader holds (ours are still hidden by us).
+            report.held_elsewhere = max(0, hidden(sqs, target.dead_letter_queue_url) - len(report.handles))
+            if not report.held_elsewhere or time.monotonic() > patience:
+                return report
+            time.sleep(2)
     finally:
         for handle in report.handles:  # everything not moved is visible again at once
             sqs.change_message_visibility(
                 QueueUrl=target.dead_letter_queue_url, ReceiptHandle=handle, VisibilityTimeout=0
             )
+
+
+def hidden(sqs: Any, queue_url: str) -> int:
+    """Messages of a queue that a reader holds (approximate, as SQS reports it)."""
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
 
 
 def _consider(

@@ -331,6 +331,7 @@ def dlq_redrive(
                         "moved": report.moved,
                         "outsideWindow": report.outside_window,
                         "arrivedDuringScan": report.arrived_during_scan,
+                        "heldElsewhere": report.held_elsewhere,
                     }
                     for name, report in reports.items()
                 },
@@ -339,10 +340,15 @@ def dlq_redrive(
         return
     verb = "would move" if dry_run else "moved"
     for name, report in reports.items():
-        if report.examined or report.arrived_during_scan:
+        if report.examined or report.arrived_during_scan or report.held_elsewhere:
             console.print(
                 f"{name}: examined {report.examined}, {verb} {report.moved}, {report.outside_window} outside the "
                 f"window, {report.arrived_during_scan} parked during the scan (left for the next redrive)"
+                + (
+                    f", {report.held_elsewhere} held by another reader throughout: run it again"
+                    if report.held_elsewhere
+                    else ""
+                )
             )
     examined, moved = sum(r.examined for r in reports.values()), sum(r.moved for r in reports.values())
     console.print(f"{verb} {moved} of {examined} message(s) examined (window on SentTimestamp)")

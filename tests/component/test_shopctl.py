@@ -132,7 +132,7 @@ def test_dlq_redrive_moves_a_time_window_and_a_dry_run_moves_nothing(cli: Any) -
     assert dry["window"]["field"] == "SentTimestamp"
     assert outside["moved"] == {"PaymentOnOrderCreated": 0}
     assert outside["consumers"]["PaymentOnOrderCreated"] == {
-        "examined": 3, "moved": 0, "outsideWindow": 3, "arrivedDuringScan": 0
+        "examined": 3, "moved": 0, "outsideWindow": 3, "arrivedDuringScan": 0, "heldElsewhere": 0
     }  # fmt: skip
     assert moved["moved"] == {"PaymentOnOrderCreated": 3}
     back = sqs.receive_message(QueueUrl=cli.queue, MaxNumberOfMessages=10)["Messages"]

@@ -20,6 +20,7 @@ def test_a_stalled_order_times_out_and_holds_nothing(
 
     assert (order["status"], order["cancellationReason"]) == ("CANCELLED", "timeout")
     assert order["saga"]["status"] == "CANCELLED" and order["saga"]["failureReason"] == "timeout"
-    assert bus.types(order_id) == ["OrderCancelled", "OrderCreated"]
+    # Its payment was still pending: the cancel voids it, and nothing was taken.
+    assert bus.types(order_id) == ["OrderCancelled", "OrderCreated", "PaymentVoided"]
     assert available(api, product) == 5
     assert money(bus, order_id) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scripts.localcloud_server import aws_condition_keys, dynamodb_leading_keys
+from scripts.localcloud_server import aws_condition_keys, dynamodb_leading_keys, iam_action_of
 
 
 def entry(source: str, detail_type: str = "OrderCreated") -> dict[str, Any]:
@@ -55,3 +55,10 @@ def test_kms_calls_carry_their_encryption_context() -> None:
 
 def test_other_calls_get_no_keys() -> None:
     assert aws_condition_keys("sqs", "sqs:SendMessage", {"QueueUrl": "q"}) == {}
+
+
+def test_sqs_batch_calls_are_authorised_by_their_single_calls_action_as_aws_does() -> None:
+    assert iam_action_of("sqs:ChangeMessageVisibilityBatch") == "sqs:ChangeMessageVisibility"
+    assert iam_action_of("sqs:DeleteMessageBatch") == "sqs:DeleteMessage"
+    assert iam_action_of("sqs:SendMessageBatch") == "sqs:SendMessage"
+    assert iam_action_of("sqs:ReceiveMessage") == "sqs:ReceiveMessage"

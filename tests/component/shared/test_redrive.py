@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from scripts import redrive as redrive_module
 from scripts.redrive import Redrive, count, redrive
 
 
@@ -92,3 +93,40 @@ def test_a_message_parked_again_during_the_redrive_is_not_moved_again(queues: Re
 
     assert (report.examined, report.moved, report.arrived_during_scan) == (3, 3, 3)
     assert count(sqs, queues.dead_letter_queue_url) == 3  # parked again, waiting for the next redrive
+
+
+def test_a_message_another_reader_holds_for_a_moment_is_waited_for_and_moved(
+    queues: Redrive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A dead-letter reporter's scan hides the message for a moment, then shows it again.
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=queues.dead_letter_queue_url, MessageBody="refund")
+    [held] = sqs.receive_message(QueueUrl=queues.dead_letter_queue_url, VisibilityTimeout=30)["Messages"]
+    slept: list[float] = []
+
+    def reporter_done(seconds: float) -> None:
+        slept.append(seconds)
+        sqs.change_message_visibility(
+            QueueUrl=queues.dead_letter_queue_url, ReceiptHandle=held["ReceiptHandle"], VisibilityTimeout=0
+        )
+
+    monkeypatch.setattr(time, "sleep", reporter_done)
+
+    report = redrive(sqs, queues)
+
+    assert (report.moved, report.held_elsewhere) == (1, 0)
+    assert slept  # it waited rather than report the queue done
+    assert count(sqs, queues.queue_url) == 1
+
+
+def test_a_message_held_elsewhere_throughout_is_reported_not_silently_left(
+    queues: Redrive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=queues.dead_letter_queue_url, MessageBody="refund")
+    sqs.receive_message(QueueUrl=queues.dead_letter_queue_url, VisibilityTimeout=300)
+    monkeypatch.setattr(redrive_module, "HELD_ELSEWHERE_WAIT_SECONDS", 0)
+
+    report = redrive(sqs, queues)
+
+    assert (report.moved, report.held_elsewhere) == (0, 1)

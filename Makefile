@@ -77,7 +77,7 @@ demo: up ## From nothing: set up, start the local cloud, deploy, seed, run order
 env-vars: ## Write .aws-sam/env.json: every function's environment on the local stack, for sam local invoke --env-vars
 	@mkdir -p .aws-sam
 	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.env_vars --stack $(STACK) > .aws-sam/env.json
-	@echo "wrote .aws-sam/env.json ($(STACK)); e.g. sam local invoke OrderApiFunction -e events/api/GetProduct.json --env-vars .aws-sam/env.json"
+	@echo "wrote .aws-sam/env.json ($(STACK)); e.g. sam local invoke InventoryApiFunction -e events/api/GetProduct.json --env-vars .aws-sam/env.json"
 
 redrive: setup ## Move dead-lettered messages back to their queues (CONSUMER=..., SINCE=/UNTIL=<ISO time>, DRY_RUN=1)
 	@$(SHOPCTL) dlq redrive $(CONSUMER) $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(DRY_RUN),--dry-run)

@@ -18,10 +18,10 @@ SAM         := $(SAM_VENV)/bin/sam
 LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
                AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH"
 
-.PHONY: help setup up down demo test lint logic unit simulate e2e chaos fuzz bench bench-smoke contracts example-test openapi docs build deploy seed status reset env-vars redrive clean
+.PHONY: local-invoke local-invoke-only local-invoke-test help setup up down demo test lint logic unit simulate e2e chaos fuzz bench bench-smoke contracts example-test openapi docs build deploy seed status reset env-vars redrive clean
 
 help: ## List every target
-	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 # The source roots go on the environment's path (as Lambda sees them: the layer and each service's
 # CodeUri), so `python -m scripts.<tool>` imports the services just as pytest and Lambda do.
@@ -76,8 +76,18 @@ demo: up ## From nothing: set up, start the local cloud, deploy, seed, run order
 
 env-vars: ## Write .aws-sam/env.json: every function's environment on the local stack, for sam local invoke --env-vars
 	@mkdir -p .aws-sam
-	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.env_vars --stack $(STACK) > .aws-sam/env.json
-	@echo "wrote .aws-sam/env.json ($(STACK)); e.g. sam local invoke InventoryApiFunction -e events/api/GetProduct.json --env-vars .aws-sam/env.json"
+	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.env_vars --stack $(STACK) --endpoint http://host.docker.internal:$(PORT) > .aws-sam/env.json
+	@echo "wrote .aws-sam/env.json ($(STACK)); make local-invoke FUNCTION=InventoryApiFunction EVENT=events/api/GetProduct.json runs sam local invoke with it"
+
+LOCAL_INVOKE_PORT ?= 4620
+
+local-invoke: up local-invoke-only ## sam local invoke, in Docker, of every function with its samples against the stack on PORT (one: FUNCTION=... EVENT=...)
+
+local-invoke-only: ## As local-invoke, against the stack already up on PORT (no deploy, no seed)
+	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.local_invoke --stack $(STACK) --port $(PORT) $(if $(FUNCTION),--function $(FUNCTION) --event $(EVENT))
+
+local-invoke-test: setup ## make local-invoke on a local cloud of its own where Docker can run (part of make test; installs Docker's engine on a root Debian machine)
+	@scripts/local-invoke-test $(LOCAL_INVOKE_PORT)
 
 redrive: setup ## Move dead-lettered messages back to their queues (CONSUMER=..., SINCE=/UNTIL=<ISO time>, DRY_RUN=1)
 	@$(SHOPCTL) dlq redrive $(CONSUMER) $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(DRY_RUN),--dry-run)
@@ -146,7 +156,7 @@ docs: setup ## Regenerate everything generated: events/ samples, docs/schemas (c
 	@$(PY) -m scripts.openapi
 	@$(PY) -m scripts.catalogue
 
-test: lint unit example-test e2e bench-smoke ## Everything CI runs: lint, unit and contract tests, the example team's tests, end-to-end tests, a tiny benchmark
+test: lint unit example-test e2e local-invoke-test bench-smoke ## Everything CI runs: lint, unit and contract tests, the example team's tests, end-to-end tests, sam local invoke of every sample, a tiny benchmark
 
 clean: ## Remove build output and local cloud state (keeps the environments)
 	rm -rf .aws-sam .localcloud .pytest_cache .mypy_cache .ruff_cache

@@ -38,6 +38,8 @@ PRICED_LINES = (
     PricedLine(product_id="PROD-002", quantity=1, unit_price=Decimal("199.99")),
 )
 TOTAL = Decimal("2799.97")
+# The signed-in customer of the API samples (the `sub` of their ID token) and the owner of the sample order.
+SAMPLE_CUSTOMER = "5d0c3f2a-8b1e-4c6d-9f7a-2e4b6c8d0a1f"
 SAMPLE_SEALED_TOKEN = "AQICAHhSYW1wbGUgY2lwaGVydGV4dDogc2VhbGVkIGJ5IHRoZSBvcmRlciBBUEkncyBLTVMga2V5"
 
 # (file name, event, the event id it reacted to)
@@ -46,7 +48,7 @@ SAMPLES: list[tuple[str, DomainEvent, str | None]] = [
         "order/OrderCreated.json",
         OrderCreated(
             order_id=ORDER_ID,
-            customer_id="customer-42",
+            customer_id=SAMPLE_CUSTOMER,
             items=PRICED_LINES,
             total_amount=TOTAL,
             currency="USD",
@@ -150,9 +152,6 @@ def sqs_batch(event: dict[str, Any]) -> dict[str, Any]:
             }
         ]
     }
-
-
-SAMPLE_CUSTOMER = "5d0c3f2a-8b1e-4c6d-9f7a-2e4b6c8d0a1f"
 
 
 def api_request(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, PartialCredentialsError
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -96,6 +97,9 @@ def _order_tables(order_id: str) -> tuple[Table, Table] | None:
     summary.add_row("reason", str((order or {}).get("cancellationReason") or "-"))
     summary.add_row("total", f"{(order or {}).get('totalAmount', '?')} {(order or {}).get('currency', '')}")
     summary.add_row("saga", str((saga or {}).get("status", "not projected yet")))
+    summary.add_row("waiting for", waiting_for(order, saga))
+    for name, value in timing(order, datetime.now(UTC)).items():
+        summary.add_row(name, value)
     if saga and saga.get("failureReason"):
         summary.add_row("saga failure", str(saga["failureReason"]))
     for step in (saga or {}).get("steps", []):
@@ -106,6 +110,47 @@ def _order_tables(order_id: str) -> tuple[Table, Table] | None:
     for entry in (saga or {}).get("timeline", []):
         timeline.add_row(entry["occurredAt"], entry["type"], entry["eventId"])
     return summary, timeline
+
+
+def waiting_for(order: dict[str, Any] | None, saga: dict[str, Any] | None) -> str:
+    """What the saga waits for next, as its view stands ("-" once nothing is left)."""
+    status = (order or {}).get("status") or (saga or {}).get("status")
+    steps = {step["name"]: step["status"] for step in (saga or {}).get("steps", [])}
+    if status == "PENDING":
+        if "payment" not in steps:
+            return "the payment service to charge (PaymentProcessed or PaymentFailed)"
+        if "inventory" not in steps:
+            return "the inventory service to reserve stock (InventoryReserved or InventoryFailed)"
+        return "the order service to decide (OrderConfirmed or OrderCancelled)"
+    if status == "CANCELLED":
+        undo = []
+        if steps.get("payment") == "CHARGED":
+            undo.append("the refund (PaymentRefunded)")
+        if steps.get("inventory") == "RESERVED":
+            undo.append("the release of stock (InventoryReleased)")
+        if steps.get("payment") in {"REFUND_FAILED"} or steps.get("inventory") == "RELEASE_FAILED":
+            undo.append("an operator: a compensation failed (shopctl sagas failed)")
+        return ", ".join(undo) or "-"
+    return "-" if status else "the order's first event"
+
+
+def _age(seconds: float) -> str:
+    seconds = int(abs(seconds))
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def timing(order: dict[str, Any] | None, now: datetime) -> dict[str, str]:
+    """Elapsed since the order was placed, and its deadline while it is open."""
+    if not order or "createdAt" not in order:
+        return {}
+    created = datetime.fromisoformat(str(order["createdAt"]).replace("Z", "+00:00"))
+    rows = {"elapsed": _age((now - created).total_seconds())}
+    if order.get("deadline") and order.get("status") == "PENDING":
+        deadline = datetime.fromisoformat(str(order["deadline"]).replace("Z", "+00:00"))
+        left = (deadline - now).total_seconds()
+        when = f"in {_age(left)}" if left > 0 else f"passed {_age(left)} ago (the order is cancelled as timeout)"
+        rows["deadline"] = f"{deadline.isoformat(timespec='seconds')}, {when}"
+    return rows
 
 
 def _render(order_id: str) -> Any:
@@ -471,9 +516,36 @@ def products_restock(
     _product_answer(answer, as_json)
 
 
+def unreachable(error: Exception) -> str:
+    """One line for a failure to reach the cloud or the stack, saying what to do; "" for any other error."""
+    where = STATE.get("where", "the cloud")
+    if isinstance(error, EndpointConnectionError):
+        return (
+            f"cannot reach {where}: is it running? (`make up` starts the local cloud on 4566; another port: "
+            "--endpoint http://127.0.0.1:PORT or AWS_ENDPOINT_URL)"
+        )
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return f"no AWS credentials for {where}: pass --profile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        text = error.response.get("Error", {}).get("Message", "")
+        if code == "ValidationError" and "does not exist" in text:
+            stack = getattr(STATE.get("shop"), "stack", "the stack")
+            return f"no stack {stack} on {where}: deploy it (`make up`), or name yours with --stack"
+        if code in {"UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException"}:
+            return f"{where} refused the credentials ({code}): refresh them (aws sso login, or --profile)"
+    return ""
+
+
 def main() -> None:
-    """The console entry point."""
-    app()
+    """The console entry point: a cloud or stack that cannot be reached is one line, not a traceback."""
+    try:
+        app()
+    except (EndpointConnectionError, NoCredentialsError, PartialCredentialsError, ClientError) as error:
+        if not (message := unreachable(error)):
+            raise
+        errors.print(f"[red]error:[/red] {message}")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

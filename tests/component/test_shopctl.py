@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -166,3 +170,54 @@ def test_bus_tail_prints_live_events_and_removes_its_subscription(cli: Any) -> N
     assert json.loads(line)["detail-type"] == "PaymentProcessed"  # only the type asked for
     assert {r["Name"] for r in events.list_rules(EventBusName="test-bus")["Rules"]} == rules_before
     assert not [q for q in boto3.client("sqs").list_queues().get("QueueUrls", []) if "shopctl-tail" in q]
+
+
+def test_a_cloud_that_is_not_running_is_one_line_that_says_what_to_do_not_a_traceback() -> None:
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    answer = subprocess.run(
+        [sys.executable, "-m", "scripts.shopctl.app", "--endpoint", f"http://127.0.0.1:{port}", "sagas", "stuck"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "AWS_MAX_ATTEMPTS": "1", "COLUMNS": "200"},
+        check=False,
+    )
+    assert answer.returncode == 2, answer.stderr
+    assert "Traceback" not in answer.stderr
+    [line] = answer.stderr.strip().splitlines()
+    assert f"cannot reach the local cloud at http://127.0.0.1:{port}" in line and "make up" in line
+
+
+def test_a_stack_that_is_not_deployed_is_named_with_what_to_do() -> None:
+    from botocore.exceptions import ClientError
+
+    shopctl.STATE.update(where="the local cloud at http://127.0.0.1:4566", shop=shop_module.Shop("nope"))
+    missing = ClientError(
+        {"Error": {"Code": "ValidationError", "Message": "Stack with id nope does not exist"}}, "DescribeStacks"
+    )
+    assert shopctl.unreachable(missing) == (
+        "no stack nope on the local cloud at http://127.0.0.1:4566: deploy it (`make up`), or name yours with --stack"
+    )
+    other = ClientError({"Error": {"Code": "ConditionalCheckFailedException", "Message": "x"}}, "PutItem")
+    assert shopctl.unreachable(other) == ""
+
+
+def test_a_watched_order_says_what_its_saga_waits_for_how_long_it_has_run_and_its_deadline() -> None:
+    placed = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    order = {"status": "PENDING", "createdAt": "2026-12-06T10:00:00Z", "deadline": "2026-12-06T10:05:00Z"}
+    now = placed + timedelta(seconds=75)
+    assert shopctl.timing(order, now) == {"elapsed": "1m15s", "deadline": "2026-12-06T10:05:00+00:00, in 3m45s"}
+    late = shopctl.timing(order, placed + timedelta(minutes=5, seconds=3))
+    assert late["deadline"].endswith("passed 3s ago (the order is cancelled as timeout)")
+    assert "deadline" not in shopctl.timing({**order, "status": "CONFIRMED"}, now)
+
+    assert shopctl.waiting_for(order, None).startswith("the payment service to charge")
+    charged = {"steps": [{"name": "payment", "status": "CHARGED"}]}
+    assert shopctl.waiting_for(order, charged).startswith("the inventory service to reserve stock")
+    cancelled = {**order, "status": "CANCELLED"}
+    both = {"steps": [{"name": "payment", "status": "CHARGED"}, {"name": "inventory", "status": "RESERVED"}]}
+    undoing = "the refund (PaymentRefunded), the release of stock (InventoryReleased)"
+    assert shopctl.waiting_for(cancelled, both) == undoing
+    assert shopctl.waiting_for({**order, "status": "CONFIRMED"}, both) == "-"

@@ -80,7 +80,21 @@ def test_aws_refuses_the_test_switches() -> None:
     assert asserted == {
         json.dumps({"Equals": [{"Ref": "FaultInjection"}, "false"]}),
         json.dumps({"Equals": [{"Ref": "DedupeEvents"}, "true"]}),
+        json.dumps({"Equals": [{"Ref": "LocalCloudEndpoint"}, ""]}),
     }
+
+
+def test_every_function_declares_where_it_calls_aws_unset_unless_a_local_stack_names_it() -> None:
+    # sam local invoke sets only the variables a template declares: declared for every function, an
+    # --env-vars file can point each at the local stack (scripts/local_invoke.py); on AWS it is never set.
+    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["AWS_ENDPOINT_URL"] == {
+        "If": ["CallsLocalCloudEndpoint", {"Ref": "LocalCloudEndpoint"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert template()["Conditions"]["CallsLocalCloudEndpoint"] == {
+        "Not": [{"Equals": [{"Ref": "LocalCloudEndpoint"}, ""]}]
+    }
+    assert template()["Parameters"]["LocalCloudEndpoint"]["Default"] == ""
 
 
 def test_only_the_order_api_seals_and_only_the_charging_function_opens_payment_tokens() -> None:

@@ -1,4 +1,9 @@
-"""boto3 clients and resources, created once per execution environment and reused across invocations."""
+"""boto3 clients and resources, created once per execution environment and reused across invocations.
+
+Each waits at most CONNECT_TIMEOUT to connect and READ_TIMEOUT for an answer, well inside the functions' 10 s,
+so a stalled call fails and is retried (or its message redelivered) rather than timing the function out with
+no word; retries use boto3's standard mode (backoff with jitter, throttling and transient errors only).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBServiceResource
@@ -13,32 +19,36 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_sqs import SQSClient
 
+CONNECT_TIMEOUT = 2
+READ_TIMEOUT = 4
+CONFIG = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT, retries={"mode": "standard"})
+
 
 @cache
 def dynamodb() -> DynamoDBServiceResource:
     """The DynamoDB resource; its client accepts plain Python values in transactions too."""
-    return boto3.resource("dynamodb")
+    return boto3.resource("dynamodb", config=CONFIG)
 
 
 @cache
 def events() -> EventBridgeClient:
     """The EventBridge client."""
-    return boto3.client("events")
+    return boto3.client("events", config=CONFIG)
 
 
 @cache
 def kms() -> KMSClient:
     """The KMS client."""
-    return boto3.client("kms")
+    return boto3.client("kms", config=CONFIG)
 
 
 @cache
 def sqs() -> SQSClient:
     """The SQS client."""
-    return boto3.client("sqs")
+    return boto3.client("sqs", config=CONFIG)
 
 
 @cache
 def scheduler() -> Any:
     """The EventBridge Scheduler client."""
-    return boto3.client("scheduler")
+    return boto3.client("scheduler", config=CONFIG)

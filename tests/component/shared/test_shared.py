@@ -124,3 +124,15 @@ def test_the_x_ray_sdk_is_imported_only_where_traces_are_collected() -> None:
     assert "aws_xray_sdk" not in _imports_after("shared.observability")
     # In Lambda with tracing on (AWS), Powertools' Tracer records each AWS call as a subsegment.
     assert "aws_xray_sdk" in _imports_after("shared.observability", LAMBDA_TASK_ROOT="/var/task")
+
+
+def test_every_aws_client_gives_up_on_a_stalled_call_well_inside_the_function_timeout(tables: Any) -> None:
+    from scripts.template import template
+    from shared import aws
+
+    function_timeout = template()["Globals"]["Function"]["Timeout"]
+    clients = [aws.dynamodb().meta.client, aws.events(), aws.kms(), aws.sqs(), aws.scheduler()]
+    for client in clients:
+        config = client.meta.config
+        assert config.connect_timeout + config.read_timeout < function_timeout, client.meta.service_model.service_name
+        assert config.retries["mode"] == "standard", client.meta.service_model.service_name

@@ -259,3 +259,45 @@ def test_the_schedulers_quota_has_an_alarm_on_the_metric_the_scheduler_counts() 
     alarm = resource("DeadlineSchedulesRefusedAlarm")["Properties"]
     assert alarm["MetricName"] == "DeadlineSchedulesRefused" and alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
     assert alarm["Dimensions"] == [{"Name": "service", "Value": "order"}]
+
+
+def test_named_accounts_may_manage_only_the_rules_they_created_on_the_bus() -> None:
+    statements = resource("EventBus")["Properties"]["Policy"]["Statement"]
+    [admit] = [s["If"] for s in statements if "If" in s]
+    condition, statement, otherwise = admit
+    assert condition == "AdmitsConsumerAccounts" and otherwise == {"Ref": "AWS::NoValue"}
+    assert statement["Effect"] == "Allow" and statement["Principal"] == {"AWS": {"Ref": "ConsumerAccounts"}}
+    # Rule management only: no PutEvents (an outside account never speaks for a service), no other bus.
+    assert set(statement["Action"]) == {
+        f"events:{verb}"
+        for verb in ("PutRule", "PutTargets", "DeleteRule", "RemoveTargets", "DisableRule", "EnableRule",
+                     "DescribeRule", "ListTargetsByRule", "TagResource", "UntagResource", "ListTagsForResource")
+    }  # fmt: skip
+    assert statement["Resource"]["Sub"].endswith(":rule/${AWS::StackName}-bus/*")
+    assert statement["Condition"] == {"StringEqualsIfExists": {"events:creatorAccount": "${aws:PrincipalAccount}"}}
+    assert template()["Parameters"]["ConsumerAccounts"]["Default"] == ""
+    assert template()["Conditions"]["AdmitsConsumerAccounts"] == {
+        "Not": [{"Equals": [{"Join": ["", {"Ref": "ConsumerAccounts"}]}, ""]}]
+    }
+
+
+def test_another_accounts_bus_gets_every_shop_event_through_a_role_that_may_put_only_there() -> None:
+    forwarding = ["ForwardToAnotherBusRule", "ForwardToAnotherBusRole", "ForwardDeadLetterQueue",
+                  "ForwardDeadLetterQueuePolicy", "ForwardDeadLetterAlarm"]  # fmt: skip
+    for name in forwarding:
+        assert resource(name)["Condition"] == "ForwardsToAnotherBus", name
+    rule = resource("ForwardToAnotherBusRule")["Properties"]
+    assert rule["EventPattern"] == {"source": [{"prefix": "shop."}]}
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Ref": "ForwardToEventBusArn"}
+    assert target["DeadLetterConfig"] == {"Arn": {"GetAtt": "ForwardDeadLetterQueue.Arn"}}
+    role = resource("ForwardToAnotherBusRole")["Properties"]
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    [policy] = role["Policies"]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Action": "events:PutEvents", "Resource": {"Ref": "ForwardToEventBusArn"}}
+    ]
+    [dead_letters] = resource("ForwardDeadLetterQueuePolicy")["Properties"]["PolicyDocument"]["Statement"]
+    assert dead_letters["Condition"] == {"ArnEquals": {"aws:SourceArn": {"GetAtt": "ForwardToAnotherBusRule.Arn"}}}

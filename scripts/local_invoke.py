@@ -62,7 +62,7 @@ API_RESULTS: list[tuple[str, str, int]] = [
     ("api/PlaceOrder.invalid.json", "OrderApiFunction", 400),
     ("api/PlaceOrder.json", "OrderApiFunction", 201),
     ("api/GetOrder.json", "OrderApiFunction", 200),  # the sample order, its customer's
-    ("api/CancelOrder.json", "OrderApiFunction", 409),  # it has already ended (payment_failed)
+    ("api/CancelOrder.json", "OrderApiFunction", 409),  # it has already ended (payment_declined)
 ]
 # Samples that are not an event of the bus: the function each goes to, and what it returns.
 OTHER_TARGETS: dict[str, tuple[str, dict[str, Any]]] = {

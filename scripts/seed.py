@@ -11,7 +11,7 @@ The sample order (scripts/sample_events.py: its id, customer, lines and sealed-t
 placed through the API, which gives every order a new id; it is written once as the order API writes an order
 (the order and its OrderCreated, in one transaction through the order service's unit of work), and its saga
 runs on the stack like any other: the placeholder token cannot be opened, so the payment is declined and the
-order ends CANCELLED (payment_failed). Every sample in events/ then names an order and products that exist
+order ends CANCELLED (payment_declined). Every sample in events/ then names an order and products that exist
 (events/README.md says what each returns).
 """
 

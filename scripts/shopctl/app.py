@@ -30,6 +30,7 @@ HELP = """The shop's operator CLI: the same commands against the local cloud (th
   shopctl dlq list | dlq show CONSUMER | dlq redrive [CONSUMER] [--since T] [--until T] [--dry-run]
   shopctl outbox republish [--older-than 60]
   shopctl bus tail [--type OrderCreated ...]       a temporary subscription, removed on exit
+  shopctl logs PaymentOnOrderCreatedFunction [--since 1h] [--contains ORDER_ID]
   shopctl products show ID | set ID ... | restock ID --quantity N   (SigV4-signed)
 
 AWS: --profile/--region (and --stack). Another local cloud: --endpoint. Listings take --json.
@@ -144,7 +145,7 @@ def timing(order: dict[str, Any] | None, now: datetime) -> dict[str, str]:
     if not order or "createdAt" not in order:
         return {}
     created = datetime.fromisoformat(str(order["createdAt"]).replace("Z", "+00:00"))
-    rows = {"elapsed": _age((now - created).total_seconds())}
+    rows = {"since placed": _age((now - created).total_seconds())}
     if order.get("deadline") and order.get("status") == "PENDING":
         deadline = datetime.fromisoformat(str(order["deadline"]).replace("Z", "+00:00"))
         left = (deadline - now).total_seconds()
@@ -192,7 +193,7 @@ def order_place(
         "POST", "/orders", {"items": items, "payment": {"token": token}}, headers={"Idempotency-Key": str(uuid.uuid4())}
     )
     if answer.status != 201:
-        raise fail(f"the order was refused ({answer.status}): {json.dumps(answer.body)}")
+        raise fail(f"the order was refused: {refusal(answer.status, answer.body)}")
     order_id = str(answer.body["orderId"])
     console.print(f"placed order [bold]{order_id}[/bold] on {STATE['where']}")
     if watch and not _watch(order_id, timeout):
@@ -278,7 +279,7 @@ def saga_cancel(
             f"needs its consumer's dead letters redriven: shopctl dlq list"
         )
     if answer.status != 202:
-        raise fail(f"the cancel was refused ({answer.status}): {json.dumps(answer.body)}")
+        raise fail(f"the cancel was refused: {refusal(answer.status, answer.body)}")
     console.print(f"cancelled order [bold]{order_id}[/bold]; payment and inventory compensate")
     if watch and not _watch(order_id, timeout):
         raise fail(f"order {order_id} did not settle within {timeout:.0f}s (shopctl order watch {order_id})")
@@ -330,6 +331,45 @@ def dlq_show(
     for m in messages:
         table.add_row(m.sent_at.isoformat(timespec="seconds"), m.detail_type, m.order_id, m.reason, m.message_id)
     console.print(table)
+    # Each failure was logged by the consumer with the message id: its logs say why.
+    console.print(f"its logs (each failure with its message id): shopctl logs {consumer}Function --since 1d")
+
+
+LOG_KEYS_SHOWN_APART = {"level", "message", "timestamp", "location", "service", "cold_start", "function_name",
+                        "function_memory_size", "function_arn", "function_request_id", "xray_trace_id"}  # fmt: skip
+
+
+@app.command("logs")
+def logs(
+    function: Annotated[str, typer.Argument(help="The function's logical id, e.g. PaymentOnOrderCreatedFunction.")],
+    since: Annotated[str, typer.Option(help="How far back: 30m, 2h, 1d.")] = "1h",
+    contains: Annotated[str | None, typer.Option(help="Only lines with this text (an order or message id).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A function's log lines, oldest first: the local cloud's or AWS's (CloudWatch Logs)."""
+    unit = {"m": 60, "h": 3600, "d": 86400}.get(since[-1:], 0)
+    if not unit or not since[:-1].isdigit():
+        raise fail(f"--since {since!r} is not a number of m, h or d (e.g. 30m)")
+    try:
+        group, lines = shop().logs(function, timedelta(seconds=int(since[:-1]) * unit), contains)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ValidationError":
+            raise fail(
+                f"no function {function} in stack {shop().stack} (a logical id, e.g. PaymentOnOrderCreatedFunction)"
+            ) from error
+        raise
+    if as_json:
+        emit_json(lines)
+        return
+    console.print(f"{len(lines)} line(s) of {function} in the last {since}, from {group}")
+    for line in lines:
+        extra = {k: v for k, v in line.items() if k not in LOG_KEYS_SHOWN_APART}
+        console.print(
+            f"{line.get('timestamp', '')} {line.get('level', ''):7} {line.get('message', '')}"
+            + (f"  {json.dumps(extra, default=str)}" if extra else ""),
+            markup=False,
+            highlight=False,
+        )
 
 
 def _moment(value: str | None, flag: str) -> datetime | None:
@@ -455,9 +495,20 @@ def bus_tail(
 # -- products --------------------------------------------------------------------------------------
 
 
+def refusal(status: int, body: Any) -> str:
+    """An API's refusal (RFC 7807 problem+json) as lines an operator reads: what, then each field and why."""
+    if not isinstance(body, dict):
+        return f"{status}: {body}"
+    head = " ".join(str(part) for part in (status, body.get("title")) if part)
+    detail = body.get("detail") or body.get("message")
+    lines = [f"{head}: {detail}" if detail else head]
+    lines += [f"  {error.get('field')}: {error.get('message')}" for error in body.get("errors") or []]
+    return "\n".join(lines)
+
+
 def _product_answer(answer: Any, as_json: bool) -> None:
     if answer.status >= 400:
-        raise fail(f"{answer.status}: {json.dumps(answer.body)}")
+        raise fail(refusal(answer.status, answer.body))
     if as_json:
         emit_json(answer.body)
         return

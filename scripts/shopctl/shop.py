@@ -69,6 +69,38 @@ class Shop:
         """The API as a customer of the stack's user pool (created if need be; needs admin rights)."""
         return self.api.as_customer(customer_token(self.outputs, email, password))
 
+    def logs(self, function: str, since: timedelta, contains: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+        """A function's structured log lines since a moment ago, oldest first, and the log group they are in.
+
+        The functions of a service share its log group; each line names its function (`function_name`), which
+        CloudWatch filters on (the local cloud does not: the lines are also filtered here).
+        """
+        resource = boto3.client("cloudformation").describe_stack_resource(
+            StackName=self.stack, LogicalResourceId=function
+        )
+        name = resource["StackResourceDetail"]["PhysicalResourceId"]
+        configuration = boto3.client("lambda").get_function_configuration(FunctionName=name)
+        group = (configuration.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}"
+        start = int((datetime.now(UTC) - since).timestamp() * 1000)
+        pattern = f'{{ $.function_name = "{name}" }}'
+        lines = []
+        for page in (
+            boto3.client("logs")
+            .get_paginator("filter_log_events")
+            .paginate(logGroupName=group, startTime=start, filterPattern=pattern)
+        ):
+            for event in page["events"]:
+                try:
+                    line = json.loads(event["message"])
+                except json.JSONDecodeError:
+                    continue  # START/END/REPORT lines: they do not say whose they are
+                if not isinstance(line, dict) or line.get("function_name") != name:
+                    continue
+                if contains and contains not in event["message"]:
+                    continue
+                lines.append(line)
+        return group, lines
+
     def _table(self, output: str) -> Any:
         return boto3.resource("dynamodb").Table(self.outputs[output])
 

@@ -208,7 +208,7 @@ def test_a_watched_order_says_what_its_saga_waits_for_how_long_it_has_run_and_it
     placed = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
     order = {"status": "PENDING", "createdAt": "2026-12-06T10:00:00Z", "deadline": "2026-12-06T10:05:00Z"}
     now = placed + timedelta(seconds=75)
-    assert shopctl.timing(order, now) == {"elapsed": "1m15s", "deadline": "2026-12-06T10:05:00+00:00, in 3m45s"}
+    assert shopctl.timing(order, now) == {"since placed": "1m15s", "deadline": "2026-12-06T10:05:00+00:00, in 3m45s"}
     late = shopctl.timing(order, placed + timedelta(minutes=5, seconds=3))
     assert late["deadline"].endswith("passed 3s ago (the order is cancelled as timeout)")
     assert "deadline" not in shopctl.timing({**order, "status": "CONFIRMED"}, now)
@@ -221,3 +221,16 @@ def test_a_watched_order_says_what_its_saga_waits_for_how_long_it_has_run_and_it
     undoing = "the refund (PaymentRefunded), the release of stock (InventoryReleased)"
     assert shopctl.waiting_for(cancelled, both) == undoing
     assert shopctl.waiting_for({**order, "status": "CONFIRMED"}, both) == "-"
+
+
+def test_a_refusal_is_rendered_as_what_was_wrong_and_each_field_not_dumped() -> None:
+    body = {
+        "title": "Bad Request",
+        "status": 400,
+        "detail": "2 field(s) are invalid: name, price",
+        "errors": [{"field": "name", "message": "too short"}, {"field": "price", "message": "two decimals"}],
+    }
+    assert shopctl.refusal(400, body) == (
+        "400 Bad Request: 2 field(s) are invalid: name, price\n  name: too short\n  price: two decimals"
+    )
+    assert shopctl.refusal(403, {"message": "Forbidden"}) == "403: Forbidden"

@@ -178,8 +178,21 @@ def test_every_alarm_notifies_the_alarm_topic() -> None:
     # Every consumer's dead-letter alarm, in the building block, is given the same topic.
     for consumer, parameters in subscriptions().items():
         assert parameters["AlarmTopicArn"] == {"Ref": "AlarmTopic"}, consumer
-    block_alarm = consumer_block()["Resources"]["DeadLetterAlarm"]["Properties"]
-    assert block_alarm["AlarmActions"] == {"If": ["NotifiesTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+    for block_alarm in ("DeadLetterAlarm", "FailedDeliveryAlarm"):
+        actions = consumer_block()["Resources"][block_alarm]["Properties"]["AlarmActions"]
+        assert actions == {"If": ["NotifiesTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}, block_alarm
+
+
+def test_an_event_the_bus_cannot_deliver_to_a_consumer_is_dead_lettered_and_alarmed() -> None:
+    block = consumer_block()["Resources"]
+    [target] = block["Rule"]["Properties"]["Targets"]
+    assert target["DeadLetterConfig"] == {"Arn": {"GetAtt": "DeadLetterQueue.Arn"}}
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 86400
+    [grant] = block["QueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert grant["Resource"] == [{"GetAtt": "Queue.Arn"}, {"GetAtt": "DeadLetterQueue.Arn"}]
+    assert grant["Condition"] == {"ArnEquals": {"aws:SourceArn": {"GetAtt": "Rule.Arn"}}}
+    alarm = block["FailedDeliveryAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Events", "FailedInvocations")
 
 
 def test_the_alarm_topic_the_dashboard_and_the_outputs_exist() -> None:
@@ -233,6 +246,14 @@ def test_the_example_teams_dead_letter_alarm_can_notify_its_own_topic() -> None:
     [parameters] = subscriptions(example).values()
     assert parameters["AlarmTopicArn"] == {"Ref": "AlarmTopicArn"}
     assert load(example)["Parameters"]["AlarmTopicArn"]["Default"] == ""  # the block's "notify nobody"
+
+
+def test_the_example_team_is_traced_and_keeps_its_logs_a_bounded_time() -> None:
+    example = load(Path(__file__).resolve().parents[2] / "examples" / "notifications" / "template.yaml")
+    function = example["Resources"]["NotifyFunction"]["Properties"]
+    assert function["Tracing"] == "Active"
+    group = example["Resources"][function["LoggingConfig"]["LogGroup"]["Ref"]]
+    assert group["Properties"]["RetentionInDays"] == 30
 
 
 def test_one_customer_cannot_take_the_whole_apis_rate_and_nobody_signs_up_in_bulk() -> None:
@@ -301,3 +322,23 @@ def test_another_accounts_bus_gets_every_shop_event_through_a_role_that_may_put_
     ]
     [dead_letters] = resource("ForwardDeadLetterQueuePolicy")["Properties"]["PolicyDocument"]["Statement"]
     assert dead_letters["Condition"] == {"ArnEquals": {"aws:SourceArn": {"GetAtt": "ForwardToAnotherBusRule.Arn"}}}
+
+
+def test_the_customers_pool_outlives_the_stack_since_orders_are_keyed_by_its_users() -> None:
+    pool = resource("UserPool")
+    assert pool["DeletionPolicy"] == pool["UpdateReplacePolicy"] == "Retain"
+    assert pool["Properties"]["DeletionProtection"] == {"If": ["IsAws", "ACTIVE", "INACTIVE"]}
+
+
+def test_every_api_request_is_logged_on_aws_with_who_asked_and_what_it_was_answered() -> None:
+    setting = resource("ShopApi")["Properties"]["AccessLogSetting"]["If"]
+    assert setting[0] == "IsAws" and setting[2] == {"Ref": "AWS::NoValue"}
+    assert setting[1]["DestinationArn"] == {"GetAtt": "ApiAccessLogGroup.Arn"}
+    line = json.loads(setting[1]["Format"])
+    assert {"requestId", "customer", "caller", "route", "status", "latencyMs", "waf"} <= set(line)
+    assert resource("ApiAccessLogGroup")["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert resource("ApiAccessLogGroup")["DependsOn"] == "ApiGatewayAccount"
+    role = resource("ApiGatewayAccountLogsRole")["Properties"]
+    assert role["ManagedPolicyArns"] == [
+        {"Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
+    ]

@@ -48,6 +48,16 @@ def test_order_place_watches_the_saga_to_its_end(new_product: Callable[..., str]
     order_id = placed.stdout.split("placed order ")[1].split()[0]
     shown = json.loads(shopctl_run("order", "show", order_id, "--json").stdout)
     assert shown["order"]["status"] == "CONFIRMED" and shown["order"]["totalAmount"] == "25.00"
+
+    # The operator reads what the payment consumer logged of this order, from its service's log group.
+    def charged() -> list[dict[str, Any]] | None:
+        lines = shopctl_run("logs", "PaymentOnOrderCreatedFunction", "--since", "30m", "--contains", order_id, "--json")
+        assert lines.exit_code == 0, lines.stdout + lines.stderr
+        found = json.loads(lines.stdout)
+        return found if any(line["message"] == "order charged" for line in found) else None
+
+    [line] = [line for line in wait_for(charged, what="the charge in the logs") if line["message"] == "order charged"]
+    assert line["correlation_id"] == order_id and line["level"] == "INFO"
     assert shown["saga"]["status"] == "COMPLETED"
     assert "OrderConfirmed" in placed.stdout  # the live view ended on the whole timeline
 

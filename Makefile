@@ -18,7 +18,7 @@ SAM         := $(SAM_VENV)/bin/sam
 LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
                AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH"
 
-.PHONY: local-invoke local-invoke-only local-invoke-test help setup up down demo test lint logic unit simulate e2e chaos fuzz bench bench-smoke contracts example-test openapi docs build deploy seed status reset env-vars redrive clean
+.PHONY: lock local-invoke local-invoke-only local-invoke-test help setup up down demo test lint logic unit simulate e2e chaos fuzz bench bench-smoke contracts example-test openapi docs build deploy seed status reset env-vars redrive clean
 
 help: ## List every target
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -41,6 +41,10 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 $(MS_VENV)/.installed: requirements/ministack.txt
 	@scripts/ensure-venv $(PYTHON) $(MS_VENV) requirements/ministack.txt
 	@touch $@
+
+lock: setup ## Re-pin every environment the project installs, with hashes, from its .in file (then make setup)
+	@scripts/lock $(VENV)/bin/uv
+	@echo "re-pinned requirements/{dev,sam,ministack}.txt and layers/dependencies/requirements.txt; review: git diff"
 
 setup: $(VENV)/.installed $(SAM_VENV)/.installed $(MS_VENV)/.installed ## Create the three Python environments (project with shopctl, SAM CLI, local cloud)
 

@@ -18,7 +18,7 @@ SAM         := $(SAM_VENV)/bin/sam
 LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
                AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH"
 
-.PHONY: lock local-invoke local-invoke-only local-invoke-test help setup up down demo test lint logic unit simulate e2e chaos fuzz bench bench-smoke contracts example-test openapi docs build deploy seed status reset env-vars redrive clean
+.PHONY: check lock local-invoke local-invoke-only local-invoke-test help setup up down demo test lint logic unit simulate e2e chaos fuzz bench bench-smoke contracts example-test openapi docs build deploy seed status reset env-vars redrive clean
 
 help: ## List every target
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -102,6 +102,10 @@ lint: setup ## ruff, ruff format --check, mypy (pydantic plugin), sam validate -
 	$(VENV)/bin/mypy contracts/python shared/python services scripts tests examples/notifications/src
 	@SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint blocks/*.yaml
+
+check: setup ## The quick loop while changing code: ruff, the logic tier and the contract tests (seconds); make test before you push
+	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . >/dev/null
+	@$(PY) -m pytest -q -n 2 tests/logic tests/contract
 
 logic: setup ## The logic tier alone: every service's logic on in-memory fakes (a second or two)
 	$(PY) -m pytest -q tests/logic

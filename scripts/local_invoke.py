@@ -17,8 +17,9 @@ they do on AWS). What it does, so that the command works on a machine with nothi
   gateway address only, and the containers call the stack as http://host.docker.internal:PORT.
 - The environment: every function's, read from the deployed stack (scripts/env_vars.py), with that endpoint.
 
-Each sample goes to each function the template wires it to (SAMPLE_RESULTS, events/README.md); what each
-returned is printed beside what the sample documents, and the run fails if one differs.
+Each sample goes to each function the template wires it to (API_RESULTS, OTHER_TARGETS and the subscriptions;
+events/README.md shows them); what each returned is printed beside what it documents, and the run fails if one
+differs.
 """
 
 from __future__ import annotations

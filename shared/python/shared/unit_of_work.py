@@ -60,12 +60,9 @@ class UnitOfWork[StepT: Step]:
         self.table = table
 
     @contextmanager
-    def reacting_to(self, cause: Envelope[Any], *, mark_applied: bool = True) -> Iterator[StepT]:
-        """A step in reaction to `cause`; its events name `cause` as what they reacted to.
-
-        With `mark_applied` (the default) the inbox mark of `cause` commits with the step, so the step
-        happens once per event. Without it the step may happen again on a later delivery: for a claim
-        before an outside call, or for reporting a failure that a redrive may yet fix.
+    def reacting_to(self, cause: Envelope[Any]) -> Iterator[StepT]:
+        """A step in reaction to `cause`, once per event: its events name `cause` as what they reacted to, and
+        the inbox mark of `cause` commits with it.
 
         Raises
         ------
@@ -74,7 +71,16 @@ class UnitOfWork[StepT: Step]:
         """
         step = self._step(origin=cause.metadata, correlation_id=cause.metadata.correlation_id)
         yield step
-        self.table.write(with_inbox_mark(step.writes, cause, self.subject(cause)) if mark_applied else step.writes)
+        self.table.write(with_inbox_mark(step.writes, cause, self.subject(cause)))
+
+    @contextmanager
+    def claiming(self, cause: Envelope[Any]) -> Iterator[StepT]:
+        """A claim in reaction to `cause`, taken before an outside call (a charge, a refund): it commits
+        without the inbox mark, because the reaction is not done until the call's answer is recorded, and a
+        later delivery must be able to find the claim and finish it."""
+        step = self._step(origin=cause.metadata, correlation_id=cause.metadata.correlation_id)
+        yield step
+        self.table.write(step.writes)
 
     @contextmanager
     def reporting_failure_of(self, cause: Envelope[Any]) -> Iterator[StepT]:

@@ -137,7 +137,7 @@ def _claim(cause: Envelope[OrderCreated], uow: PaymentUnitOfWork, now: int) -> P
         claimed_at=now,
     )
     try:
-        with uow.reacting_to(cause, mark_applied=False) as step:
+        with uow.claiming(cause) as step:
             step.payments.add(claim)
     except PaymentChangedConcurrently:
         existing = uow.payments.get(order.order_id)
@@ -146,7 +146,7 @@ def _claim(cause: Envelope[OrderCreated], uow: PaymentUnitOfWork, now: int) -> P
                 raise PaymentChangedConcurrently(order.order_id) from None  # another delivery is at work
             # Claimed by an earlier delivery that did not finish (a lost answer, a crash): take the claim
             # over and finish it with the same key; a retry running at the same time loses the take-over.
-            with uow.reacting_to(cause, mark_applied=False) as step:
+            with uow.claiming(cause) as step:
                 return step.payments.reclaim(existing, now=now)
         logger.info("order already has a payment; nothing to charge", status=existing and existing.status.value)
         return None

@@ -70,7 +70,7 @@ def refund_payment(
         return
     if payment.status not in _REFUNDABLE and not payment.claim_is_free(now.timestamp()):
         raise PaymentChangedConcurrently(order_id)  # another delivery is refunding right now
-    with uow.reacting_to(cause, mark_applied=False) as step:
+    with uow.claiming(cause) as step:
         if payment.status in _REFUNDABLE:
             payment = step.payments.move(payment, PaymentStatus.REFUNDING, claimed_at=int(now.timestamp()))
         else:

@@ -60,7 +60,9 @@ Quantity = Annotated[int, Field(strict=True, ge=1, le=1000)]
 class WireModel(BaseModel):
     """A model that is camelCase on the wire and snake_case in code."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+    # defer_build: a model's validator is built when first used, not at import, so a function pays only
+    # for the models it reads or writes (a consumer imports every event's model and uses one or two).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, defer_build=True)
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON-compatible camelCase form of the model."""

@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import aws
@@ -35,6 +33,55 @@ _RECORD_KEYS = ("correlation_id", "event_id", "detail_type")
 
 # SQS's own default, assumed only while a queue's redrive policy cannot be read.
 DEFAULT_MAX_RECEIVE_COUNT = 3
+
+
+@dataclass(frozen=True)
+class QueueRecord:
+    """One SQS record as Lambda delivers it, the fields a consumer reads.
+
+    Read straight from the event's dict: Powertools' batch utility and data classes would cost every
+    consumer's cold start about 80 ms of imports (asyncio, every event source's data class) for a loop
+    this module writes in ten lines (docs/decisions.md, "Cold starts").
+    """
+
+    message_id: str
+    body: str
+    receive_count: int
+    source_arn: str
+
+    @classmethod
+    def of(cls, raw: dict[str, Any]) -> QueueRecord:
+        """The record in `raw` (a missing field reads as empty: its event is then refused as malformed)."""
+        attributes = raw.get("attributes") or {}
+        return cls(
+            message_id=str(raw.get("messageId", "")),
+            body=str(raw.get("body") or ""),
+            receive_count=int(attributes.get("ApproximateReceiveCount") or 1),
+            source_arn=str(raw.get("eventSourceARN", "")),
+        )
+
+
+def each_record(event: dict[str, Any], handle: Callable[[QueueRecord], None]) -> dict[str, Any]:
+    """Run `handle` on every record of an SQS batch; the partial batch response names those that raised.
+
+    A record that fails is logged and reported alone, so SQS delivers it again (and after the queue's
+    maxReceiveCount moves it to the dead-letter queue) while the rest of the batch flows on. A wholly
+    failed batch is reported record by record too, so every outcome reaches SQS the same way.
+    """
+    failed: list[str] = []
+    for raw in event.get("Records", []):
+        record = QueueRecord.of(raw)
+        try:
+            handle(record)
+        except Exception:
+            # This line, keyed by message id, is the record of why it was retried or dead-lettered.
+            logger.exception(
+                "record failed; it will be delivered again or dead-lettered",
+                message_id=record.message_id,
+                attempt=record.receive_count,
+            )
+            failed.append(record.message_id)
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 
 
 @dataclass(frozen=True)
@@ -74,13 +121,7 @@ def dead_letter_of(queue_arn: str) -> DeadLetter:
     return found
 
 
-def _processor() -> BatchProcessor:
-    # A wholly failed batch is reported record by record too, rather than raised as one error, so
-    # every outcome reaches SQS the same way.
-    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
-def park(record: SQSRecord, *, reason: str, queue_url: str) -> None:
+def park(record: QueueRecord, *, reason: str, queue_url: str) -> None:
     """Send a record to the dead-letter queue with why it failed; operators redrive it after a fix."""
     aws.sqs().send_message(
         QueueUrl=queue_url,
@@ -92,7 +133,7 @@ def park(record: SQSRecord, *, reason: str, queue_url: str) -> None:
     )
 
 
-def read_record[EventT: DomainEvent](record: SQSRecord, expected: type[EventT]) -> Envelope[EventT]:
+def read_record[EventT: DomainEvent](record: QueueRecord, expected: type[EventT]) -> Envelope[EventT]:
     """The typed envelope in one SQS record whose body is an EventBridge event.
 
     Raises
@@ -107,7 +148,7 @@ def read_record[EventT: DomainEvent](record: SQSRecord, expected: type[EventT]) 
     return parse_event(raw, expected)
 
 
-def _read_or_park[EventT: DomainEvent](record: SQSRecord, expected: type[EventT]) -> Envelope[EventT] | None:
+def _read_or_park[EventT: DomainEvent](record: QueueRecord, expected: type[EventT]) -> Envelope[EventT] | None:
     """The record's event; None when there is nothing to apply: a later version (skipped) or a malformed
     event (parked in the dead-letter queue with its reason).
 
@@ -117,7 +158,7 @@ def _read_or_park[EventT: DomainEvent](record: SQSRecord, expected: type[EventT]
         When the event is malformed and the dead-letter queue cannot be found: the record fails as any other.
     """
     logger.remove_keys(list(_RECORD_KEYS))
-    logger.append_keys(message_id=record.message_id, receive_count=record.attributes.approximate_receive_count)
+    logger.append_keys(message_id=record.message_id, receive_count=record.receive_count)
     try:
         return read_record(record, expected)
     except LaterEventVersion as exc:
@@ -127,7 +168,7 @@ def _read_or_park[EventT: DomainEvent](record: SQSRecord, expected: type[EventT]
     except MalformedEvent as exc:
         # Logged with the message id, so the record in the DLQ can be matched to why it failed.
         logger.error("malformed event rejected", reason=str(exc))
-        dead_letter = dead_letter_of(record.event_source_arn)
+        dead_letter = dead_letter_of(record.source_arn)
         if dead_letter.queue_url is None:
             raise
         # Retrying cannot fix a malformed event: park it with its reason at once, so it neither
@@ -152,7 +193,7 @@ def consume[EventT: DomainEvent](
     queue cannot be found it is reported as failed like any other.
     """
 
-    def handle(record: SQSRecord) -> None:
+    def handle(record: QueueRecord) -> None:
         envelope = _read_or_park(record, expected)
         if envelope is None:
             return
@@ -161,17 +202,13 @@ def consume[EventT: DomainEvent](
             event_id=envelope.metadata.event_id,
             detail_type=envelope.data.detail_type(),
         )
-        attempt = int(record.attributes.approximate_receive_count or 1)
         try:
             react(envelope)
         except DuplicateEvent:
             logger.info("event already applied; skipped")
             return
         except Exception as exc:
-            # The record is retried, and after the last attempt SQS moves it to the DLQ: this line,
-            # keyed by message id, is the record of why.
-            logger.exception("event failed; it will be delivered again or dead-lettered", attempt=attempt)
-            if give_up is not None and attempt >= dead_letter_of(record.event_source_arn).max_receive_count:
+            if give_up is not None and record.receive_count >= dead_letter_of(record.source_arn).max_receive_count:
                 try:
                     give_up(envelope, exc)
                 except Exception:
@@ -181,10 +218,9 @@ def consume[EventT: DomainEvent](
         measures.seconds("ConsumerLag", (utc_now() - envelope.metadata.occurred_at).total_seconds())
 
     try:
-        response = process_partial_response(event=event, record_handler=handle, processor=_processor(), context=context)
+        return each_record(event, handle)
     finally:
         measures.flush()
-    return dict(response)
 
 
 def consume_grouped[EventT: DomainEvent](
@@ -203,10 +239,10 @@ def consume_grouped[EventT: DomainEvent](
     records are handled as `consume` handles them.
     """
     failed: list[str] = []
-    groups: dict[str, list[tuple[SQSRecord, Envelope[EventT]]]] = {}
+    groups: dict[str, list[tuple[QueueRecord, Envelope[EventT]]]] = {}
     try:
         for raw in event.get("Records", []):
-            record = SQSRecord(raw)
+            record = QueueRecord.of(raw)
             try:
                 envelope = _read_or_park(record, expected)
             except Exception:

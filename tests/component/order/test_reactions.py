@@ -118,6 +118,19 @@ def test_an_event_for_an_unknown_order_fails_only_its_record(tables: Tables, con
     assert status(tables, order_id) == ("CANCELLED", "payment_declined")
 
 
+def test_a_batch_whose_every_record_fails_is_reported_record_by_record(tables: Tables, context: LambdaContext) -> None:
+    # Not raised as one error: SQS must learn of each record the same way, whatever the rest did.
+    strangers = [
+        envelope(PaymentFailed(order_id=f"no-such-order-{n}", reason="card_declined"), order_id=f"no-such-order-{n}")
+        for n in range(3)
+    ]
+
+    response = on_payment_failed.lambda_handler(sqs_event(*strangers), context)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": f"m-{n}"} for n in range(3)]}
+    assert tables.order.published() == []
+
+
 def test_a_malformed_event_fails_only_its_record_and_writes_nothing(tables: Tables, context: LambdaContext) -> None:
     order_id, created = place(tables, context)
     known = envelope(PaymentFailed(order_id=order_id, reason="card_declined"), cause=created.metadata)

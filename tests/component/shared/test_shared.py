@@ -126,6 +126,21 @@ def test_the_x_ray_sdk_is_imported_only_where_traces_are_collected() -> None:
     assert "aws_xray_sdk" in _imports_after("shared.observability", LAMBDA_TASK_ROOT="/var/task")
 
 
+def test_a_consumer_imports_no_batch_utility_and_no_asyncio() -> None:
+    # A cold start's import is its latency: Powertools' batch utility costs about 80 ms (asyncio and every
+    # event source's data class) for a loop shared.consumer writes itself (docs/decisions.md, "Cold starts").
+    loaded = _imports_after("order.handlers.on_payment_failed")
+    assert "asyncio" not in loaded
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, order.handlers.on_deadline; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "aws_lambda_powertools.utilities.batch" not in done.stdout
+    assert "aws_lambda_powertools.utilities.data_classes" not in done.stdout
+
+
 def test_every_aws_client_gives_up_on_a_stalled_call_well_inside_the_function_timeout(tables: Any) -> None:
     from scripts.template import template
     from shared import aws

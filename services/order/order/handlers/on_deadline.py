@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from order.handlers.wiring import unit_of_work
 from order.logic.finish_order import expire_order
+from shared.consumer import QueueRecord, each_record
 from shared.observability import logger, tracer
 from shop_contracts.envelope import utc_now
 
@@ -27,7 +26,7 @@ class DeadlineReached(BaseModel):
     order_id: str = Field(alias="orderId", min_length=1)
 
 
-def handle(record: SQSRecord) -> None:
+def handle(record: QueueRecord) -> None:
     """Apply one deadline; an unreadable one fails its record (retried, then kept in the DLQ)."""
     deadline = DeadlineReached.model_validate_json(record.body)
     logger.append_keys(correlation_id=deadline.order_id)
@@ -38,5 +37,4 @@ def handle(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """SQS batch in, partial batch response out."""
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event=event, record_handler=handle, processor=processor, context=context))
+    return each_record(event, handle)

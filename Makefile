@@ -27,10 +27,11 @@ help: ## List every target
 # CodeUri), so `python -m scripts.<tool>` imports the services just as pytest and Lambda do.
 SOURCE_ROOTS := contracts/python shared/python services/order services/payment services/inventory services/saga .
 
-$(VENV)/.installed: requirements/dev.txt pyproject.toml
+$(VENV)/.installed: requirements/dev.txt ops/shopctl/pyproject.toml
 	@scripts/ensure-venv $(PYTHON) $(VENV) requirements/dev.txt
 	@printf '$(CURDIR)/%s\n' $(SOURCE_ROOTS) > "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/shop-saga.pth"
-	@$(VENV)/bin/pip install --disable-pip-version-check --quiet --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
+	@# shopctl is a package of its own (ops/shopctl); its dependencies are pinned in requirements/dev.txt.
+	@$(VENV)/bin/pip install --disable-pip-version-check --quiet --no-deps -e ops/shopctl 2>&1 | grep -v "^WARNING: Location" || true
 	@test -x $(VENV)/bin/shopctl || { echo "error: the shopctl entry point was not installed" >&2; exit 1; }
 	@touch $@
 
@@ -99,7 +100,7 @@ redrive: setup ## Move dead-lettered messages back to their queues (CONSUMER=...
 lint: setup ## ruff, ruff format --check, mypy (pydantic plugin), sam validate --lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy contracts/python shared/python services scripts tests examples/notifications/src
+	$(VENV)/bin/mypy contracts/python shared/python services ops/shopctl scripts tests examples/notifications/src
 	@SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint blocks/*.yaml
 

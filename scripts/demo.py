@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scripts.seed import SAMPLE_PRODUCTS, seed
-from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
+from shopctl.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
 
 SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}
 # The demo's customer in the stack's user pool (created on first use; local cloud only).

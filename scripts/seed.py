@@ -27,9 +27,9 @@ import boto3
 from order.dal.order_repository import OrderUnitOfWork
 from order.models.order import Order, OrderStatus
 from scripts.sample_events import ORDER_ID, SAMPLES
-from scripts.stack import ApiClient, api_base_url, stack_outputs, wait_until_priced
 from shared.storage import DynamoTable
 from shop_contracts.order import OrderCreated
+from shopctl.stack import ApiClient, api_base_url, stack_outputs, wait_until_priced
 
 SAMPLE_PRODUCTS: list[dict[str, object]] = [
     {"productId": "PROD-001", "name": "Premium Laptop", "price": "1299.99", "available": 50},

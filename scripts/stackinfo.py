@@ -11,7 +11,7 @@ import json
 import sys
 
 from scripts.demo import DEMO_CUSTOMER, DEMO_PASSWORD
-from scripts.stack import api_base_url, customer_token, stack_outputs
+from shopctl.stack import api_base_url, customer_token, stack_outputs
 
 SAMPLE_ORDER = {
     "items": [{"productId": "PROD-001", "quantity": 1}],

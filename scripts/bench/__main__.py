@@ -47,8 +47,8 @@ from scripts.bench import accounting, cpu, footprint, report
 from scripts.bench import clients as client_loop
 from scripts.bench.costs import PRICES_AS_OF, REGION, as_json, order_cost, total_micro_dollars
 from scripts.bench.load import HAPPY_PATH, Level, LoadRun
-from scripts.stack import ApiClient, api_base_url, stack_outputs, wait_until_priced
 from scripts.template import resources_of_type, subscriptions, template
+from shopctl.stack import ApiClient, api_base_url, stack_outputs, wait_until_priced
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOK = ROOT / "scripts" / "bench" / "hook"

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from scripts.stack import ApiClient, customer_token
+from shopctl.stack import ApiClient, customer_token
 
 TERMINAL = {"CONFIRMED", "CANCELLED"}
 PASSWORD = "Bench-Passw0rd-2026"

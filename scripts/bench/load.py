@@ -23,8 +23,8 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from scripts.stack import ApiClient
 from shop_contracts.saga import TERMINAL_SAGA_STATUSES
+from shopctl.stack import ApiClient
 
 TERMINAL_ORDER_STATUSES = {"CONFIRMED", "CANCELLED"}
 POLL_SECONDS = 0.05

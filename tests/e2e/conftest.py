@@ -22,7 +22,7 @@ import boto3
 import pytest
 from botocore.credentials import Credentials
 
-from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
+from shopctl.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
 from tests.support.bus import BusSubscriber
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from scripts.stack import ApiClient
+from shopctl.stack import ApiClient
 from tests.e2e.conftest import BusListener, wait_for
 
 SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}

@@ -25,7 +25,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
+from shopctl.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
 from tests.e2e.conftest import PASSWORD, iam_user, wait_for
 from tests.e2e.saga import place
 

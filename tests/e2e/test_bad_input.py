@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import boto3
 
-from scripts.stack import ApiClient, stack_queues
+from shopctl.stack import ApiClient, stack_queues
 from tests.e2e.conftest import BusListener, wait_for
 from tests.e2e.saga import place, settle
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 
-from scripts.redrive import count, redrive, redrives_of_stack
-from scripts.stack import ApiClient
+from shopctl.redrive import count, redrive, redrives_of_stack
+from shopctl.stack import ApiClient
 from tests.e2e.conftest import BusListener, wait_for
 from tests.e2e.saga import money, place, settle
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from scripts.stack import ApiClient
+from shopctl.stack import ApiClient
 from tests.e2e.conftest import BusListener, wait_for
 from tests.e2e.saga import place, settle
 

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from scripts.stack import ApiClient
+from shopctl.stack import ApiClient
 from tests.e2e.conftest import BusListener
 from tests.e2e.saga import available, money, place, settle
 

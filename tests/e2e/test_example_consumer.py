@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from scripts.stack import ApiClient, stack_outputs
+from shopctl.stack import ApiClient, stack_outputs
 from tests.e2e.conftest import BusListener, wait_for
 from tests.e2e.saga import place, settle
 

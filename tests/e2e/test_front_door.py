@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.stack import ApiClient
+from shopctl.stack import ApiClient
 from tests.e2e.conftest import BusListener
 from tests.e2e.saga import available, place, settle
 from tests.support.fuzz import fuzz_stack

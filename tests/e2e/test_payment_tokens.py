@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 import boto3
 
 from scripts.localcloud import state_dir
-from scripts.redrive import redrives_of_stack
-from scripts.stack import ApiClient
+from shopctl.redrive import redrives_of_stack
+from shopctl.stack import ApiClient
 from tests.e2e.saga import money, place, settle
 from tests.support.bus import BusSubscriber
 

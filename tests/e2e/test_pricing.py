@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.conditions import Attr
 
-from scripts.stack import ApiClient, stack_outputs, wait_until_priced
+from shopctl.stack import ApiClient, stack_outputs, wait_until_priced
 from tests.e2e.conftest import BusListener
 from tests.e2e.saga import available, money, settle
 

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 
 from scripts.env_vars import env_vars
-from scripts.stack import stack_outputs
+from shopctl.stack import stack_outputs
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "events"
 

@@ -15,8 +15,8 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from scripts.shopctl import app as shopctl
-from scripts.stack import ApiClient
+from shopctl import app as shopctl
+from shopctl.stack import ApiClient
 from tests.e2e.conftest import Principal, calling_as, wait_for
 from tests.e2e.saga import place
 

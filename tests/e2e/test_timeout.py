@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scripts.stack import ApiClient
+from shopctl.stack import ApiClient
 from tests.e2e.conftest import BusListener
 from tests.e2e.saga import available, money, settle
 

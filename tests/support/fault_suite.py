@@ -31,7 +31,7 @@ from typing import Any
 
 import boto3
 
-from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, stack_queues, wait_until_priced
+from shopctl.stack import ApiClient, api_base_url, customer_token, stack_outputs, stack_queues, wait_until_priced
 from tests.support.bus import BusSubscriber
 
 SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}

@@ -32,7 +32,7 @@ from schemathesis.checks import (
 from schemathesis.core.result import Ok
 
 from scripts import openapi as document
-from scripts.stack import api_base_url, customer_token, sign, stack_outputs
+from shopctl.stack import api_base_url, customer_token, sign, stack_outputs
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

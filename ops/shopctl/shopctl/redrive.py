@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scripts.stack import stack_queues
+from shopctl.stack import stack_queues
 
 DLQ_SUFFIX = "DeadLetterQueue"
 

@@ -1,6 +1,6 @@
 """shopctl, the operator's CLI (`shopctl --help` lists the commands): the commands and how they print.
 
-The reads and writes themselves are in scripts/shopctl/shop.py.
+The reads and writes themselves are in ops/shopctl/shopctl/shop.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from scripts.shopctl.shop import BusTail, Shop, use_cloud
+from shopctl.shop import BusTail, Shop, use_cloud
 
 HELP = """The shop's operator CLI: the same commands against the local cloud (the default) and AWS.
 

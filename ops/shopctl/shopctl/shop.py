@@ -19,9 +19,9 @@ from typing import Any
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from scripts.redrive import DLQ_SUFFIX, Redrive, RedriveReport, redrive, redrives_of_stack
-from scripts.stack import ApiClient, api_base_url, customer_token, stack_outputs, stack_queues
 from shop_contracts.saga import ATTENTION_AT_ATTRIBUTE, ATTENTION_ATTRIBUTE, ATTENTION_INDEX, TERMINAL_SAGA_STATUSES
+from shopctl.redrive import DLQ_SUFFIX, Redrive, RedriveReport, redrive, redrives_of_stack
+from shopctl.stack import ApiClient, api_base_url, customer_token, stack_outputs, stack_queues
 
 LOCAL_ENDPOINT = "http://127.0.0.1:4566"
 

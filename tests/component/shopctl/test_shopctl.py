@@ -18,9 +18,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from typer.testing import CliRunner
 
 from saga.handlers import on_saga_event
-from scripts.redrive import Redrive
-from scripts.shopctl import app as shopctl
-from scripts.shopctl import shop as shop_module
+from shopctl import app as shopctl
+from shopctl import shop as shop_module
+from shopctl.redrive import Redrive
 from tests.component.conftest import CapturedBus, Tables
 from tests.support.builders import envelope, sqs_event
 from tests.support.sagas import CANCELLED_OOS, CHARGED, CREATED, REFUND_FAILED, SHORT
@@ -177,7 +177,7 @@ def test_a_cloud_that_is_not_running_is_one_line_that_says_what_to_do_not_a_trac
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     answer = subprocess.run(
-        [sys.executable, "-m", "scripts.shopctl.app", "--endpoint", f"http://127.0.0.1:{port}", "sagas", "stuck"],
+        [sys.executable, "-m", "shopctl.app", "--endpoint", f"http://127.0.0.1:{port}", "sagas", "stuck"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,7 +1,7 @@
 """What the deployed stack shows the outside (its outputs), a small JSON client for its REST API, and
 the two ways to call it: as a signed-in customer (a user-pool ID token) or as an operator (SigV4).
 
-Developer and operator tooling (seed, demo, stack info, redrive); the end-to-end tests use it too.
+shopctl's stack client; the workshop (seed, demo, stack info, the benchmark) and the end-to-end tests use it too.
 Talks to whatever AWS_ENDPOINT_URL names.
 """
 

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from scripts import redrive as redrive_module
-from scripts.redrive import Redrive, count, redrive
+from shopctl import redrive as redrive_module
+from shopctl.redrive import Redrive, count, redrive
 
 
 @pytest.fixture

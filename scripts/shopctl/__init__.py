@@ -1,1 +1,0 @@
-"""shopctl, the operator CLI (scripts/shopctl/app.py)."""

@@ -23,12 +23,13 @@ LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS
 help: ## List every target
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-# The source roots go on the environment's path (as Lambda sees them: the layer and each service's
-# CodeUri), so `python -m scripts.<tool>` imports the services just as pytest and Lambda do.
-SOURCE_ROOTS := contracts/python shared/python services/order services/payment services/inventory services/saga .
+# The product's source roots go on the environment's path as Lambda sees them (the layers and each service's
+# CodeUri), so `import order` means the same in Lambda, pytest and `python -m tools.<tool>`. The repository
+# root is not among them: the workshop (tools/) and tests/ are found from the root, where they are run.
+SOURCE_ROOTS := contracts/python shared/python services/order services/payment services/inventory services/saga
 
 $(VENV)/.installed: requirements/dev.txt ops/shopctl/pyproject.toml
-	@scripts/ensure-venv $(PYTHON) $(VENV) requirements/dev.txt
+	@tools/dev/ensure-venv $(PYTHON) $(VENV) requirements/dev.txt
 	@printf '$(CURDIR)/%s\n' $(SOURCE_ROOTS) > "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/shop-saga.pth"
 	@# shopctl is a package of its own (ops/shopctl); its dependencies are pinned in requirements/dev.txt.
 	@$(VENV)/bin/pip install --disable-pip-version-check --quiet --no-deps -e ops/shopctl 2>&1 | grep -v "^WARNING: Location" || true
@@ -36,52 +37,52 @@ $(VENV)/.installed: requirements/dev.txt ops/shopctl/pyproject.toml
 	@touch $@
 
 $(SAM_VENV)/.installed: requirements/sam.txt
-	@scripts/ensure-venv $(PYTHON) $(SAM_VENV) requirements/sam.txt
+	@tools/dev/ensure-venv $(PYTHON) $(SAM_VENV) requirements/sam.txt
 	@touch $@
 
 $(MS_VENV)/.installed: requirements/ministack.txt
-	@scripts/ensure-venv $(PYTHON) $(MS_VENV) requirements/ministack.txt
+	@tools/dev/ensure-venv $(PYTHON) $(MS_VENV) requirements/ministack.txt
 	@touch $@
 
 lock: setup ## Re-pin every environment the project installs, with hashes, from its .in file (then make setup)
-	@scripts/lock $(VENV)/bin/uv
+	@tools/dev/lock $(VENV)/bin/uv
 	@echo "re-pinned requirements/{dev,sam,ministack}.txt and layers/dependencies/requirements.txt; review: git diff"
 
 setup: $(VENV)/.installed $(SAM_VENV)/.installed $(MS_VENV)/.installed ## Create the three Python environments (project with shopctl, SAM CLI, local cloud)
 
 build: setup ## sam build (cached, parallel)
-	@$(call LOCAL_ENV,$(PORT)) scripts/quiet "sam build" $(SAM) build --config-env local
+	@$(call LOCAL_ENV,$(PORT)) tools/dev/quiet "sam build" $(SAM) build --config-env local
 
 deploy: build ## Deploy the stack to the local cloud on PORT (starts it if needed, IAM enforced as on AWS)
-	@$(PY) -m scripts.localcloud start --port $(PORT) --auth
-	@$(call LOCAL_ENV,$(PORT)) scripts/quiet "sam deploy" $(SAM) deploy --config-env local --stack-name $(STACK)
+	@$(PY) -m tools.dev.localcloud start --port $(PORT) --auth
+	@$(call LOCAL_ENV,$(PORT)) tools/dev/quiet "sam deploy" $(SAM) deploy --config-env local --stack-name $(STACK)
 
 seed: ## Load the sample products into the local stack
-	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.seed --stack $(STACK)
+	@$(call LOCAL_ENV,$(PORT)) $(PY) -m tools.dev.seed --stack $(STACK)
 
 up: deploy seed ## Start the local cloud, deploy and seed; prints the API URL and curl lines
-	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.stackinfo --stack $(STACK) --port $(PORT)
+	@$(call LOCAL_ENV,$(PORT)) $(PY) -m tools.dev.stackinfo --stack $(STACK) --port $(PORT)
 
 down: ## Stop the local cloud this project started on PORT
-	@$(PY) -m scripts.localcloud stop --port $(PORT)
+	@$(PY) -m tools.dev.localcloud stop --port $(PORT)
 
 status: ## Is the local cloud on PORT healthy?
-	@$(PY) -m scripts.localcloud health --port $(PORT)
+	@$(PY) -m tools.dev.localcloud health --port $(PORT)
 
 reset: ## Wipe every resource in the local cloud on PORT
-	@$(PY) -m scripts.localcloud reset --port $(PORT)
+	@$(PY) -m tools.dev.localcloud reset --port $(PORT)
 
 SHOPCTL = $(VENV)/bin/shopctl --endpoint http://127.0.0.1:$(PORT) --stack $(STACK)
 
 demo: up ## From nothing: set up, start the local cloud, deploy, seed, run orders down every saga path
-	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.demo --stack $(STACK)
+	@$(call LOCAL_ENV,$(PORT)) $(PY) -m tools.dev.demo --stack $(STACK)
 	@echo; echo "what an operator sees (shopctl sagas failed; shopctl dlq list):"
 	@$(SHOPCTL) sagas failed
 	@$(SHOPCTL) dlq list
 
 env-vars: ## Write .aws-sam/env.json: every function's environment on the local stack, for sam local invoke --env-vars
 	@mkdir -p .aws-sam
-	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.env_vars --stack $(STACK) --endpoint http://host.docker.internal:$(PORT) > .aws-sam/env.json
+	@$(call LOCAL_ENV,$(PORT)) $(PY) -m tools.dev.env_vars --stack $(STACK) --endpoint http://host.docker.internal:$(PORT) > .aws-sam/env.json
 	@echo "wrote .aws-sam/env.json ($(STACK)); make local-invoke FUNCTION=InventoryApiFunction EVENT=events/api/GetProduct.json runs sam local invoke with it"
 
 LOCAL_INVOKE_PORT ?= 4620
@@ -89,10 +90,10 @@ LOCAL_INVOKE_PORT ?= 4620
 local-invoke: up local-invoke-only ## sam local invoke, in Docker, of every function with its samples against the stack on PORT (one: FUNCTION=... EVENT=...)
 
 local-invoke-only: ## As local-invoke, against the stack already up on PORT (no deploy, no seed)
-	@$(call LOCAL_ENV,$(PORT)) $(PY) -m scripts.local_invoke --stack $(STACK) --port $(PORT) $(if $(FUNCTION),--function $(FUNCTION) --event $(EVENT))
+	@$(call LOCAL_ENV,$(PORT)) $(PY) -m tools.dev.local_invoke --stack $(STACK) --port $(PORT) $(if $(FUNCTION),--function $(FUNCTION) --event $(EVENT))
 
 local-invoke-test: setup ## make local-invoke on a local cloud of its own where Docker can run (part of make test; installs Docker's engine on a root Debian machine)
-	@scripts/local-invoke-test $(LOCAL_INVOKE_PORT)
+	@tools/dev/local-invoke-test $(LOCAL_INVOKE_PORT)
 
 redrive: setup ## Move dead-lettered messages back to their queues (CONSUMER=..., SINCE=/UNTIL=<ISO time>, DRY_RUN=1)
 	@$(SHOPCTL) dlq redrive $(CONSUMER) $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(DRY_RUN),--dry-run)
@@ -100,7 +101,7 @@ redrive: setup ## Move dead-lettered messages back to their queues (CONSUMER=...
 lint: setup ## ruff, ruff format --check, mypy (pydantic plugin), sam validate --lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy contracts/python shared/python services ops/shopctl scripts tests examples/notifications/src
+	$(VENV)/bin/mypy contracts/python shared/python services ops/shopctl tools tests examples/notifications/src
 	@SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint blocks/*.yaml
 
@@ -119,13 +120,13 @@ simulate: setup ## The deterministic simulator over many seeds (SEEDS=2000; one 
 	else $(PY) -m tests.simulation.run --seeds $(or $(SEEDS),2000); fi
 
 e2e: setup ## End-to-end and fault-injection tests, IAM enforced: own local cloud on E2E_PORT, sam deploy, tests, permission report
-	@scripts/e2e $(E2E_PORT) $(E2E_STACK) quick
+	@tools/dev/e2e $(E2E_PORT) $(E2E_STACK) quick
 
 chaos: setup ## A larger fault-injection run (CHAOS_ORDERS=120) and its negative control, on its own local cloud
-	@scripts/e2e $(E2E_PORT) $(E2E_STACK) chaos
+	@tools/dev/e2e $(E2E_PORT) $(E2E_STACK) chaos
 
 fuzz: setup ## Fuzz the API from docs/openapi.json on its own local cloud (FUZZ_EXAMPLES=400 per route and mode)
-	@scripts/e2e $(E2E_PORT) $(E2E_STACK) fuzz
+	@tools/dev/e2e $(E2E_PORT) $(E2E_STACK) fuzz
 
 BENCH_PORT  ?= 4610
 # A comma in $(or ...) separates its arguments, so the defaults live here: make bench BENCH_CLIENTS=4,8
@@ -133,10 +134,10 @@ BENCH_CLIENTS ?= 8,16,32
 BENCH_SECONDS ?= 60
 
 bench: setup ## Throughput, latency, view lag, per-order counts and cost on a local cloud of its own (BENCH_CLIENTS=8,16,32 BENCH_SECONDS=60); writes docs/benchmarks.md, docs/bench/
-	@$(PY) -m scripts.bench --port $(BENCH_PORT) --clients $(BENCH_CLIENTS) --seconds $(BENCH_SECONDS)
+	@$(PY) -m tools.bench --port $(BENCH_PORT) --clients $(BENCH_CLIENTS) --seconds $(BENCH_SECONDS)
 
 bench-smoke: setup ## A tiny run of the benchmark (2 clients, 10 s) that writes only to .localcloud/, so it cannot rot (part of make test)
-	@$(PY) -m scripts.bench --port $(BENCH_PORT) --clients 2 --seconds 10 --warmup 5 --cold 6 --cold-stock 3 --import-repeats 1 \
+	@$(PY) -m tools.bench --port $(BENCH_PORT) --clients 2 --seconds 10 --warmup 5 --cold 6 --cold-stock 3 --import-repeats 1 \
 		--out-dir .localcloud/$(BENCH_PORT)/result --docs -
 
 contracts: setup ## Build the event contract as a wheel of its own (dist/shop_saga_contracts-<version>-py3-none-any.whl)
@@ -149,7 +150,7 @@ EXAMPLE_VENV := .venvs/notifications
 
 $(EXAMPLE_VENV)/.installed: examples/notifications/requirements-dev.txt examples/notifications/src/requirements.txt
 	@$(MAKE) --no-print-directory contracts >/dev/null
-	@PIP_FIND_LINKS=$(CURDIR)/dist scripts/ensure-venv $(PYTHON) $(EXAMPLE_VENV) examples/notifications/requirements-dev.txt
+	@PIP_FIND_LINKS=$(CURDIR)/dist tools/dev/ensure-venv $(PYTHON) $(EXAMPLE_VENV) examples/notifications/requirements-dev.txt
 	@touch $@
 
 example-test: contracts $(EXAMPLE_VENV)/.installed ## The example consumer team's own tests, in its own environment with the contracts wheel installed
@@ -157,13 +158,13 @@ example-test: contracts $(EXAMPLE_VENV)/.installed ## The example consumer team'
 	cd examples/notifications && ../../$(EXAMPLE_VENV)/bin/python -m pytest -q
 
 openapi: setup ## Regenerate docs/openapi.json from the routes and their models
-	@$(PY) -m scripts.openapi
+	@$(PY) -m tools.codegen.openapi
 
 docs: setup ## Regenerate everything generated: events/ samples, docs/schemas (compatibility-gated), docs/openapi.json, docs/events.md and README's event section
-	@$(PY) -m scripts.sample_events
-	@$(PY) -m scripts.schemas
-	@$(PY) -m scripts.openapi
-	@$(PY) -m scripts.catalogue
+	@$(PY) -m tools.codegen.sample_events
+	@$(PY) -m tools.codegen.schemas
+	@$(PY) -m tools.codegen.openapi
+	@$(PY) -m tools.codegen.catalogue
 
 test: lint unit example-test e2e local-invoke-test bench-smoke ## Everything CI runs: lint, unit and contract tests, the example team's tests, end-to-end tests, sam local invoke of every sample, a tiny benchmark
 

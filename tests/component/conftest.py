@@ -14,11 +14,11 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
-from scripts.template import resource
 from shared import aws
 from shared.payment_tokens import DataKeyTokenCipher
 from shop_contracts.registry import CONTRACTS
 from tests.support.builders import CONSUMER_QUEUE, FakeLambdaContext
+from tools.template import resource
 
 TABLES = {
     "OrderTable": "ORDER_TABLE_NAME",

@@ -15,11 +15,11 @@ import botocore.client
 import pytest
 from moto import mock_aws
 
-from scripts.bench import accounting, cpu, report
-from scripts.bench.__main__ import percentile
-from scripts.bench.costs import PRICES, order_cost, sqs_deliveries, total_micro_dollars
+from tools.bench import accounting, cpu, report
+from tools.bench.__main__ import percentile
+from tools.bench.costs import PRICES, order_cost, sqs_deliveries, total_micro_dollars
 
-HOOK = Path(__file__).resolve().parents[2] / "scripts" / "bench" / "hook" / "sitecustomize.py"
+HOOK = Path(__file__).resolve().parents[2] / "tools" / "bench" / "hook" / "sitecustomize.py"
 STACK = "shop-bench"
 
 

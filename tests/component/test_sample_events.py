@@ -1,6 +1,6 @@
 """Every file in events/ fed through the handler the template wires it to, on moto, with the state it needs.
 
-The samples describe one order (scripts/sample_events.py). Each story below sets that order up the way a
+The samples describe one order (tools/codegen/sample_events.py). Each story below sets that order up the way a
 stack would, through the handlers themselves, starting from the API samples; the order, payment and
 sealed token the story really made then stand in for the sample's placeholders (its order id, payment id
 and ciphertext), and each sample goes to every function subscribed to it. `sam remote invoke` sends the same
@@ -21,10 +21,10 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from scripts import sample_events
-from scripts.template import resource, resources_of_type, subscriptions
 from tests.component.conftest import CapturedBus, Tables
 from tests.component.saga.test_projector import emf
+from tools.codegen import sample_events
+from tools.template import resource, resources_of_type, subscriptions
 
 EVENTS = Path(sample_events.EVENTS)
 

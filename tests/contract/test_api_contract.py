@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scripts import openapi
+from tools.codegen import openapi
 
 ROOT = Path(__file__).resolve().parents[2]
 SAM_PYTHON = ROOT / ".venvs" / "sam" / "bin" / "python"

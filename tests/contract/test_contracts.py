@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 from moto.events.models import EventPattern
 
-from scripts import catalogue, sample_events, schemas
-from scripts.template import consumer_block, resource, resources_of_type, subscriptions, template
 from shop_contracts.registry import CONTRACTS, SAGA_EVENTS, parse_any
+from tools.codegen import catalogue, sample_events, schemas
+from tools.template import consumer_block, resource, resources_of_type, subscriptions, template
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "events"
 EVENTBRIDGE_SAMPLES = sorted(

@@ -1,5 +1,5 @@
 """Who may import whom: the product (contracts, shared, the services, shopctl) never reaches into the
-workshop (scripts/, tests/), services never import each other, and nothing imports the benchmark.
+workshop (tools/, tests/), services never import each other, and nothing imports the benchmark.
 
 Read from the source with `ast`, every import of every module (including those inside functions), so a
 late import cannot slip past.
@@ -66,14 +66,14 @@ def test_the_product_imports_only_its_own_rooms_and_never_the_workshop(room: str
 
 
 def test_nothing_imports_the_benchmark() -> None:
-    # Its own modules and its own test only: it patches botocore (scripts/bench/hook), so it must never be
+    # Its own modules and its own test only: it patches botocore (tools/bench/hook), so it must never be
     # on a path the product or another tool runs.
     importers = [
         module
-        for tree in ("contracts", "shared", "services", "ops", "scripts", "tests")
+        for tree in ("contracts", "shared", "services", "ops", "tools", "tests")
         for module, names in imported_modules(ROOT / tree).items()
-        if not module.startswith(("scripts/bench/", "tests/component/test_bench.py"))
-        and any(name == "scripts.bench" or name.startswith("scripts.bench.") for name in names)
+        if not module.startswith(("tools/bench/", "tests/component/test_bench.py"))
+        and any(name == "tools.bench" or name.startswith("tools.bench.") for name in names)
     ]
     assert importers == []
 
@@ -87,4 +87,4 @@ def test_shopctl_is_a_package_of_its_own_with_only_what_it_imports_as_dependenci
     code = "import sys, shopctl.app; print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(done.stdout.split())
-    assert loaded & {"scripts", "tests", "shared", *SERVICES} == set()
+    assert loaded & {"tools", "tests", "shared", *SERVICES} == set()

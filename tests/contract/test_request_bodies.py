@@ -22,7 +22,7 @@ from pydantic.alias_generators import to_snake
 
 from inventory.models.stock import ProductUpdate, Restock
 from order.models.order import PlaceOrderRequest
-from scripts import openapi
+from tools.codegen import openapi
 
 DOCUMENT = json.loads(openapi.DOCUMENT.read_text())
 MODELS: dict[tuple[str, str], type[BaseModel]] = {

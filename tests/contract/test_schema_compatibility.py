@@ -1,4 +1,4 @@
-"""The compatibility gate (scripts/schemas.py): the committed schemas are the published contract, and a
+"""The compatibility gate (tools/codegen/schemas.py): the committed schemas are the published contract, and a
 model that breaks one fails CI unless the change comes as a new eventVersion."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import ClassVar, Literal
 
 import pytest
 
-from scripts import schemas
 from shop_contracts.base import DomainEvent, OrderId
 from shop_contracts.registry import CONTRACTS
+from tools.codegen import schemas
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from payment.models.payment import CLAIM_LEASE_SECONDS
-from scripts.template import consumer_block, load, resource, resources_of_type, subscriptions, template
 from shared.payment_tokens import PURPOSE
 from shared.settings import Settings
+from tools.template import consumer_block, load, resource, resources_of_type, subscriptions, template
 
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
 TEST_SWITCHES = {"FAULT_INJECTION", "TEST_SEAMS_TABLE_NAME", "DEDUPE_EVENTS"}
@@ -86,7 +86,7 @@ def test_aws_refuses_the_test_switches() -> None:
 
 def test_every_function_declares_where_it_calls_aws_unset_unless_a_local_stack_names_it() -> None:
     # sam local invoke sets only the variables a template declares: declared for every function, an
-    # --env-vars file can point each at the local stack (scripts/local_invoke.py); on AWS it is never set.
+    # --env-vars file can point each at the local stack (tools/dev/local_invoke.py); on AWS it is never set.
     variables = template()["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["AWS_ENDPOINT_URL"] == {
         "If": ["CallsLocalCloudEndpoint", {"Ref": "LocalCloudEndpoint"}, {"Ref": "AWS::NoValue"}]

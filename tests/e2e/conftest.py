@@ -1,6 +1,6 @@
 """End-to-end fixtures: the stack deployed on the local cloud, its API, and a listener on its bus.
 
-The local cloud enforces IAM as AWS does (scripts/e2e starts it with --auth): the functions call as their
+The local cloud enforces IAM as AWS does (tools/dev/e2e starts it with --auth): the functions call as their
 own roles, an operator signs as an IAM user that holds the stack's OperatorPolicy and nothing else, and the
 tests use the account's administrator credentials only where they reach behind the API (reading a table,
 putting an event on the bus as a forger would, planning faults).

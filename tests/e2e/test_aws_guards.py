@@ -1,10 +1,10 @@
 """AWS's guards, on the local cloud: what AWS would refuse before or while it runs the stack is refused here.
 
-The local cloud runs with IAM enforced (scripts/e2e starts it with --auth; its health says so), fills in the
-condition keys AWS evaluates (scripts/localcloud_server.py), and checks deploy capabilities. These tests
+The local cloud runs with IAM enforced (tools/dev/e2e starts it with --auth; its health says so), fills in the
+condition keys AWS evaluates (tools/dev/localcloud_server.py), and checks deploy capabilities. These tests
 run the AWS environment of samconfig.toml as far as the local cloud can take it, and show that a missing
 capability and a missing grant are each caught and named (the negative controls of the permission report
-that scripts/e2e prints after every run).
+that tools/dev/e2e prints after every run).
 """
 
 from __future__ import annotations
@@ -72,10 +72,10 @@ def variant(name: str, change: Callable[[dict[str, Any]], None]) -> Path:
 
 
 def permission_report(*stacks: str) -> subprocess.CompletedProcess[str]:
-    """The permission report's verdict on the calls these stacks' functions made (scripts/iam_report.py)."""
+    """The permission report's verdict on the calls these stacks' functions made (tools/dev/iam_report.py)."""
     python = ROOT / ".venvs" / "ministack" / "bin" / "python"
     named = [arg for stack in stacks for arg in ("--stack", stack)]
-    command = [str(python), str(ROOT / "scripts" / "iam_report.py"), "--decisions", str(DECISIONS), *named]
+    command = [str(python), str(ROOT / "tools" / "dev" / "iam_report.py"), "--decisions", str(DECISIONS), *named]
     return subprocess.run(
         [*command, "--denials-only"], capture_output=True, text=True, env=os.environ.copy(), check=False
     )

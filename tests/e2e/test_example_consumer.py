@@ -1,5 +1,5 @@
 """The example consumer team (examples/notifications), deployed from its own template beside the shop by
-scripts/e2e: it receives the shop's OrderConfirmed and OrderCancelled through the consumer building
+tools/dev/e2e: it receives the shop's OrderConfirmed and OrderCancelled through the consumer building
 block, and a redelivered or replayed event notifies nobody twice."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.e2e.saga import place, settle
 def team() -> dict[str, str]:
     name = os.environ.get("EXAMPLE_STACK_NAME")
     if not name:
-        pytest.fail("EXAMPLE_STACK_NAME is not set: scripts/e2e deploys examples/notifications and names it")
+        pytest.fail("EXAMPLE_STACK_NAME is not set: tools/dev/e2e deploys examples/notifications and names it")
     return stack_outputs(name)
 
 

@@ -14,11 +14,11 @@ from urllib.parse import urlparse
 
 import boto3
 
-from scripts.localcloud import state_dir
 from shopctl.redrive import redrives_of_stack
 from shopctl.stack import ApiClient
 from tests.e2e.saga import money, place, settle
 from tests.support.bus import BusSubscriber
+from tools.dev.localcloud import state_dir
 
 CLEAR_TOKEN = re.compile(r"\btok_[A-Za-z0-9_]+")
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 
-from scripts.env_vars import env_vars
 from shopctl.stack import stack_outputs
+from tools.dev.env_vars import env_vars
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "events"
 

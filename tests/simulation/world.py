@@ -47,7 +47,6 @@ from payment.logic.settle_payment import settle_payment
 from payment.models.gateway import Decision, RefundRejected, SimulatedGateway
 from saga.dal.saga_repository import SagaRepository
 from saga.logic.project_event import project_event
-from scripts.template import subscriptions
 from shared.errors import DuplicateEvent
 from shared.outbox import OUTBOX_PREFIX
 from shared.storage import Item, Key, Table, Write
@@ -56,6 +55,7 @@ from shop_contracts.envelope import Envelope
 from shop_contracts.registry import parse_any
 from tests.support.fakes import TOKENS, RecordedMeasures
 from tests.support.memory import InMemoryTable
+from tools.template import subscriptions
 
 MAX_RECEIVE_COUNT = 3  # the template's default
 VISIBILITY_TIMEOUT = timedelta(seconds=60)  # the template's ConsumerVisibilityTimeout

@@ -31,8 +31,8 @@ from schemathesis.checks import (
 )
 from schemathesis.core.result import Ok
 
-from scripts import openapi as document
 from shopctl.stack import api_base_url, customer_token, sign, stack_outputs
+from tools.codegen import openapi as document
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

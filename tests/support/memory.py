@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from scripts.template import resource
 from shared.storage import APPLIED_EVENTS, Delete, Item, Key, Put, Update, Write, checked, conflict_of, holds
+from tools.template import resource
 
 
 @dataclass

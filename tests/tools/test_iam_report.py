@@ -1,6 +1,6 @@
 """The permission report judges recorded calls against a function's grants with ministack's own evaluator.
 
-It runs on ministack's interpreter (as scripts/e2e runs it), here on a saved inventory instead of a cloud.
+It runs on ministack's interpreter (as tools/dev/e2e runs it), here on a saved inventory instead of a cloud.
 """
 
 from __future__ import annotations
@@ -63,7 +63,12 @@ def report(tmp_path: Path, records: list[dict[str, Any]], justified: str = "") -
     (tmp_path / "inventory.json").write_text(json.dumps(INVENTORY))
     (tmp_path / "decisions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     (tmp_path / "justified.toml").write_text(justified)
-    command = [str(PYTHON), str(ROOT / "scripts" / "iam_report.py"), "--inventory", str(tmp_path / "inventory.json")]
+    command = [
+        str(PYTHON),
+        str(ROOT / "tools" / "dev" / "iam_report.py"),
+        "--inventory",
+        str(tmp_path / "inventory.json"),
+    ]
     command += ["--decisions", str(tmp_path / "decisions.jsonl"), "--unexercised", str(tmp_path / "justified.toml")]
     command += ["--json", str(tmp_path / "report.json")]
     return subprocess.run(command, capture_output=True, text=True, check=False)

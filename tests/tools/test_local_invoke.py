@@ -10,9 +10,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from scripts import local_invoke, sample_events, seed
-from scripts.env_vars import env_vars
-from scripts.template import resources_of_type
+from tools.codegen import sample_events
+from tools.dev import local_invoke, seed
+from tools.dev.env_vars import env_vars
+from tools.template import resources_of_type
 
 EVENTS = Path(sample_events.EVENTS)
 FUNCTIONS = set(resources_of_type("AWS::Serverless::Function"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scripts.localcloud_server import aws_condition_keys, dynamodb_leading_keys, iam_action_of
+from tools.dev.localcloud_server import aws_condition_keys, dynamodb_leading_keys, iam_action_of
 
 
 def entry(source: str, detail_type: str = "OrderCreated") -> dict[str, Any]:

@@ -142,8 +142,8 @@ def test_a_consumer_imports_no_batch_utility_and_no_asyncio() -> None:
 
 
 def test_every_aws_client_gives_up_on_a_stalled_call_well_inside_the_function_timeout(tables: Any) -> None:
-    from scripts.template import template
     from shared import aws
+    from tools.template import template
 
     function_timeout = template()["Globals"]["Function"]["Timeout"]
     clients = [aws.dynamodb().meta.client, aws.events(), aws.kms(), aws.sqs(), aws.scheduler()]

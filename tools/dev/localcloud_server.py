@@ -1,7 +1,7 @@
 """The local cloud's server: ministack as its own command runs it, with AWS's guards and one emulator fault mended.
 
-Started by `python -m scripts.localcloud start` in place of the plain `ministack` command, on ministack's
-own interpreter (`.venvs/ministack/bin/python scripts/localcloud_server.py`), so it imports nothing but the
+Started by `python -m tools.dev.localcloud start` in place of the plain `ministack` command, on ministack's
+own interpreter (`.venvs/ministack/bin/python tools/dev/localcloud_server.py`), so it imports nothing but the
 standard library and ministack.
 
 **A fault mended, always.** CloudFormation hands an SQS event source mapping's
@@ -39,7 +39,7 @@ to the Scheduler, as AWS does and ministack does not; and it authorises `events:
 `events:RemoveTargets` on the rule they name, as AWS does, where ministack checks them on the bus.
 
 With `MINISTACK_IAM_LOG=<file>` (and AUTH) it appends one JSON line per decision: the caller's principal, the
-action, the resource, the condition keys it carried and the decision. `scripts.iam_report` reads that
+action, the resource, the condition keys it carried and the decision. `tools.dev.iam_report` reads that
 file to check every call each function made against its role (docs/decisions.md, 2026-12-06).
 Version-bound: measured against ministack 1.5.33 (requirements/ministack.txt pins it); `start` refuses
 any other version rather than guess.
@@ -340,7 +340,7 @@ def main() -> None:
     version = getattr(ministack, "__version__", None) or _installed_version()
     if version != MEASURED_VERSION:
         sys.exit(
-            f"scripts/localcloud_server.py was measured against ministack {MEASURED_VERSION}, found {version}: "
+            f"tools/dev/localcloud_server.py was measured against ministack {MEASURED_VERSION}, found {version}: "
             "re-measure what it mends and fills in (docs/decisions.md) before moving the pin"
         )
     mend_scaling_config()

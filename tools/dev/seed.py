@@ -1,13 +1,13 @@
 """Load the sample catalogue into the deployed stack through `PUT /products/{productId}`, and the order the
 samples in events/ name.
 
-    python -m scripts.seed --stack shop-saga      (make seed)
+    python -m tools.dev.seed --stack shop-saga      (make seed)
 
 Each run sets every sample product's stock back to its starting level, then waits until the order
 service's copy of the catalogue has every price (orders are priced from it). Product writes are operator
 routes: the requests are SigV4-signed with this process's AWS credentials.
 
-The sample order (scripts/sample_events.py: its id, customer, lines and sealed-token placeholder) cannot be
+The sample order (tools/codegen/sample_events.py: its id, customer, lines and sealed-token placeholder) cannot be
 placed through the API, which gives every order a new id; it is written once as the order API writes an order
 (the order and its OrderCreated, in one transaction through the order service's unit of work), and its saga
 runs on the stack like any other: the placeholder token cannot be opened, so the payment is declined and the
@@ -26,10 +26,10 @@ import boto3
 
 from order.dal.order_repository import OrderUnitOfWork
 from order.models.order import Order, OrderStatus
-from scripts.sample_events import ORDER_ID, SAMPLES
 from shared.storage import DynamoTable
 from shop_contracts.order import OrderCreated
 from shopctl.stack import ApiClient, api_base_url, stack_outputs, wait_until_priced
+from tools.codegen.sample_events import ORDER_ID, SAMPLES
 
 SAMPLE_PRODUCTS: list[dict[str, object]] = [
     {"productId": "PROD-001", "name": "Premium Laptop", "price": "1299.99", "available": 50},

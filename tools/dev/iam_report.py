@@ -1,11 +1,11 @@
 """The permission report: every AWS call each function made, checked against its role; the grants no call used.
 
-    .venvs/ministack/bin/python scripts/iam_report.py --decisions .localcloud/<port>/iam-decisions.jsonl \
+    .venvs/ministack/bin/python tools/dev/iam_report.py --decisions .localcloud/<port>/iam-decisions.jsonl \
         --stack shop-saga-e2e [--stack more] --unexercised tests/e2e/grants_not_exercised.toml [--json out.json]
         [--save-inventory inventory.json | --inventory inventory.json (instead of --stack: no cloud needed)]
 
-Run by `scripts/e2e` after the end-to-end and fault runs, on ministack's interpreter: it judges with
-ministack's own IAM evaluator (the one that decided each call live, scripts/localcloud_server.py), so
+Run by `tools/dev/e2e` after the end-to-end and fault runs, on ministack's interpreter: it judges with
+ministack's own IAM evaluator (the one that decided each call live, tools/dev/localcloud_server.py), so
 the report and the local cloud cannot disagree about what a statement allows. Reads the decisions the
 local cloud recorded and, through AWS_ENDPOINT_URL, each stack's functions, their roles' policies (inline
 and managed) and the key policies that name a role.

@@ -1,7 +1,7 @@
 """Print where the deployed stack answers, and ready-to-paste commands to try against it: a demo
 customer's calls with its token, and the operator's calls signed with SigV4.
 
-python -m scripts.stackinfo --stack shop-saga --port 4566      (the end of `make up`)
+python -m tools.dev.stackinfo --stack shop-saga --port 4566      (the end of `make up`)
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import argparse
 import json
 import sys
 
-from scripts.demo import DEMO_CUSTOMER, DEMO_PASSWORD
 from shopctl.stack import api_base_url, customer_token, stack_outputs
+from tools.dev.demo import DEMO_CUSTOMER, DEMO_PASSWORD
 
 SAMPLE_ORDER = {
     "items": [{"productId": "PROD-001", "quantity": 1}],

@@ -1,18 +1,18 @@
 """`make bench`: throughput and latency as clients see them, a cold burst, per-order counts and cost.
 
-    python -m scripts.bench                       # the full run: 8, 16 and 32 clients, 60 s each
-    python -m scripts.bench --clients 2 --seconds 10 --warmup 5 --cold 6 --cold-stock 3 --out-dir /tmp/bench
-    python -m scripts.bench --mode table          # the server-only loop: clients watch the order table
+    python -m tools.bench                       # the full run: 8, 16 and 32 clients, 60 s each
+    python -m tools.bench --clients 2 --seconds 10 --warmup 5 --cold 6 --cold-stock 3 --out-dir /tmp/bench
+    python -m tools.bench --mode table          # the server-only loop: clients watch the order table
 
 It starts its own local cloud on --port (default 4610) with the request accounting of
-scripts/bench/hook/ on, builds and deploys the stack (`sam deploy --config-env bench`: the local settings
+tools/bench/hook/ on, builds and deploys the stack (`sam deploy --config-env bench`: the local settings
 with the log level AWS gets), seeds products with stock enough for the run, and then
 1. the cold level, on the stack as deployed: --cold customers at once each order one unit of a product
    that has --cold-stock units; how long each waited for its answer, what it was, every saga's outcome,
    and the local cloud's workers and memory meanwhile;
 2. warms up, then runs each level of closed-loop clients for --seconds. In the client's loop (the default)
    each client is a signed-in customer that places an order and polls GET /orders/{id} until it is final
-   (scripts/bench/clients.py); in the table loop the benchmark watches the order table instead;
+   (tools/bench/clients.py); in the table loop the benchmark watches the order table instead;
 3. the read path: customers ask for their orders back to back, for the CPU one GET costs;
 4. waits for what the orders still cause (their deadline schedules fire --deadline seconds after each
    order) and reads what the functions did: invocations, batch sizes, handler time, every AWS call with
@@ -42,16 +42,16 @@ from typing import Any
 
 import boto3
 
-from scripts import localcloud
-from scripts.bench import accounting, cpu, footprint, report
-from scripts.bench import clients as client_loop
-from scripts.bench.costs import PRICES_AS_OF, REGION, as_json, order_cost, total_micro_dollars
-from scripts.bench.load import HAPPY_PATH, Level, LoadRun
-from scripts.template import resources_of_type, subscriptions, template
 from shopctl.stack import ApiClient, api_base_url, stack_outputs, wait_until_priced
+from tools.bench import accounting, cpu, footprint, report
+from tools.bench import clients as client_loop
+from tools.bench.costs import PRICES_AS_OF, REGION, as_json, order_cost, total_micro_dollars
+from tools.bench.load import HAPPY_PATH, Level, LoadRun
+from tools.dev import localcloud
+from tools.template import resources_of_type, subscriptions, template
 
 ROOT = Path(__file__).resolve().parents[2]
-HOOK = ROOT / "scripts" / "bench" / "hook"
+HOOK = ROOT / "tools" / "bench" / "hook"
 STACK = "shop-bench"
 CUSTOMER = ("bench@shop.example", "Bench-Passw0rd-2026")
 PRODUCTS = [f"BENCH-{n:03d}" for n in range(1, 11)]
@@ -91,7 +91,7 @@ class Options:
 
 
 def _run(command: list[str], env: dict[str, str], label: str, cwd: Path = ROOT) -> None:
-    subprocess.run([str(ROOT / "scripts" / "quiet"), label, *command], cwd=cwd, env=env, check=True)
+    subprocess.run([str(ROOT / "tools" / "dev" / "quiet"), label, *command], cwd=cwd, env=env, check=True)
 
 
 def start_cloud(port: int, accounting_file: Path) -> dict[str, str]:

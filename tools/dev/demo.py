@@ -1,6 +1,6 @@
 """Place orders down every path of the saga on the deployed stack and show how each one ended.
 
-    python -m scripts.demo --stack shop-saga      (the end of `make demo`)
+    python -m tools.dev.demo --stack shop-saga      (the end of `make demo`)
 
 Paths: confirmed, payment declined, out of stock, a multi-line order with one line short, a customer
 cancel, a refund the gateway refuses (COMPENSATION_FAILED) and an order that times out at its deadline
@@ -16,8 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from scripts.seed import SAMPLE_PRODUCTS, seed
 from shopctl.stack import ApiClient, api_base_url, customer_token, stack_outputs, wait_until_priced
+from tools.dev.seed import SAMPLE_PRODUCTS, seed
 
 SETTLED = {"COMPLETED", "CANCELLED", "COMPENSATION_FAILED"}
 # The demo's customer in the stack's user pool (created on first use; local cloud only).

@@ -1,8 +1,8 @@
 """Write the JSON Schema of every event's `detail` (envelope + data) from the contract models, and guard the
 published ones: the committed schemas under docs/schemas/ are the contract consumers rely on.
 
-    python -m scripts.schemas          # rewrite docs/schemas/ (refuses an incompatible change)
-    python -m scripts.schemas --check  # exit 1 if docs/schemas/ is stale or a model broke its published schema
+    python -m tools.codegen.schemas          # rewrite docs/schemas/ (refuses an incompatible change)
+    python -m tools.codegen.schemas --check  # exit 1 if docs/schemas/ is stale or a model broke its published schema
 
 A change is compatible when every consumer of the published schema still reads the new events and the new
 models still read every published (and archived, replayable) event: a field may be added if old events
@@ -24,7 +24,7 @@ from shop_contracts.envelope import Envelope
 from shop_contracts.errors import READ_VERSION
 from shop_contracts.registry import CONTRACTS
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 
 
 def file_name(detail_type: str, version: int = READ_VERSION) -> str:
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None, contracts: dict[str, type[DomainEvent]] 
         return 1
     if args.check:
         for name in stale:
-            print(f"stale: docs/schemas/{name} (a compatible change: run python -m scripts.schemas)")
+            print(f"stale: docs/schemas/{name} (a compatible change: run python -m tools.codegen.schemas)")
         return 1 if stale else 0
     SCHEMAS.mkdir(parents=True, exist_ok=True)
     for name in stale:

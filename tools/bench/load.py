@@ -5,7 +5,7 @@ final before it places the next one. One watcher thread reads the order table fo
 (a consistent BatchGetItem every 50 ms, so watching costs the stack one request per tick, not one per
 client) and tells each client when its order is CONFIRMED or CANCELLED; a second watcher does the same
 for the saga projector's view, which is how the view lag is measured: from the order final to the view
-agreeing. Used by `python -m scripts.bench`.
+agreeing. Used by `python -m tools.bench`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Write the OpenAPI document of the shop's REST API, generated from the routes and their pydantic models.
 
-    python -m scripts.openapi          # rewrite docs/openapi.json
-    python -m scripts.openapi --check  # exit 1 if docs/openapi.json differs from what the code gives
+    python -m tools.codegen.openapi          # rewrite docs/openapi.json
+    python -m tools.codegen.openapi --check  # exit 1 if docs/openapi.json differs from what the code gives
 
 The order API and the catalogue API are two Lambda functions behind one REST API; their documents are
 merged into one. Clients, tools and the fuzzer (`make fuzz`) read it.
@@ -17,7 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 
-DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
+DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 TITLE = "shop-saga"
 VERSION = "1.0.0"
 SECURITY_SCHEMES: dict[str, Any] = {
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     stale = not DOCUMENT.exists() or DOCUMENT.read_text() != text
     if args.check:
         if stale:
-            print("stale: docs/openapi.json (run python -m scripts.openapi)")
+            print("stale: docs/openapi.json (run python -m tools.codegen.openapi)")
         return 1 if stale else 0
     DOCUMENT.write_text(text)
     print(f"wrote {DOCUMENT.relative_to(DOCUMENT.parent.parent)}")

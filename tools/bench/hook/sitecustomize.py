@@ -11,7 +11,7 @@ In a Lambda worker (AWS_LAMBDA_FUNCTION_NAME set) it appends one JSON line to th
 - per AWS call the function makes, once botocore.client is imported (so it changes no import order):
   service, operation, PutEvents entries with their detail types, the DynamoDB read and write units
   (it asks DynamoDB for its consumed capacity), the error code.
-`scripts.bench.accounting` reads the file.
+`tools.bench.accounting` reads the file.
 """
 
 from __future__ import annotations

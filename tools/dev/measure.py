@@ -1,6 +1,6 @@
 """Run a command and report its wall time and the local cloud's peak memory while it ran.
 
-    python -m scripts.measure -- make demo
+    python -m tools.dev.measure -- make demo
 
 The local cloud is every process running from .venvs/ministack: ministack itself and the Lambda
 workers it spawns. Memory is the sum of their resident set sizes, sampled every 0.2 s (Linux /proc).

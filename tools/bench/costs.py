@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from scripts.bench.accounting import Usage
+from tools.bench.accounting import Usage
 
 REGION = "us-east-1"
 PRICES_AS_OF = "as published in 2025; DynamoDB on-demand after its November 2024 price cut"

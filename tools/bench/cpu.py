@@ -1,6 +1,6 @@
 """Where the CPU goes: the local cloud's own process against its Lambda workers, per function (Linux /proc).
 
-Every process of the local cloud is in the session its start made (scripts/localcloud.py starts it with
+Every process of the local cloud is in the session its start made (tools/dev/localcloud.py starts it with
 a session of its own); a Lambda worker runs in a folder named after its function
 (`ministack-lambda-<function>-...`), which is how its CPU is told apart.
 """

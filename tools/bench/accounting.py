@@ -1,5 +1,5 @@
 """What the functions did, from the accounting file the benchmark's local cloud writes
-(scripts/bench/hook/sitecustomize.py): invocations, batch sizes and handler time per function, and every
+(tools/bench/hook/sitecustomize.py): invocations, batch sizes and handler time per function, and every
 AWS call they made with its DynamoDB units and PutEvents entries.
 """
 

@@ -1,7 +1,7 @@
 """Write the sample events in `events/` from the contract models, so they are valid by construction.
 
-    python -m scripts.sample_events          # rewrite events/
-    python -m scripts.sample_events --check  # exit 1 if events/ differs from what the models give
+    python -m tools.codegen.sample_events          # rewrite events/
+    python -m tools.codegen.sample_events --check  # exit 1 if events/ differs from what the models give
 
 Every file is a complete input: an EventBridge event per detail-type, the SQS batch a consumer
 receives, an API Gateway proxy request per route, and a stream record for the outbox relay.
@@ -27,7 +27,7 @@ from shop_contracts.inventory import InventoryFailed, InventoryReleased, Invento
 from shop_contracts.order import OrderCancelled, OrderConfirmed, OrderCreated
 from shop_contracts.payment import PaymentFailed, PaymentProcessed, PaymentRefunded, PaymentVoided
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 ORDER_ID = "3f1c2a9e-7b4d-4e1a-9c55-0d2f6a8b1e42"
 PAYMENT_ID = "pay-8c0e6f0a-51d2-4b7e-9a3f-2c7d9e1b4a60"
@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.check:
         for name in stale:
-            print(f"stale: events/{name} (run python -m scripts.sample_events)")
+            print(f"stale: events/{name} (run python -m tools.codegen.sample_events)")
         return 1 if stale else 0
     for name in stale:
         (EVENTS / name).parent.mkdir(parents=True, exist_ok=True)

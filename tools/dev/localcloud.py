@@ -1,14 +1,15 @@
 """Start, stop, check and reset the local cloud (ministack) that this project runs on.
 
-    python -m scripts.localcloud start  [--port 4566] [--auth]   # reuses a healthy instance on that port
-    python -m scripts.localcloud stop   [--port 4566]   # stops only an instance this project started
-    python -m scripts.localcloud health [--port 4566]
-    python -m scripts.localcloud reset  [--port 4566]   # wipes every resource in it
+    python -m tools.dev.localcloud start  [--port 4566] [--auth]   # reuses a healthy instance on that port
+    python -m tools.dev.localcloud stop   [--port 4566]   # stops only an instance this project started
+    python -m tools.dev.localcloud health [--port 4566]
+    python -m tools.dev.localcloud reset  [--port 4566]   # wipes every resource in it
 
 `--auth` starts it as AWS behaves: IAM enforced (ministack's AUTH=true: every Lambda calls as its own
 execution role, signatures are verified, deploy capabilities are checked), and
-scripts/localcloud_server.py (which runs ministack every time) fills in the condition keys AWS evaluates and
-ministack does not, and records every decision in .localcloud/<port>/iam-decisions.jsonl (scripts.iam_report reads it).
+tools/dev/localcloud_server.py (which runs ministack every time) fills in the condition keys AWS evaluates and
+ministack does not, and records every decision in .localcloud/<port>/iam-decisions.jsonl
+(tools.dev.iam_report reads it).
 
 State (PID file, log, decisions) lives in .localcloud/<port>/. Standard library only.
 """
@@ -28,9 +29,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MINISTACK_PYTHON = ROOT / ".venvs" / "ministack" / "bin" / "python"
-SERVER = ROOT / "scripts" / "localcloud_server.py"
+SERVER = ROOT / "tools" / "dev" / "localcloud_server.py"
 DEFAULT_PORT = 4566
 START_TIMEOUT_SECONDS = 60
 
@@ -102,7 +103,7 @@ def _clean_environment(port: int, extra: dict[str, str] | None = None) -> dict[s
         # A burst leaves surplus Lambda workers (about 65 MB each) behind; reap them after a minute idle.
         LAMBDA_WARM_TTL_SECONDS="60",
         # At most this many workers of one function at once; a further invocation waits for one
-        # (scripts/localcloud_server.py: on two cores, 60 cold workers at once answered nothing in a minute).
+        # (tools/dev/localcloud_server.py: on two cores, 60 cold workers at once answered nothing in a minute).
         LOCAL_WORKERS_PER_FUNCTION="4",
         # Each worker unpacks its function into a temporary folder that ministack removes only when it
         # reaps the worker: the folders of workers alive at a stop stayed in /tmp for good (36 GB of them

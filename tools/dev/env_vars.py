@@ -1,7 +1,7 @@
 """Write the environment of every function of a deployed stack as a `sam local invoke --env-vars` file, so a
 sample event can be invoked locally against that stack's tables, queues and bus.
 
-    python -m scripts.env_vars --stack shop-saga --endpoint http://host.docker.internal:4566 > env.json
+    python -m tools.dev.env_vars --stack shop-saga --endpoint http://host.docker.internal:4566 > env.json
     (make env-vars writes .aws-sam/env.json; make local-invoke runs every sample with it)
 
 Read from the deployed functions themselves, so every name is the stack's real one. `--endpoint` is where a

@@ -15,7 +15,7 @@ they do on AWS). What it does, so that the command works on a machine with nothi
 - The route: the local cloud listens on 127.0.0.1 only (it accepts any key pair), and a container on
   Docker's bridge cannot reach the host's loopback, so for the run a forwarder listens on the bridge's
   gateway address only, and the containers call the stack as http://host.docker.internal:PORT.
-- The environment: every function's, read from the deployed stack (scripts/env_vars.py), with that endpoint.
+- The environment: every function's, read from the deployed stack (tools/dev/env_vars.py), with that endpoint.
 
 Each sample goes to each function the template wires it to (API_RESULTS, OTHER_TARGETS and the subscriptions;
 events/README.md shows them); what each returned is printed beside what it documents, and the run fails if one
@@ -40,10 +40,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts.env_vars import env_vars
-from scripts.template import subscriptions
+from tools.dev.env_vars import env_vars
+from tools.template import subscriptions
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 RUNTIME_IMAGE = "public.ecr.aws/lambda/python:3.13-x86_64"
 STAND_IN_LABEL = "org.shop-saga.stand-in"

@@ -13,8 +13,8 @@ from payment.dal.payment_repository import PaymentUnitOfWork
 from payment.logic.charge_order import charge_order
 from payment.logic.settle_payment import settle_payment
 from shared.errors import DuplicateEvent, WriteContention
-from shared.outbox import INBOX_PREFIX
-from shared.storage import APPLIED_EVENTS, Put
+from shared.outbox import APPLIED_EVENTS, INBOX_PREFIX
+from shared.storage import Put
 from shop_contracts.inventory import ProductPriced
 from shop_contracts.order import OrderConfirmed
 from tests.support.builders import envelope, order_created

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from shared.storage import APPLIED_EVENTS, Delete, Item, Key, Put, Update, Write, checked, conflict_of, holds
+from shared.storage import Delete, Item, Key, Put, Update, Write, conflict_of, holds
 from tools.template import resource
 
 
@@ -53,7 +53,7 @@ class InMemoryTable:
         keys = [_key_of(write)["pk"] for write in writes]
         if len(set(keys)) != len(keys):
             raise ValueError("DynamoDB refuses two writes on one item in a transaction")
-        failed = [i for i, write in enumerate(writes) if not holds(checked(write), self.items.get(keys[i]))]
+        failed = [i for i, write in enumerate(writes) if not holds(write.condition, self.items.get(keys[i]))]
         if failed:
             raise conflict_of(writes, failed, [self.items.get(key) for key in keys])
         staged = {key: copy.deepcopy(self.items.get(key)) for key in keys}
@@ -98,11 +98,9 @@ class InMemoryTable:
 
     def _apply(self, write: Write) -> None:
         match write:
-            case Put(item=item, applies=applies):
+            case Put(item=item):
                 self.items[item["pk"]] = _stored(item)
-                if applies is not None:
-                    self.items[item["pk"]][APPLIED_EVENTS] = {applies}
-            case Update(key=key, set=to_set, add=to_add, remove=to_remove, applies=applies):
+            case Update(key=key, set=to_set, add=to_add, remove=to_remove):
                 item = self.items.setdefault(key["pk"], dict(key))
                 item.update(_stored(dict(to_set)))
                 for attribute, delta in to_add.items():
@@ -110,8 +108,6 @@ class InMemoryTable:
                         item[attribute] = {*item.get(attribute, ()), *delta}
                     else:
                         item[attribute] = item.get(attribute, 0) + delta
-                if applies is not None:
-                    item[APPLIED_EVENTS] = {*item.get(APPLIED_EVENTS, ()), applies}
                 for attribute in to_remove:
                     item.pop(attribute, None)
             case Delete(key=key):
@@ -132,4 +128,6 @@ def _stored(value: Any) -> Any:
         return {k: _stored(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_stored(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return set(value)
     return value

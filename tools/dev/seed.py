@@ -26,7 +26,7 @@ import boto3
 
 from order.dal.order_repository import OrderUnitOfWork
 from order.models.order import Order, OrderStatus
-from shared.storage import DynamoTable
+from shared.storage.dynamodb import DynamoTable
 from shop_contracts.order import OrderCreated
 from shopctl.stack import ApiClient, api_base_url, stack_outputs, wait_until_priced
 from tools.codegen.sample_events import ORDER_ID, SAMPLES

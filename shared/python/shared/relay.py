@@ -32,7 +32,8 @@ from shared.observability import logger, tracer
 from shared.outbox import OUTBOX_INDEX, OUTBOX_PENDING, OUTBOX_PREFIX
 from shared.publisher import EventBridgePublisher, Publisher
 from shared.settings import Settings, load_settings
-from shared.storage import Delete, DynamoTable, Item, Table, Update, exists
+from shared.storage import Delete, Item, Table, Update, exists
+from shared.storage.dynamodb import DynamoTable
 
 _deserializer = TypeDeserializer()
 # The sweeper leaves rows younger than this to the stream, which publishes them within a second or two.

@@ -14,7 +14,8 @@ from shared.errors import EventPublishError
 from shared.outbox import outbox_put
 from shared.publisher import EventBridgePublisher
 from shared.relay import PARK_AFTER_REJECTIONS, SWEEP_AFTER_SECONDS, OutboxRelay, stream_rows
-from shared.storage import DynamoTable, Item, Put
+from shared.storage import Item, Put
+from shared.storage.dynamodb import DynamoTable
 from shop_contracts.order import OrderConfirmed
 from shop_contracts.payment import PaymentFailed
 from tests.component.conftest import CapturedBus, Tables

@@ -14,7 +14,8 @@ import pytest
 from shared import seams
 from shared.errors import EventPublishError
 from shared.publisher import EventBridgePublisher
-from shared.storage import DynamoTable, Put, absent
+from shared.storage import Put, absent, invariant
+from shared.storage.dynamodb import DynamoTable
 from shared.testing.faults import CrashingPublisher, FaultPlan, InjectedFault, OutageTable, PartlyFailingEvents
 from shared.testing.guards import UnguardedTable
 from tests.component.conftest import CapturedBus, Tables
@@ -119,7 +120,7 @@ def test_without_guards_a_guarded_write_applies_twice_and_others_keep_their_cond
     assert isinstance(table, UnguardedTable)
 
     for _ in range(2):
-        table.write([Put({"pk": "PAYMENT#o-1"}, condition=absent(), guard="one_charge_per_order")])
+        table.write([Put({"pk": "PAYMENT#o-1"}, condition=invariant("one_charge_per_order", absent()))])
     table.write([Put({"pk": "OUTBOX#e-1"}, condition=absent())])
     with pytest.raises(Exception, match="changed"):
         table.write([Put({"pk": "OUTBOX#e-1"}, condition=absent())])

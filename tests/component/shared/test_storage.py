@@ -6,18 +6,16 @@ simulator trust the in-memory table to judge those conditions exactly as DynamoD
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 import boto3
 import pytest
 
 from shared.errors import DuplicateEvent, OrderChangedConcurrently, ShopError
-from shared.outbox import inbox_put, outbox_put
+from shared.outbox import APPLIED_EVENTS, inbox_put, marking, outbox_put
 from shared.storage import (
-    APPLIED_EVENTS,
     Delete,
-    DynamoTable,
+    Item,
     Put,
     Table,
     Update,
@@ -29,11 +27,12 @@ from shared.storage import (
     below,
     equals,
     exists,
-    marking,
+    invariant,
     missing,
-    read_together,
     transition,
+    without,
 )
+from shared.storage.dynamodb import DynamoTable, read_together
 from shared.testing.guards import UnguardedTable
 from shop_contracts.order import OrderConfirmed
 from tests.component.conftest import Tables
@@ -170,7 +169,42 @@ def test_remove_deletes_every_key_in_batches_and_ignores_missing_ones(table: Tab
     assert table.get({"pk": "ORDER#kept"}) == {"pk": "ORDER#kept", "n": 1}
 
 
-# -- the inbox mark carried by a business item (`applies`) ----------------------------------------
+# -- a refused write may look at the item it found (`explain`) ------------------------------------
+
+
+def test_a_refused_write_can_name_its_error_from_the_item_it_found(table: Table) -> None:
+    table.write([Put({"pk": "A", "v": 2})])
+
+    def explain(found: Item | None) -> ShopError | None:
+        return StockShort() if found is not None and found["v"] == 2 else None
+
+    with pytest.raises(StockShort):  # seen on the item as it was, beside another write too
+        table.write([Put({"pk": "B"}), Update({"pk": "A"}, set={"v": 3}, condition=equals("v", 1), explain=explain)])
+    with pytest.raises(OrderChangedConcurrently):  # nothing to say: the write's own error
+        table.write(
+            [
+                Update(
+                    {"pk": "A"},
+                    set={"v": 3},
+                    condition=equals("v", 1),
+                    conflict=lambda: OrderChangedConcurrently("o-1"),
+                    explain=lambda found: None,
+                )
+            ]
+        )
+    assert table.get({"pk": "B"}) is None
+
+
+def test_a_condition_without_its_invariants_keeps_the_rest() -> None:
+    once = invariant("one_charge_per_order", absent())
+    assert without(once, lambda name: True) is None
+    assert without(once, lambda name: False) == once
+    assert without(once & equals("v", 1), lambda name: True) == equals("v", 1)
+    assert without(once | equals("v", 1), lambda name: True) is None  # one side always holds: so does the whole
+    assert without(equals("v", 1), lambda name: True) == equals("v", 1)
+
+
+# -- the inbox mark carried by a business item (shared.outbox.marking) -----------------------------
 
 
 def marks(table: Table, pk: str) -> set[str]:
@@ -179,9 +213,15 @@ def marks(table: Table, pk: str) -> set[str]:
     return set(item.get(APPLIED_EVENTS, ()))
 
 
+def marked(write: Write, event_id: str) -> Write:
+    carrying = marking(write, event_id)
+    assert carrying is not None
+    return carrying
+
+
 def test_a_write_that_applies_an_event_marks_its_item_once(table: Table) -> None:
-    table.write([Put({"pk": "ORDER#o-1", "status": "PENDING"}, condition=absent(), applies="e-1")])
-    pay = Update({"pk": "ORDER#o-1"}, set={"paid": True}, condition=equals("status", "PENDING"), applies="e-2")
+    table.write([marked(Put({"pk": "ORDER#o-1", "status": "PENDING"}, condition=absent()), "e-1")])
+    pay = marked(Update({"pk": "ORDER#o-1"}, set={"paid": True}, condition=equals("status", "PENDING")), "e-2")
     table.write([pay])
     assert marks(table, "ORDER#o-1") == {"e-1", "e-2"}
 
@@ -189,14 +229,14 @@ def test_a_write_that_applies_an_event_marks_its_item_once(table: Table) -> None
     with pytest.raises(DuplicateEvent):
         table.write([pay])
     with pytest.raises(DuplicateEvent):
-        table.write([Put({"pk": "OTHER"}), Update({"pk": "ORDER#o-1"}, set={"x": 1}, applies="e-1")])
+        table.write([Put({"pk": "OTHER"}), marked(Update({"pk": "ORDER#o-1"}, set={"x": 1}), "e-1")])
     assert table.get({"pk": "OTHER"}) is None
     item = table.get({"pk": "ORDER#o-1"})
     assert item is not None and "x" not in item and item["paid"] is True
 
 
 def test_a_marked_write_refused_by_its_own_condition_says_its_own_error(table: Table) -> None:
-    table.write([Put({"pk": "ORDER#o-1", "status": "CONFIRMED"}, applies="e-1")])
+    table.write([Put({"pk": "ORDER#o-1", "status": "CONFIRMED", APPLIED_EVENTS: {"e-1"}})])
     cancel = transition(
         {"pk": "ORDER#o-1"},
         from_="PENDING",
@@ -204,26 +244,31 @@ def test_a_marked_write_refused_by_its_own_condition_says_its_own_error(table: T
         conflict=lambda: OrderChangedConcurrently("o-1"),
     )
     with pytest.raises(OrderChangedConcurrently):
-        table.write([dataclasses.replace(cancel, applies="e-2")])
+        table.write([marked(cancel, "e-2")])
     with pytest.raises(OrderChangedConcurrently):  # in a commit too, failing beside another write
-        table.write([Put({"pk": "STOCK"}, condition=exists()), dataclasses.replace(cancel, applies="e-2")])
+        table.write([Put({"pk": "STOCK"}, condition=exists()), marked(cancel, "e-2")])
     assert marks(table, "ORDER#o-1") == {"e-1"}
 
 
 def test_a_duplicate_is_told_first_when_other_writes_fail_too(table: Table) -> None:
-    table.write([Put({"pk": "STOCK", "available": 0}), Put({"pk": "RES#o-1", "status": "HELD"}, applies="e-1")])
+    table.write(
+        [Put({"pk": "STOCK", "available": 0}), Put({"pk": "RES#o-1", "status": "HELD", APPLIED_EVENTS: {"e-1"}})]
+    )
     with pytest.raises(DuplicateEvent):
         table.write(
             [
                 Update({"pk": "STOCK"}, add={"available": -1}, condition=at_least("available", 1), conflict=StockShort),
-                Update({"pk": "RES#o-1"}, set={"status": "DONE"}, applies="e-1"),
+                marked(Update({"pk": "RES#o-1"}, set={"status": "DONE"}), "e-1"),
             ]
         )
 
 
 def test_only_a_write_that_keeps_the_marks_may_carry_one() -> None:
-    assert marking(Put({"pk": "A"}, condition=absent()), "e-1") == Put({"pk": "A"}, condition=absent(), applies="e-1")
-    assert marking(Update({"pk": "A"}, set={"a": 1}), "e-1") == Update({"pk": "A"}, set={"a": 1}, applies="e-1")
+    put = marked(Put({"pk": "A"}, condition=absent()), "e-1")
+    assert isinstance(put, Put) and put.item[APPLIED_EVENTS] == {"e-1"}
+    update = marked(Update({"pk": "A"}, set={"a": 1}), "e-1")
+    assert isinstance(update, Update) and update.add == {APPLIED_EVENTS: frozenset({"e-1"})}
+    assert marked(Put({"pk": "A"}, condition=invariant("one_charge_per_order", absent())), "e-1") is not None
     assert marking(Put({"pk": "A"}), "e-1") is None  # would replace the item, marks and all
     assert marking(Put({"pk": "A"}, condition=absent() | equals("v", 1)), "e-1") is None
     assert marking(Delete({"pk": "A"}), "e-1") is None

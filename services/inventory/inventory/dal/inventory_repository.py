@@ -6,11 +6,11 @@ from __future__ import annotations
 from inventory.models.errors import OutOfStock, ProductMissing, StockLimit
 from inventory.models.stock import MAX_STOCK, Product, Reservation, ReservationStatus
 from shared.errors import ReservationChangedConcurrently, StockChangedConcurrently
-from shared.storage import Key, Put, Update, absent, at_least, at_most, equals, exists, transition
+from shared.storage import Key, Put, Update, absent, at_least, at_most, equals, exists, invariant, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
 from shop_contracts.base import LineItem
 
-# Names of the once-only guards these writes enforce (the negative controls switch them off).
+# The invariants these writes' conditions enforce, by name (the negative controls switch them off).
 ONE_RESERVATION_PER_ORDER = "one_reservation_per_order"
 ONE_RELEASE_PER_RESERVATION = "one_release_per_reservation"
 
@@ -96,9 +96,8 @@ class ReservationRepository(Repository):
         self._stage(
             Put(
                 {**_reservation_key(reservation.order_id), **reservation.to_wire()},
-                condition=absent(),
+                condition=invariant(ONE_RESERVATION_PER_ORDER, absent()),
                 conflict=lambda: ReservationChangedConcurrently(reservation.order_id),
-                guard=ONE_RESERVATION_PER_ORDER,
             )
         )
 
@@ -110,7 +109,7 @@ class ReservationRepository(Repository):
                 from_=reservation.status.value,
                 to=ReservationStatus.COMMITTED.value,
                 conflict=lambda: ReservationChangedConcurrently(reservation.order_id),
-                guard=ONE_RELEASE_PER_RESERVATION,
+                enforcing=ONE_RELEASE_PER_RESERVATION,
             )
         )
 
@@ -122,7 +121,7 @@ class ReservationRepository(Repository):
                 from_=reservation.status.value,
                 to=ReservationStatus.RELEASED.value,
                 conflict=lambda: ReservationChangedConcurrently(reservation.order_id),
-                guard=ONE_RELEASE_PER_RESERVATION,
+                enforcing=ONE_RELEASE_PER_RESERVATION,
             )
         )
 

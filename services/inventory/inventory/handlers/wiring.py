@@ -8,7 +8,7 @@ from inventory.dal.inventory_repository import InventoryUnitOfWork
 from inventory.models.settings import InventoryTableSettings
 from shared import aws, seams
 from shared.settings import load_settings
-from shared.storage import DynamoTable
+from shared.storage.dynamodb import DynamoTable
 
 
 @cache

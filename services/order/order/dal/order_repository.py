@@ -13,7 +13,8 @@ from order.models.catalogue import CataloguePrice
 from order.models.errors import IdempotencyKeyTaken, PriceSuperseded
 from order.models.order import Order, OrderStatus
 from shared.errors import OrderChangedConcurrently
-from shared.storage import Key, Put, Update, absent, at_most, below, equals, missing, read_together, transition
+from shared.storage import Key, Put, Update, absent, at_most, below, equals, missing, transition
+from shared.storage.dynamodb import read_together
 from shared.unit_of_work import Repository, Step, UnitOfWork
 from shop_contracts.order import CancellationReason
 from shop_contracts.saga import SagaView, saga_key
@@ -22,7 +23,7 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 # A sparse index of the orders still pending, by deadline: the deadline sweeper's query.
 PENDING_INDEX = "pending-by-deadline"
 PENDING = "PENDING"
-# The name of the once-only guard the outcome write enforces (the negative controls switch it off).
+# The invariant the outcome write's condition enforces, by name (the negative controls switch it off).
 ONE_OUTCOME_PER_ORDER = "one_outcome_per_order"
 
 
@@ -138,7 +139,7 @@ class OrderRepository(Repository):
                 also={"updatedAt": at.isoformat(), "cancellationReason": reason, **extra},
                 remove=("awaitingDeadline",),
                 conflict=lambda: OrderChangedConcurrently(order.order_id),
-                guard=ONE_OUTCOME_PER_ORDER,
+                enforcing=ONE_OUTCOME_PER_ORDER,
             )
         )
 

@@ -11,7 +11,7 @@ from order.models.settings import DeadlineSchedulerSettings, OrderApiSettings, O
 from shared import aws, seams
 from shared.payment_tokens import DataKeyTokenCipher, TokenSealer
 from shared.settings import load_settings
-from shared.storage import DynamoTable
+from shared.storage.dynamodb import DynamoTable
 
 
 @cache

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from payment.models.payment import Payment, PaymentStatus
 from shared.errors import PaymentChangedConcurrently
-from shared.storage import Condition, Key, Put, Update, absent, equals, missing, transition
+from shared.storage import Condition, Key, Put, Update, absent, equals, invariant, missing, transition
 from shared.unit_of_work import Repository, Step, UnitOfWork
 
-# Names of the once-only guards these writes enforce (the negative controls switch them off).
+# The invariants these writes' conditions enforce, by name (the negative controls switch them off).
 ONE_CHARGE_PER_ORDER = "one_charge_per_order"
 ONE_REFUND_PER_CHARGE = "one_refund_per_charge"
 
@@ -32,9 +32,8 @@ class PaymentRepository(Repository):
         self._stage(
             Put(
                 {**_key(payment.order_id), **payment.to_wire()},
-                condition=absent(),
+                condition=invariant(ONE_CHARGE_PER_ORDER, absent()),
                 conflict=lambda: PaymentChangedConcurrently(payment.order_id),
-                guard=ONE_CHARGE_PER_ORDER,
             )
         )
 
@@ -44,7 +43,7 @@ class PaymentRepository(Repository):
         moved = payment.model_copy(update={"status": to, **changes})
         wire = moved.to_wire()
         also = {alias: wire[alias] for name, alias in _ALIASES.items() if name in changes}
-        guard = ONE_REFUND_PER_CHARGE if to in _REFUND_STATES else ONE_CHARGE_PER_ORDER
+        enforcing = ONE_REFUND_PER_CHARGE if to in _REFUND_STATES else ONE_CHARGE_PER_ORDER
         self._stage(
             transition(
                 _key(payment.order_id),
@@ -52,7 +51,7 @@ class PaymentRepository(Repository):
                 to=to.value,
                 also=also,
                 conflict=lambda: PaymentChangedConcurrently(payment.order_id),
-                guard=guard,
+                enforcing=enforcing,
             )
         )
         return moved
@@ -70,9 +69,11 @@ class PaymentRepository(Repository):
             Update(
                 _key(payment.order_id),
                 set={"attempt": retaken.attempt, "claimedAt": now},
-                condition=equals("status", payment.status.value) & same_attempt,
+                condition=invariant(
+                    ONE_REFUND_PER_CHARGE if payment.status in _REFUND_STATES else ONE_CHARGE_PER_ORDER,
+                    equals("status", payment.status.value) & same_attempt,
+                ),
                 conflict=lambda: PaymentChangedConcurrently(payment.order_id),
-                guard=ONE_REFUND_PER_CHARGE if payment.status in _REFUND_STATES else ONE_CHARGE_PER_ORDER,
             )
         )
         return retaken

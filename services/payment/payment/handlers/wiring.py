@@ -10,7 +10,7 @@ from payment.models.settings import GatewaySettings, PaymentTableSettings, Token
 from shared import aws, seams
 from shared.payment_tokens import DataKeyTokenCipher, TokenOpener
 from shared.settings import load_settings
-from shared.storage import DynamoTable
+from shared.storage.dynamodb import DynamoTable
 
 
 @cache

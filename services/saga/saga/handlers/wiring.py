@@ -8,7 +8,7 @@ from saga.dal.saga_repository import AttentionIndex, SagaRepository
 from saga.models.settings import SagaSettings
 from shared import aws, seams
 from shared.settings import load_settings
-from shared.storage import DynamoTable
+from shared.storage.dynamodb import DynamoTable
 
 
 @cache

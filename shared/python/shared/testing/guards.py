@@ -1,8 +1,9 @@
 """A table without its once-only guards, for the negative controls: they must then find double effects.
 
-Every write that names a `guard` (the inbox mark, one charge per order, one reservation per order, one
-refund per charge, ...) is applied without its condition; an inbox mark carried by a business item
-(`applies`) is written unchecked with the inbox guard off; every other write is left as it is.
+Every condition a write names as enforcing an invariant (`storage.invariant`: the inbox mark, one charge
+per order, one reservation per order, one refund per charge, ...) is taken out of it, for the invariants
+chosen; the rest of the condition, and every other write, is left as it is. An inbox mark is still
+written with the inbox invariant off, unchecked, as an inbox record would be.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.outbox import INBOX_GUARD
-from shared.storage import APPLIED_EVENTS, Item, Key, Put, Table, Update, Write
+from shared.storage import Item, Key, Table, Write, without
 
 
 @dataclass(frozen=True)
 class UnguardedTable:
-    """Wraps a table and drops the conditions of guarded writes (all of them, or those named)."""
+    """Wraps a table and drops the conditions that enforce invariants (all of them, or those named)."""
 
     inner: Table
-    disabled: frozenset[str] | None = None  # None: every guard
+    disabled: frozenset[str] | None = None  # None: every invariant
 
     @property
     def name(self) -> str:
@@ -37,7 +37,7 @@ class UnguardedTable:
         return self.inner
 
     def write(self, writes: Sequence[Write]) -> None:
-        """Write with the chosen guards' conditions removed."""
+        """Write with the chosen invariants' conditions removed."""
         self.inner.write([self._unguarded(write) for write in writes])
 
     def query(self, index: str, partition: tuple[str, Any], *, below: tuple[str, Any], limit: int) -> list[Item]:
@@ -49,16 +49,8 @@ class UnguardedTable:
         self.inner.remove(keys)
 
     def _unguarded(self, write: Write) -> Write:
-        if isinstance(write, Update) and write.applies is not None and self._off(INBOX_GUARD):
-            # The inbox mark carried by a business item: written, as an inbox record would be, but unchecked.
-            write = dataclasses.replace(
-                write, applies=None, add={**write.add, APPLIED_EVENTS: frozenset({write.applies})}
-            )
-        elif isinstance(write, Put) and write.applies is not None and self._off(INBOX_GUARD):
-            write = dataclasses.replace(write, applies=None, item={**write.item, APPLIED_EVENTS: {write.applies}})
-        if write.guard is None or not self._off(write.guard):
-            return write
-        return dataclasses.replace(write, condition=None)
+        condition = without(write.condition, self._off)
+        return write if condition == write.condition else dataclasses.replace(write, condition=condition)
 
-    def _off(self, guard: str) -> bool:
-        return self.disabled is None or guard in self.disabled
+    def _off(self, name: str) -> bool:
+        return self.disabled is None or name in self.disabled

@@ -14,7 +14,7 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
-from shared import aws
+from shared import aws, environment
 from shared.payment_tokens import DataKeyTokenCipher
 from shop_contracts.registry import CONTRACTS
 from tests.support.builders import CONSUMER_QUEUE, FakeLambdaContext
@@ -29,37 +29,8 @@ TABLES = {
 
 
 def _clear_caches() -> None:
-    # Adapters are cached per execution environment; each test is a new one.
-    from inventory.handlers import wiring as inventory_wiring
-    from order.handlers import wiring as order_wiring
-    from payment.handlers import wiring as payment_wiring
-    from saga.handlers import wiring as saga_wiring
-    from shared import consumer, dead_letters, relay, seams
-
-    consumer._dead_letters.clear()
-
-    for cached in (
-        aws.dynamodb,
-        aws.events,
-        aws.sqs,
-        aws.scheduler,
-        aws.kms,
-        seams.seam_settings,
-        dead_letters.dead_letter_settings,
-        relay._relay,
-        order_wiring.unit_of_work,
-        order_wiring.api_settings,
-        order_wiring.saga_views,
-        order_wiring.deadline_scheduler,
-        order_wiring.token_sealer,
-        payment_wiring.unit_of_work,
-        payment_wiring.gateway,
-        payment_wiring.token_opener,
-        inventory_wiring.unit_of_work,
-        saga_wiring.saga_repository,
-        saga_wiring.attention_index,
-    ):
-        cached.cache_clear()
+    # Adapters, clients and settings are kept per execution environment; each test is a new one.
+    environment.reset()
 
 
 @dataclass

@@ -14,7 +14,7 @@ from shared.settings import Settings
 from tools.template import consumer_block, load, resource, resources_of_type, subscriptions, template
 
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
-TEST_SWITCHES = {"FAULT_INJECTION", "TEST_SEAMS_TABLE_NAME", "DEDUPE_EVENTS"}
+TEST_SWITCHES = {"FAULT_INJECTION", "TEST_SEAMS_TABLE_NAME", "ONCE_ONLY_GUARDS"}
 
 
 def _settings_aliases() -> set[str]:
@@ -79,7 +79,7 @@ def test_aws_refuses_the_test_switches() -> None:
     asserted = {json.dumps(assertion["Assert"]) for assertion in rule["Assertions"]}
     assert asserted == {
         json.dumps({"Equals": [{"Ref": "FaultInjection"}, "false"]}),
-        json.dumps({"Equals": [{"Ref": "DedupeEvents"}, "true"]}),
+        json.dumps({"Equals": [{"Ref": "OnceOnlyGuards"}, "true"]}),
         json.dumps({"Equals": [{"Ref": "LocalCloudEndpoint"}, ""]}),
     }
 

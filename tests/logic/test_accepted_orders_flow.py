@@ -23,8 +23,8 @@ from order.dal.order_repository import OrderUnitOfWork
 from order.logic.finish_order import (
     cancel_on_inventory_failed,
     cancel_on_payment_failed,
-    confirm_order,
-    record_payment,
+    confirm_or_note_payment,
+    confirm_or_note_reservation,
 )
 from order.logic.place_order import place_order
 from order.logic.record_price import record_price
@@ -102,11 +102,11 @@ def test_every_accepted_order_can_be_processed_by_every_consumer(
         charge_order(created, uow=payment_uow, gateway=CountingGateway(), tokens=TOKENS, now=now)
     for paid in delivered(payments, PaymentProcessed):
         reserve_stock(paid, uow=inventory_uow)
-        record_payment(paid, uow=order_uow, now=now)
+        confirm_or_note_payment(paid, uow=order_uow, now=now)
     for declined in delivered(payments, PaymentFailed):
         cancel_on_payment_failed(declined, uow=order_uow, now=now)
     for reserved in delivered(inventory, InventoryReserved):
-        confirm_order(reserved, uow=order_uow, now=now)
+        confirm_or_note_reservation(reserved, uow=order_uow, now=now)
     for short in delivered(inventory, InventoryFailed):
         cancel_on_inventory_failed(short, uow=order_uow, now=now)
     for cancelled in delivered(orders, OrderCancelled):

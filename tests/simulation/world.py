@@ -30,9 +30,9 @@ from order.logic.finish_order import (
     cancel_on_inventory_failed,
     cancel_on_payment_failed,
     cancel_on_request,
-    confirm_order,
+    confirm_or_note_payment,
+    confirm_or_note_reservation,
     expire_order,
-    record_payment,
 )
 from order.logic.place_order import place_order
 from order.logic.record_price import record_price
@@ -216,8 +216,8 @@ class World:
             "OrderOnOrderCreated": (lambda e: schedule_deadline(e, scheduler=self.scheduler, now=self.now), None),
             "OrderOnPaymentFailed": (lambda e: cancel_on_payment_failed(e, uow=o, now=self.now), None),
             "OrderOnInventoryFailed": (lambda e: cancel_on_inventory_failed(e, uow=o, now=self.now), None),
-            "OrderOnInventoryReserved": (lambda e: confirm_order(e, uow=o, now=self.now), None),
-            "OrderOnPaymentProcessed": (lambda e: record_payment(e, uow=o, now=self.now), None),
+            "OrderOnInventoryReserved": (lambda e: confirm_or_note_reservation(e, uow=o, now=self.now), None),
+            "OrderOnPaymentProcessed": (lambda e: confirm_or_note_payment(e, uow=o, now=self.now), None),
             "OrderOnProductPriced": (lambda e: record_price(e, uow=o), None),
             "PaymentOnOrderCreated": (
                 lambda e: charge_order(e, uow=p, gateway=self.gateway, tokens=TOKENS, now=self.now),
@@ -254,7 +254,7 @@ class World:
             )
         except Exception as refused:  # an unknown product (price not arrived yet), a total too large
             return f"refused: {type(refused).__name__}"
-        order_id = str(answer.body["orderId"])
+        order_id = answer.order_id
         order = self.orders.orders.get(order_id)
         assert order is not None
         self.placed[order_id] = Placed(order_id, order.total_amount, dict(lines))

@@ -1,4 +1,5 @@
-"""boto3 clients and resources, created once per execution environment and reused across invocations.
+"""boto3 clients and resources, created once per execution environment and reused across invocations
+(`shared.environment.once`).
 
 Each waits at most CONNECT_TIMEOUT to connect and READ_TIMEOUT for an answer, well inside the functions' 10 s,
 so a stalled call fails and is retried (or its message redelivered) rather than timing the function out with
@@ -7,11 +8,12 @@ no word; retries use boto3's standard mode (backoff with jitter, throttling and 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+
+from shared.environment import once
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBServiceResource
@@ -24,31 +26,31 @@ READ_TIMEOUT = 4
 CONFIG = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT, retries={"mode": "standard"})
 
 
-@cache
+@once
 def dynamodb() -> DynamoDBServiceResource:
     """The DynamoDB resource; its client accepts plain Python values in transactions too."""
     return boto3.resource("dynamodb", config=CONFIG)
 
 
-@cache
+@once
 def events() -> EventBridgeClient:
     """The EventBridge client."""
     return boto3.client("events", config=CONFIG)
 
 
-@cache
+@once
 def kms() -> KMSClient:
     """The KMS client."""
     return boto3.client("kms", config=CONFIG)
 
 
-@cache
+@once
 def sqs() -> SQSClient:
     """The SQS client."""
     return boto3.client("sqs", config=CONFIG)
 
 
-@cache
+@once
 def scheduler() -> Any:
     """The EventBridge Scheduler client."""
     return boto3.client("scheduler", config=CONFIG)

@@ -21,6 +21,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import aws
+from shared.environment import kept
 from shared.errors import DuplicateEvent, MalformedEvent
 from shared.metrics import measures
 from shared.observability import logger
@@ -92,7 +93,7 @@ class DeadLetter:
     max_receive_count: int
 
 
-_dead_letters: dict[str, DeadLetter] = {}
+_dead_letters: dict[str, DeadLetter] = kept({})
 
 
 def dead_letter_of(queue_arn: str) -> DeadLetter:

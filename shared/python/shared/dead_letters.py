@@ -21,11 +21,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from pydantic import Field
 
+from shared.environment import once
 from shared.errors import MalformedEvent
 from shared.observability import logger
 from shared.settings import Settings, load_settings
@@ -47,7 +47,7 @@ class DeadLetterSettings(Settings):
     queue_url: str = Field(alias="COMPENSATION_DEAD_LETTER_QUEUE_URL", min_length=1)
 
 
-@cache
+@once
 def dead_letter_settings() -> DeadLetterSettings:
     """This reporter's queue, validated once."""
     return load_settings(DeadLetterSettings)

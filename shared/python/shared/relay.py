@@ -17,7 +17,6 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,6 +24,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from pydantic import Field
 
 from shared import aws, seams
+from shared.environment import once
 from shared.errors import ChangedConcurrently, EventPublishError
 from shared.items import plain
 from shared.metrics import measures
@@ -179,7 +179,7 @@ class RelaySettings(Settings):
     dead_letter_queue_url: str = Field(alias="DEAD_LETTER_QUEUE_URL", min_length=1)
 
 
-@cache
+@once
 def _relay() -> OutboxRelay:
     settings = load_settings(RelaySettings)
 

@@ -9,26 +9,26 @@ test code under `shared.testing` is never imported.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from pydantic import Field
 
+from shared.environment import once
 from shared.publisher import Publisher
 from shared.settings import Settings, load_settings
 from shared.storage import Table
 
 
 class SeamSettings(Settings):
-    """Set only on test stacks (template parameters `FaultInjection` and `DedupeEvents`)."""
+    """Set only on test stacks (template parameters `FaultInjection` and `OnceOnlyGuards`)."""
 
     fault_injection: bool = Field(default=False, alias="FAULT_INJECTION")
-    once_only_guards: bool = Field(default=True, alias="DEDUPE_EVENTS")
+    once_only_guards: bool = Field(default=True, alias="ONCE_ONLY_GUARDS")
     plan_table_name: str | None = Field(default=None, alias="TEST_SEAMS_TABLE_NAME", min_length=1)
     function_name: str = Field(default="", alias="AWS_LAMBDA_FUNCTION_NAME")
 
 
-@cache
+@once
 def seam_settings() -> SeamSettings:
     """The switches of this function, validated once."""
     return load_settings(SeamSettings)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, overload
 
 from shared.observability import logger
 from shared.outbox import outbox_put, with_inbox_mark
@@ -143,3 +143,27 @@ class Repository:
         if self._step is None:
             raise RuntimeError(f"{type(self).__name__} writes go through a step: `with uow.reacting_to(...) as step`")
         self._step.stage(write)
+
+
+class repository[RepositoryT: Repository]:
+    """Declares a repository once, on a class both a service's step and its unit of work inherit:
+
+        class OrderRepositories:
+            orders = repository(OrderRepository)
+
+    `step.orders` stages its writes on the step; `uow.orders`, outside any step, only reads.
+    """
+
+    def __init__(self, kind: type[RepositoryT]) -> None:
+        self.kind = kind
+
+    @overload
+    def __get__(self, owner: None, cls: type) -> repository[RepositoryT]: ...
+
+    @overload
+    def __get__(self, owner: Step | UnitOfWork[Any], cls: type) -> RepositoryT: ...
+
+    def __get__(self, owner: Step | UnitOfWork[Any] | None, cls: type) -> RepositoryT | repository[RepositoryT]:
+        if owner is None:
+            return self
+        return self.kind(owner.table, owner if isinstance(owner, Step) else None)

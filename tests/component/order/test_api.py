@@ -276,12 +276,12 @@ def test_a_request_without_a_verified_customer_is_401(tables: Tables, context: L
 def test_an_unexpected_failure_is_a_500_with_the_request_id_and_no_internals(
     tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from order.handlers import api
+    from order.handlers.wiring import OrderWiring
 
-    def broken() -> Any:
+    def broken(self: OrderWiring) -> Any:
         raise RuntimeError("table arn:aws:dynamodb:secret-table is on fire")
 
-    monkeypatch.setattr(api, "unit_of_work", broken)
+    monkeypatch.setattr(OrderWiring, "unit_of_work", property(broken))
     status, headers, body = call(context, "GET", f"/orders/{uuid.uuid4()}")
 
     assert status == 500

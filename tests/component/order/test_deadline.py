@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from order.dal.deadline_scheduler import DeadlineScheduler
 from order.handlers import on_deadline, on_order_created, on_payment_failed, on_sweep
+from shared import environment
 from shop_contracts.envelope import Envelope, utc_now
 from shop_contracts.order import OrderCreated
 from shop_contracts.payment import PaymentFailed
@@ -27,11 +28,9 @@ def scheduling(tables: Tables, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("SCHEDULER_ROLE_ARN", "arn:aws:iam::123456789012:role/scheduler")
     monkeypatch.setenv("DEADLINE_DEAD_LETTER_QUEUE_ARN", "arn:aws:sqs:us-east-1:123456789012:deadline-dlq")
     monkeypatch.setenv("DEADLINE_QUEUE_URL", boto3.client("sqs").create_queue(QueueName="deadline")["QueueUrl"])
-    from order.handlers import wiring
-
-    wiring.deadline_scheduler.cache_clear()
+    environment.reset()
     yield boto3.client("scheduler")
-    wiring.deadline_scheduler.cache_clear()
+    environment.reset()
 
 
 def place(tables: Tables, context: LambdaContext) -> Envelope[Any]:

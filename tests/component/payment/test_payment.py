@@ -9,7 +9,9 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payment.handlers import on_order_cancelled, on_order_created
+from payment.handlers.wiring import wiring
 from payment.models.gateway import Decision, RefundRejected, SimulatedGateway
+from shared import environment
 from tests.component.conftest import Tables
 from tests.support.builders import order_cancelled, order_created, sqs_event
 
@@ -141,7 +143,7 @@ def test_a_charge_whose_answers_were_lost_is_settled_by_its_last_delivery_asking
     tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gateway = AnswersLost(lost=3)  # every delivery's answer: 1, 2 and the last one's charge
-    monkeypatch.setattr(on_order_created, "gateway", lambda: gateway)
+    monkeypatch.setattr(wiring, "gateway", gateway)
     created = order_created(sealer=tables.tokens)
 
     for attempt in (1, 2):
@@ -159,7 +161,7 @@ def test_a_charge_nobody_can_answer_is_declined_as_unknown_and_its_refund_is_rep
     tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gateway = AnswersLost(lost=99)
-    monkeypatch.setattr(on_order_created, "gateway", lambda: gateway)
+    monkeypatch.setattr(wiring, "gateway", gateway)
     created = order_created(sealer=tables.tokens)
     for attempt in (1, 2, 3):
         on_order_created.lambda_handler(sqs_event(created, receive_count=attempt), context)
@@ -206,7 +208,7 @@ def test_a_refund_failure_publishes_a_code_never_the_errors_text(
 
     created = order_created(sealer=tables.tokens)
     on_order_created.lambda_handler(sqs_event(created), context)
-    monkeypatch.setattr(on_order_cancelled, "gateway", Leaky)
+    monkeypatch.setattr(wiring, "gateway", Leaky())
 
     on_order_cancelled.lambda_handler(sqs_event(order_cancelled(created), receive_count=3), context)
 
@@ -256,12 +258,8 @@ def test_with_the_guards_switched_off_a_duplicate_charges_twice(
     tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The negative control of the fault suite relies on this: without the guards, duplicates do harm.
-    monkeypatch.setenv("DEDUPE_EVENTS", "false")
-    from payment.handlers import wiring
-    from shared import seams
-
-    seams.seam_settings.cache_clear()
-    wiring.unit_of_work.cache_clear()
+    monkeypatch.setenv("ONCE_ONLY_GUARDS", "false")
+    environment.reset()
     created = order_created(sealer=tables.tokens)
 
     on_order_created.lambda_handler(sqs_event(created, created), context)

@@ -11,7 +11,7 @@ from typing import Any, cast
 import boto3
 import pytest
 
-from shared import seams
+from shared import environment, seams
 from shared.errors import EventPublishError
 from shared.publisher import EventBridgePublisher
 from shared.storage import Put, absent, invariant
@@ -39,9 +39,9 @@ def switched_on(plan_table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[An
     monkeypatch.setenv("FAULT_INJECTION", "true")
     monkeypatch.setenv("TEST_SEAMS_TABLE_NAME", PLAN_TABLE)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "stack-PaymentOnOrderCreatedFunction-ABC")
-    seams.seam_settings.cache_clear()
+    environment.reset()
     yield plan_table
-    seams.seam_settings.cache_clear()
+    environment.reset()
 
 
 class Published:
@@ -58,7 +58,7 @@ def plan(table: Any, **plan: object) -> None:
 
 
 def test_a_production_stack_gets_its_ports_as_they_are(tables: Tables, plan_table: Any) -> None:
-    seams.seam_settings.cache_clear()
+    environment.reset()
     plan(plan_table, relayCrashRate=1, outages={"PaymentOnOrderCreated": 60})
     table = DynamoTable(boto3.resource("dynamodb"), tables.payment.name)
     publisher = Published()
@@ -114,8 +114,8 @@ def test_the_relay_crashes_at_the_planned_rate_and_counts(switched_on: Any) -> N
 def test_without_guards_a_guarded_write_applies_twice_and_others_keep_their_condition(
     tables: Tables, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DEDUPE_EVENTS", "false")
-    seams.seam_settings.cache_clear()
+    monkeypatch.setenv("ONCE_ONLY_GUARDS", "false")
+    environment.reset()
     table = seams.table(DynamoTable(boto3.resource("dynamodb"), tables.payment.name))
     assert isinstance(table, UnguardedTable)
 
@@ -124,7 +124,7 @@ def test_without_guards_a_guarded_write_applies_twice_and_others_keep_their_cond
     table.write([Put({"pk": "OUTBOX#e-1"}, condition=absent())])
     with pytest.raises(Exception, match="changed"):
         table.write([Put({"pk": "OUTBOX#e-1"}, condition=absent())])
-    seams.seam_settings.cache_clear()
+    environment.reset()
 
 
 def test_putevents_partial_failures_are_resent_until_every_entry_is_in(bus: CapturedBus, switched_on: Any) -> None:
@@ -203,12 +203,12 @@ def test_a_stack_that_is_not_a_simulator_approves_no_test_token(
     from payment.models.gateway import NoPaymentProvider, RefundRejected
 
     monkeypatch.delenv("PAYMENT_SIMULATOR", raising=False)
-    wiring.gateway.cache_clear()
-    gateway = wiring.gateway()
+    environment.reset()
+    gateway = wiring.wiring.gateway
 
     assert isinstance(gateway, NoPaymentProvider)
     decision = gateway.charge(idempotency_key="o-1", token="tok_ok", amount=Decimal("1.00"))
     assert (decision.approved, decision.reason) == (False, "no_payment_provider")
     with pytest.raises(RefundRejected):
         gateway.refund(idempotency_key="p-1", amount=Decimal("1.00"))
-    wiring.gateway.cache_clear()
+    environment.reset()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -152,19 +153,35 @@ def test_bus_tail_prints_live_events_and_removes_its_subscription(cli: Any) -> N
     detail = envelope(CHARGED.data, order_id="o-7").to_wire()
 
     def publish_soon() -> None:
-        time.sleep(0.3)
-        events.put_events(
-            Entries=[
-                {"EventBusName": "test-bus", "Source": "shop.payment", "DetailType": t, "Detail": json.dumps(detail)}
-                for t in ("PaymentProcessed", "PaymentFailed")
-            ]
-        )
+        # Once the tail's subscription exists (moto's bus is not safe to change while it publishes).
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            with contextlib.suppress(RuntimeError):  # read while the tail was changing it: look again
+                if {r["Name"] for r in events.list_rules(EventBusName="test-bus")["Rules"]} - rules_before:
+                    break
+        # The type the tail skips first. moto delivers while it walks the bus's rules, and the tail removes its
+        # rule as soon as it has its one event: that may end moto's walk early (after the delivery).
+        with contextlib.suppress(RuntimeError):
+            events.put_events(
+                Entries=[
+                    {
+                        "EventBusName": "test-bus",
+                        "Source": "shop.payment",
+                        "DetailType": t,
+                        "Detail": json.dumps(detail),
+                    }
+                    for t in ("PaymentFailed", "PaymentProcessed")
+                ]
+            )
 
     import threading
 
-    threading.Thread(target=publish_soon).start()
+    publisher = threading.Thread(target=publish_soon)
+    publisher.start()
     tailed = cli("bus", "tail", "--type", "PaymentProcessed", "--count", "1", "--seconds", "20", "--json")
 
+    publisher.join()
     assert tailed.exit_code == 0, tailed.stdout
     [line] = tailed.stdout.strip().splitlines()
     assert json.loads(line)["detail-type"] == "PaymentProcessed"  # only the type asked for

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -14,11 +15,11 @@ from order.logic.finish_order import (
     cancel_on_inventory_failed,
     cancel_on_payment_failed,
     cancel_on_request,
-    confirm_order,
+    confirm_or_note_payment,
+    confirm_or_note_reservation,
     expire_order,
-    record_payment,
 )
-from order.logic.place_order import place_order
+from order.logic.place_order import place_order, request_fingerprint
 from order.logic.schedule_deadline import schedule_deadline
 from order.logic.sweep_deadlines import expire_overdue_orders
 from order.models.errors import (
@@ -58,7 +59,7 @@ def place(uow: OrderUnitOfWork, request: PlaceOrderRequest = REQUEST, key: str |
     answer = place_order(
         request, customer_id="c-1", idempotency_key=key, uow=uow, sealer=TOKENS, now=NOW, deadline_seconds=60
     )
-    return str(answer.body["orderId"])
+    return answer.order_id
 
 
 def created_event(uow: OrderUnitOfWork) -> Envelope[Any]:
@@ -185,6 +186,24 @@ def test_the_same_key_and_body_replay_the_first_answer(order_uow: OrderUnitOfWor
     assert published_types(table(order_uow)) == ["OrderCreated"]
 
 
+def test_a_key_kept_in_the_form_before_the_answer_was_a_domain_result_still_replays_its_order(
+    order_uow: OrderUnitOfWork,
+) -> None:
+    # Until 2026-12-06 the record kept the HTTP answer itself; such records live 24 hours past a deploy.
+    place(order_uow, key="warm-up")  # prices the catalogue copy
+    table(order_uow).items["IDEMPOTENCY#c-1#k-old"] = {
+        "pk": "IDEMPOTENCY#c-1#k-old",
+        "requestHash": request_fingerprint(REQUEST),
+        "status": 201,
+        "body": json.dumps({"orderId": "o-placed-before", "status": "PENDING"}),
+        "headers": json.dumps({"Location": "/orders/o-placed-before"}),
+        "expiresAt": int(NOW.timestamp()) + 3600,
+    }
+
+    assert place(order_uow, key="k-old") == "o-placed-before"
+    assert published_types(table(order_uow)) == ["OrderCreated"]  # the warm-up's only
+
+
 def test_the_same_key_with_another_body_is_refused(order_uow: OrderUnitOfWork) -> None:
     place(order_uow, key="k-1")
     with pytest.raises(IdempotencyKeyReused):
@@ -247,15 +266,15 @@ def test_an_order_paid_and_reserved_is_confirmed_once_in_either_order(
     created = created_event(order_uow)
     payment, reservation = paid(created), reserved(created)
     steps = [
-        lambda: record_payment(payment, uow=order_uow, now=NOW),
-        lambda: confirm_order(reservation, uow=order_uow, now=NOW),
+        lambda: confirm_or_note_payment(payment, uow=order_uow, now=NOW),
+        lambda: confirm_or_note_reservation(reservation, uow=order_uow, now=NOW),
     ]
 
     (steps if payment_first else steps[::-1])[0]()
     assert state(order_uow, order_id) == (OrderStatus.PENDING, None)
     (steps if payment_first else steps[::-1])[1]()
-    confirm_order(reservation, uow=order_uow, now=NOW)  # late duplicates change nothing
-    record_payment(payment, uow=order_uow, now=NOW)
+    confirm_or_note_reservation(reservation, uow=order_uow, now=NOW)  # late duplicates change nothing
+    confirm_or_note_payment(payment, uow=order_uow, now=NOW)
 
     assert state(order_uow, order_id) == (OrderStatus.CONFIRMED, None)
     assert published_types(table(order_uow)) == ["OrderCreated", "OrderConfirmed"]
@@ -271,7 +290,7 @@ def test_a_payment_and_a_reservation_at_once_still_confirm() -> None:
         def write(self, writes: Any) -> None:
             if not getattr(self, "raced", False) and any("paymentId" in getattr(w, "set", {}) for w in writes):
                 self.raced = True
-                confirm_order(reserved(created), uow=uow, now=NOW)
+                confirm_or_note_reservation(reserved(created), uow=uow, now=NOW)
             super().write(writes)
 
     uow = OrderUnitOfWork(Raced(**vars(InMemoryTable.like("OrderTable"))))
@@ -279,8 +298,8 @@ def test_a_payment_and_a_reservation_at_once_still_confirm() -> None:
     created = created_event(uow)
 
     with pytest.raises(OrderChangedConcurrently):
-        record_payment(paid(created), uow=uow, now=NOW)
-    record_payment(paid(created), uow=uow, now=NOW)  # the redelivery
+        confirm_or_note_payment(paid(created), uow=uow, now=NOW)
+    confirm_or_note_payment(paid(created), uow=uow, now=NOW)  # the redelivery
 
     assert state(uow, order_id) == (OrderStatus.CONFIRMED, None)
 
@@ -288,7 +307,7 @@ def test_a_payment_and_a_reservation_at_once_still_confirm() -> None:
 def test_a_reservation_of_an_unpaid_order_confirms_nothing(order_uow: OrderUnitOfWork) -> None:
     order_id = place(order_uow)
 
-    confirm_order(reserved(created_event(order_uow)), uow=order_uow, now=NOW + timedelta(seconds=1))
+    confirm_or_note_reservation(reserved(created_event(order_uow)), uow=order_uow, now=NOW + timedelta(seconds=1))
 
     assert state(order_uow, order_id) == (OrderStatus.PENDING, None)
     assert published_types(table(order_uow)) == ["OrderCreated"]
@@ -297,11 +316,11 @@ def test_a_reservation_of_an_unpaid_order_confirms_nothing(order_uow: OrderUnitO
 def test_a_reservation_or_payment_that_does_not_match_the_order_is_refused(order_uow: OrderUnitOfWork) -> None:
     order_id = place(order_uow)
     created = created_event(order_uow)
-    record_payment(paid(created, amount="0.01"), uow=order_uow, now=NOW)  # not this order's total
-    record_payment(paid(created), uow=order_uow, now=NOW)
+    confirm_or_note_payment(paid(created, amount="0.01"), uow=order_uow, now=NOW)  # not this order's total
+    confirm_or_note_payment(paid(created), uow=order_uow, now=NOW)
     other_lines = envelope(InventoryReserved(order_id=order_id, items=lines(("PROD-999", 2))), cause=created.metadata)
 
-    confirm_order(other_lines, uow=order_uow, now=NOW)
+    confirm_or_note_reservation(other_lines, uow=order_uow, now=NOW)
 
     assert state(order_uow, order_id) == (OrderStatus.PENDING, None)
     assert order_uow.orders.get(order_id).payment_id == "pay-1"  # type: ignore[union-attr]
@@ -329,8 +348,8 @@ def test_a_late_event_changes_nothing_once_the_order_ended(order_uow: OrderUnitO
     created = created_event(order_uow)
     cancel_on_payment_failed(declined(created), uow=order_uow, now=NOW)
 
-    record_payment(paid(created), uow=order_uow, now=NOW)
-    confirm_order(reserved(created), uow=order_uow, now=NOW)
+    confirm_or_note_payment(paid(created), uow=order_uow, now=NOW)
+    confirm_or_note_reservation(reserved(created), uow=order_uow, now=NOW)
     cancel_on_inventory_failed(short(created), uow=order_uow, now=NOW)
 
     assert state(order_uow, order_id) == (OrderStatus.CANCELLED, "payment_declined")
@@ -340,7 +359,7 @@ def test_a_late_event_changes_nothing_once_the_order_ended(order_uow: OrderUnitO
 def test_an_event_for_an_unknown_order_is_refused(order_uow: OrderUnitOfWork) -> None:
     stray = envelope(InventoryReserved(order_id="nobody", items=lines(("A", 1))))
     with pytest.raises(OrderNotFound):
-        confirm_order(stray, uow=order_uow, now=NOW)
+        confirm_or_note_reservation(stray, uow=order_uow, now=NOW)
 
 
 def test_a_customer_cancels_a_pending_order_once(order_uow: OrderUnitOfWork) -> None:

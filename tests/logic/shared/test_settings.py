@@ -11,7 +11,7 @@ from shared.settings import load_settings
 
 
 def test_empty_values_are_no_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("FAULT_INJECTION", "DEDUPE_EVENTS", "TEST_SEAMS_TABLE_NAME"):
+    for name in ("FAULT_INJECTION", "ONCE_ONLY_GUARDS", "TEST_SEAMS_TABLE_NAME"):
         monkeypatch.setenv(name, "")
 
     settings = load_settings(SeamSettings)

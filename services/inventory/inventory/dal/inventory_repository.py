@@ -7,7 +7,7 @@ from inventory.models.errors import OutOfStock, ProductMissing, StockLimit
 from inventory.models.stock import MAX_STOCK, Product, Reservation, ReservationStatus
 from shared.errors import ReservationChangedConcurrently, StockChangedConcurrently
 from shared.storage import Key, Put, Update, absent, at_least, at_most, equals, exists, invariant, transition
-from shared.unit_of_work import Repository, Step, UnitOfWork
+from shared.unit_of_work import Repository, Step, UnitOfWork, repository
 from shop_contracts.base import LineItem
 
 # The invariants these writes' conditions enforce, by name (the negative controls switch them off).
@@ -126,21 +126,18 @@ class ReservationRepository(Repository):
         )
 
 
-class InventoryStep(Step):
+class InventoryRepositories:
+    """The inventory service's repositories: on a step they stage writes, on the unit of work they only read."""
+
+    products = repository(ProductRepository)
+    reservations = repository(ReservationRepository)
+
+
+class InventoryStep(Step, InventoryRepositories):
     """A step of the inventory service."""
 
-    @property
-    def products(self) -> ProductRepository:
-        """Products, with writes staged on this step."""
-        return ProductRepository(self.table, self)
 
-    @property
-    def reservations(self) -> ReservationRepository:
-        """Reservations, with writes staged on this step."""
-        return ReservationRepository(self.table, self)
-
-
-class InventoryUnitOfWork(UnitOfWork[InventoryStep]):
+class InventoryUnitOfWork(UnitOfWork[InventoryStep], InventoryRepositories):
     """The inventory service's unit of work on its table."""
 
     step_type = InventoryStep
@@ -148,13 +145,3 @@ class InventoryUnitOfWork(UnitOfWork[InventoryStep]):
     def order_record(self, order_id: str) -> Key:
         """The order's reservation: every reaction to a saga event writes it, so it carries the inbox marks."""
         return _reservation_key(order_id)
-
-    @property
-    def products(self) -> ProductRepository:
-        """Products, read only."""
-        return ProductRepository(self.table)
-
-    @property
-    def reservations(self) -> ReservationRepository:
-        """Reservations, read only."""
-        return ReservationRepository(self.table)

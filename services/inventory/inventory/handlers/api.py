@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inventory.handlers.wiring import unit_of_work
+from inventory.handlers.wiring import wiring
 from inventory.logic.manage_products import restock, set_product
 from inventory.models.errors import PreconditionRequired, ProductNotFound, StockLimit, VersionMismatch
 from inventory.models.stock import PRODUCT_ID_PATTERN, Product, ProductShown, ProductUpdate, Restock
@@ -66,7 +66,7 @@ def _shown(product: Product, status: int = 200) -> Response[str]:
     responses=responses(200, "the product", ProductShown, 400, 404, 500, headers=ETAG),
 )
 def get_product(product_id: ProductIdParam) -> Response[str]:
-    product = unit_of_work().products.get(product_id)
+    product = wiring.unit_of_work.products.get(product_id)
     if product is None:
         raise ProductNotFound(product_id)
     return _shown(product)
@@ -92,7 +92,7 @@ def put_product(
         ),
     ] = None,
 ) -> Response[str]:
-    return _shown(set_product(product_id, product, if_match=if_match, uow=unit_of_work()))
+    return _shown(set_product(product_id, product, if_match=if_match, uow=wiring.unit_of_work))
 
 
 @app.post(
@@ -104,7 +104,7 @@ def put_product(
     ),
 )
 def restock_product(product_id: ProductIdParam, units: Restock) -> Response[str]:
-    return _shown(restock(product_id, units.quantity, uow=unit_of_work()))
+    return _shown(restock(product_id, units.quantity, uow=wiring.unit_of_work))
 
 
 @logger.inject_lambda_context(log_event=False)

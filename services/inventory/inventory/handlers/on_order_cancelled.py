@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inventory.handlers.wiring import unit_of_work
+from inventory.handlers.wiring import wiring
 from inventory.logic.release_stock import release_stock, report_release_failure
 from shared.consumer import consume
 from shared.observability import logger, tracer
@@ -22,12 +22,12 @@ from shop_contracts.order import OrderCancelled
 
 def react(envelope: Envelope[OrderCancelled]) -> None:
     """Apply one OrderCancelled event."""
-    release_stock(envelope, uow=unit_of_work())
+    release_stock(envelope, uow=wiring.unit_of_work)
 
 
 def give_up(envelope: Envelope[OrderCancelled], error: Exception) -> None:
     """The last delivery failed: report the release as failed."""
-    report_release_failure(envelope, error, uow=unit_of_work())
+    report_release_failure(envelope, error, uow=wiring.unit_of_work)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inventory.handlers.wiring import unit_of_work
+from inventory.handlers.wiring import wiring
 from inventory.logic.commit_stock import commit_stock
 from shared.consumer import consume
 from shared.observability import logger, tracer
@@ -21,7 +21,7 @@ from shop_contracts.order import OrderConfirmed
 
 def react(envelope: Envelope[OrderConfirmed]) -> None:
     """Apply one OrderConfirmed event."""
-    commit_stock(envelope, uow=unit_of_work())
+    commit_stock(envelope, uow=wiring.unit_of_work)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inventory.handlers.wiring import unit_of_work
+from inventory.handlers.wiring import wiring
 from inventory.logic.reserve_stock import reserve_stock
 from shared.consumer import consume
 from shared.observability import logger, tracer
@@ -22,7 +22,7 @@ from shop_contracts.payment import PaymentProcessed
 
 def react(envelope: Envelope[PaymentProcessed]) -> None:
     """Apply one PaymentProcessed event."""
-    reserve_stock(envelope, uow=unit_of_work())
+    reserve_stock(envelope, uow=wiring.unit_of_work)
 
 
 @logger.inject_lambda_context(log_event=False)

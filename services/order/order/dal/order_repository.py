@@ -1,4 +1,4 @@
-"""The order table: orders (`ORDER#<id>`), stored responses of `POST /orders` (`IDEMPOTENCY#<key>`), the
+"""The order table: orders (`ORDER#<id>`), requests `POST /orders` accepted (`IDEMPOTENCY#<key>`), the
 copy of the catalogue's prices (`PRICE#<productId>`), beside the inbox and outbox."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from order.dal.saga_views import SagaViews
 from order.models.catalogue import CataloguePrice
@@ -15,7 +14,7 @@ from order.models.order import Order, OrderStatus
 from shared.errors import OrderChangedConcurrently
 from shared.storage import Key, Put, Update, absent, at_most, below, equals, missing, transition
 from shared.storage.dynamodb import read_together
-from shared.unit_of_work import Repository, Step, UnitOfWork
+from shared.unit_of_work import Repository, Step, UnitOfWork, repository
 from shop_contracts.order import CancellationReason
 from shop_contracts.saga import SagaView, saga_key
 
@@ -40,13 +39,12 @@ def _price_key(product_id: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class StoredResponse:
-    """The first response to a `POST /orders` with an Idempotency-Key, kept for 24 hours."""
+class AcceptedRequest:
+    """What a `POST /orders` with an Idempotency-Key was answered, kept for 24 hours: the hash of its body
+    and the order it placed."""
 
     request_hash: str
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str]
+    order_id: str
 
 
 class OrderRepository(Repository):
@@ -144,29 +142,24 @@ class OrderRepository(Repository):
         )
 
 
-class ResponseRepository(Repository):
-    """The responses `POST /orders` replays for an Idempotency-Key."""
+class AcceptedRequestRepository(Repository):
+    """The requests `POST /orders` accepted under an Idempotency-Key, so a replay gets the same order."""
 
-    def get(self, key: str, *, now: float) -> StoredResponse | None:
-        """The remembered response for a key, unless none or expired."""
+    def get(self, key: str, *, now: float) -> AcceptedRequest | None:
+        """What the key was first accepted with, unless none or expired."""
         item = self.table.get(_idempotency_key(key))
         if not item or int(item["expiresAt"]) <= now:
             return None
-        return StoredResponse(
-            request_hash=str(item["requestHash"]),
-            status=int(item["status"]),
-            body=json.loads(str(item["body"])),
-            headers=json.loads(str(item["headers"])),
-        )
+        # Records written before 2026-12-06 kept the HTTP answer itself; its body names the order.
+        order_id = item["orderId"] if "orderId" in item else json.loads(str(item["body"]))["orderId"]
+        return AcceptedRequest(request_hash=str(item["requestHash"]), order_id=str(order_id))
 
-    def remember(self, key: str, response: StoredResponse, *, now: float) -> None:
-        """The response to replay for `key` (else `IdempotencyKeyTaken` if a live one exists)."""
+    def remember(self, key: str, accepted: AcceptedRequest, *, now: float) -> None:
+        """The order to answer `key` with again (else `IdempotencyKeyTaken` if a live one exists)."""
         item = {
             **_idempotency_key(key),
-            "requestHash": response.request_hash,
-            "status": response.status,
-            "body": json.dumps(response.body),
-            "headers": json.dumps(response.headers),
+            "requestHash": accepted.request_hash,
+            "orderId": accepted.order_id,
             "expiresAt": int(now) + IDEMPOTENCY_TTL_SECONDS,
         }
         self._stage(
@@ -202,26 +195,19 @@ class PriceRepository(Repository):
         )
 
 
-class OrderStep(Step):
+class OrderRepositories:
+    """The order service's repositories: on a step they stage writes, on the unit of work they only read."""
+
+    orders = repository(OrderRepository)
+    accepted_requests = repository(AcceptedRequestRepository)
+    prices = repository(PriceRepository)
+
+
+class OrderStep(Step, OrderRepositories):
     """A step of the order service."""
 
-    @property
-    def orders(self) -> OrderRepository:
-        """Orders, with writes staged on this step."""
-        return OrderRepository(self.table, self)
 
-    @property
-    def responses(self) -> ResponseRepository:
-        """Stored responses, with writes staged on this step."""
-        return ResponseRepository(self.table, self)
-
-    @property
-    def prices(self) -> PriceRepository:
-        """The catalogue copy, with writes staged on this step."""
-        return PriceRepository(self.table, self)
-
-
-class OrderUnitOfWork(UnitOfWork[OrderStep]):
+class OrderUnitOfWork(UnitOfWork[OrderStep], OrderRepositories):
     """The order service's unit of work on its table."""
 
     step_type = OrderStep
@@ -229,18 +215,3 @@ class OrderUnitOfWork(UnitOfWork[OrderStep]):
     def order_record(self, order_id: str) -> Key:
         """The order itself: every reaction to a saga event writes it, so it carries the inbox marks."""
         return _order_key(order_id)
-
-    @property
-    def orders(self) -> OrderRepository:
-        """Orders, read only."""
-        return OrderRepository(self.table)
-
-    @property
-    def responses(self) -> ResponseRepository:
-        """Stored responses, read only."""
-        return ResponseRepository(self.table)
-
-    @property
-    def prices(self) -> PriceRepository:
-        """The catalogue copy, read only."""
-        return PriceRepository(self.table)

@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers.wiring import api_settings, saga_views, token_sealer, unit_of_work
+from order.handlers.wiring import wiring
 from order.logic.finish_order import cancel_on_request
 from order.logic.place_order import place_order
 from order.models.errors import (
@@ -111,7 +111,7 @@ def _own_order(order_id: str) -> Order:
         uuid.UUID(order_id)
     except ValueError:
         raise OrderNotFound(order_id[:64]) from None
-    order = unit_of_work().orders.get(order_id)
+    order = wiring.unit_of_work.orders.get(order_id)
     if order is None or order.customer_id != caller_id(app):
         raise OrderNotFound(order_id)
     return order
@@ -157,12 +157,14 @@ def create_order(
         order,
         customer_id=caller_id(app),
         idempotency_key=idempotency_key,
-        uow=unit_of_work(),
-        sealer=token_sealer(),
+        uow=wiring.unit_of_work,
+        sealer=wiring.token_sealer,
         now=utc_now(),
-        deadline_seconds=api_settings().deadline_seconds,
+        deadline_seconds=wiring.api_settings.deadline_seconds,
     )
-    return json_response(answer.status, answer.body, answer.headers)
+    # A replay is answered as the first request was: the same order, still 201 (RFC 9110 leaves the status
+    # of a repeated POST to the server; clients retry on a lost answer and must see what the first saw).
+    return json_response(201, answer.to_wire(), {"Location": f"/orders/{answer.order_id}"})
 
 
 @app.get(
@@ -177,7 +179,7 @@ def get_order(order_id: OrderIdParam) -> Response[str]:
         uuid.UUID(order_id)
     except ValueError:
         raise OrderNotFound(order_id[:64]) from None
-    order, view = unit_of_work().orders.get_with_view(order_id, saga_views())
+    order, view = wiring.unit_of_work.orders.get_with_view(order_id, wiring.saga_views)
     if order is None or order.customer_id != caller_id(app):
         raise OrderNotFound(order_id)
     return json_response(200, OrderView.of(order, view).to_wire())
@@ -191,7 +193,7 @@ def get_order(order_id: OrderIdParam) -> Response[str]:
 )
 def cancel_order(order_id: OrderIdParam) -> Response[str]:
     order = _own_order(order_id)
-    cancel_on_request(order.order_id, reason="customer_request", uow=unit_of_work(), now=utc_now())
+    cancel_on_request(order.order_id, reason="customer_request", uow=wiring.unit_of_work, now=utc_now())
     body = CancelAccepted(order_id=order.order_id, status=OrderStatus.CANCELLED, reason="customer_request")
     return json_response(202, body.to_wire())
 
@@ -221,7 +223,7 @@ def operator_cancel_order(
     operator = identity.user_arn or identity.caller or "unknown"
     note = request.note if request else "no reason given"
     cancel_on_request(
-        order_id, reason="customer_request", uow=unit_of_work(), now=utc_now(), operator=operator, note=note
+        order_id, reason="customer_request", uow=wiring.unit_of_work, now=utc_now(), operator=operator, note=note
     )
     body = CancelAccepted(order_id=order_id, status=OrderStatus.CANCELLED, reason="customer_request")
     return json_response(202, body.to_wire())

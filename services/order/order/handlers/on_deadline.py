@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from order.handlers.wiring import unit_of_work
+from order.handlers.wiring import wiring
 from order.logic.finish_order import expire_order
 from shared.consumer import QueueRecord, each_record
 from shared.observability import logger, tracer
@@ -30,7 +30,7 @@ def handle(record: QueueRecord) -> None:
     """Apply one deadline; an unreadable one fails its record (retried, then kept in the DLQ)."""
     deadline = DeadlineReached.model_validate_json(record.body)
     logger.append_keys(correlation_id=deadline.order_id)
-    expire_order(deadline.order_id, uow=unit_of_work(), now=utc_now())
+    expire_order(deadline.order_id, uow=wiring.unit_of_work, now=utc_now())
 
 
 @logger.inject_lambda_context(log_event=False)

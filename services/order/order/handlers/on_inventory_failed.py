@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers.wiring import unit_of_work
+from order.handlers.wiring import wiring
 from order.logic.finish_order import cancel_on_inventory_failed
 from shared.consumer import consume
 from shared.observability import logger, tracer
@@ -22,7 +22,7 @@ from shop_contracts.inventory import InventoryFailed
 
 def react(envelope: Envelope[InventoryFailed]) -> None:
     """Apply one InventoryFailed event."""
-    cancel_on_inventory_failed(envelope, uow=unit_of_work(), now=utc_now())
+    cancel_on_inventory_failed(envelope, uow=wiring.unit_of_work, now=utc_now())
 
 
 @logger.inject_lambda_context(log_event=False)

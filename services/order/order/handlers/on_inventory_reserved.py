@@ -12,8 +12,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers.wiring import unit_of_work
-from order.logic.finish_order import confirm_order
+from order.handlers.wiring import wiring
+from order.logic.finish_order import confirm_or_note_reservation
 from shared.consumer import consume
 from shared.observability import logger, tracer
 from shop_contracts.envelope import Envelope, utc_now
@@ -22,7 +22,7 @@ from shop_contracts.inventory import InventoryReserved
 
 def react(envelope: Envelope[InventoryReserved]) -> None:
     """Apply one InventoryReserved event."""
-    confirm_order(envelope, uow=unit_of_work(), now=utc_now())
+    confirm_or_note_reservation(envelope, uow=wiring.unit_of_work, now=utc_now())
 
 
 @logger.inject_lambda_context(log_event=False)

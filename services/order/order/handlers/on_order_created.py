@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers.wiring import deadline_scheduler
+from order.handlers.wiring import wiring
 from order.logic.schedule_deadline import schedule_deadline
 from shared.consumer import consume
 from shared.observability import logger, tracer
@@ -20,7 +20,7 @@ from shop_contracts.order import OrderCreated
 
 def react(envelope: Envelope[OrderCreated]) -> None:
     """Apply one OrderCreated event."""
-    schedule_deadline(envelope, scheduler=deadline_scheduler(), now=utc_now())
+    schedule_deadline(envelope, scheduler=wiring.deadline_scheduler, now=utc_now())
 
 
 @logger.inject_lambda_context(log_event=False)

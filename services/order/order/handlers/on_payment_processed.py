@@ -11,8 +11,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers.wiring import unit_of_work
-from order.logic.finish_order import record_payment
+from order.handlers.wiring import wiring
+from order.logic.finish_order import confirm_or_note_payment
 from shared.consumer import consume
 from shared.observability import logger, tracer
 from shop_contracts.envelope import Envelope, utc_now
@@ -21,7 +21,7 @@ from shop_contracts.payment import PaymentProcessed
 
 def react(envelope: Envelope[PaymentProcessed]) -> None:
     """Apply one PaymentProcessed event."""
-    record_payment(envelope, uow=unit_of_work(), now=utc_now())
+    confirm_or_note_payment(envelope, uow=wiring.unit_of_work, now=utc_now())
 
 
 @logger.inject_lambda_context(log_event=False)

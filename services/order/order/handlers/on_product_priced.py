@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers.wiring import unit_of_work
+from order.handlers.wiring import wiring
 from order.logic.record_price import record_price
 from shared.consumer import consume
 from shared.observability import logger, tracer
@@ -21,7 +21,7 @@ from shop_contracts.inventory import ProductPriced
 
 def react(envelope: Envelope[ProductPriced]) -> None:
     """Apply one ProductPriced event."""
-    record_price(envelope, uow=unit_of_work())
+    record_price(envelope, uow=wiring.unit_of_work)
 
 
 @logger.inject_lambda_context(log_event=False)

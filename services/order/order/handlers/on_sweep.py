@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.handlers.wiring import unit_of_work
+from order.handlers.wiring import wiring
 from order.logic.sweep_deadlines import expire_overdue_orders
 from shared.observability import logger, tracer
 from shop_contracts.envelope import utc_now
@@ -20,4 +20,4 @@ from shop_contracts.envelope import utc_now
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """A scheduled event in; how many orders were expired out."""
-    return {"expired": expire_overdue_orders(uow=unit_of_work(), now=utc_now())}
+    return {"expired": expire_overdue_orders(uow=wiring.unit_of_work, now=utc_now())}

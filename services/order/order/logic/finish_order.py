@@ -25,7 +25,7 @@ from shop_contracts.order import CancellationReason, OrderCancelled, OrderConfir
 from shop_contracts.payment import PaymentFailed, PaymentProcessed
 
 
-def record_payment(cause: Envelope[PaymentProcessed], *, uow: OrderUnitOfWork, now: datetime) -> None:
+def confirm_or_note_payment(cause: Envelope[PaymentProcessed], *, uow: OrderUnitOfWork, now: datetime) -> None:
     """The order was paid its total: confirmed if its lines are reserved already, else noted.
 
     Raises
@@ -48,7 +48,7 @@ def record_payment(cause: Envelope[PaymentProcessed], *, uow: OrderUnitOfWork, n
             logger.info("order paid; waiting for its reservation")
 
 
-def confirm_order(cause: Envelope[InventoryReserved], *, uow: OrderUnitOfWork, now: datetime) -> None:
+def confirm_or_note_reservation(cause: Envelope[InventoryReserved], *, uow: OrderUnitOfWork, now: datetime) -> None:
     """Every line is reserved: confirmed if the order is paid already, else noted.
 
     Raises

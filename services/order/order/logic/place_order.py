@@ -11,10 +11,10 @@ import json
 from datetime import datetime, timedelta
 from uuid import uuid4
 
-from order.dal.order_repository import OrderUnitOfWork, StoredResponse
+from order.dal.order_repository import AcceptedRequest, OrderUnitOfWork
 from order.models.catalogue import price_lines
 from order.models.errors import IdempotencyKeyInFlight, IdempotencyKeyReused, IdempotencyKeyTaken, TotalMismatch
-from order.models.order import Order, OrderStatus, PlaceOrderRequest
+from order.models.order import Order, OrderAccepted, OrderStatus, PlaceOrderRequest
 from shared.errors import WriteContention
 from shared.observability import logger
 from shared.payment_tokens import TokenSealer
@@ -36,9 +36,9 @@ def place_order(
     sealer: TokenSealer,
     now: datetime,
     deadline_seconds: int,
-) -> StoredResponse:
+) -> OrderAccepted:
     """A valid request creates exactly one order for its customer; a replay under the same Idempotency-Key
-    (the customer's own: two customers' equal keys never meet) gets the first answer.
+    (the customer's own: two customers' equal keys never meet) is answered with the same order.
 
     Raises
     ------
@@ -56,7 +56,7 @@ def place_order(
     fingerprint = request_fingerprint(request)
     # Keys are scoped to the customer who sent them.
     idempotency_key = f"{customer_id}#{idempotency_key}" if idempotency_key else None
-    if idempotency_key and (earlier := uow.responses.get(idempotency_key, now=now.timestamp())):
+    if idempotency_key and (earlier := uow.accepted_requests.get(idempotency_key, now=now.timestamp())):
         return _replay(earlier, fingerprint, idempotency_key)
 
     lines = request.lines()
@@ -65,16 +65,11 @@ def place_order(
         raise TotalMismatch(request.total_amount, total)
     order_id = str(uuid4())
     deadline = now + timedelta(seconds=deadline_seconds)
-    response = StoredResponse(
-        request_hash=fingerprint,
-        status=201,
-        body={"orderId": order_id, "status": OrderStatus.PENDING.value},
-        headers={"Location": f"/orders/{order_id}"},
-    )
     try:
         with uow.starting(order_id) as step:
             if idempotency_key:
-                step.responses.remember(idempotency_key, response, now=now.timestamp())
+                accepted = AcceptedRequest(request_hash=fingerprint, order_id=order_id)
+                step.accepted_requests.remember(idempotency_key, accepted, now=now.timestamp())
             created = step.emit(
                 OrderCreated(
                     order_id=order_id,
@@ -89,7 +84,7 @@ def place_order(
             step.orders.add(Order.placed(created))
     except IdempotencyKeyTaken:
         # A concurrent request with the same key committed first: answer as its replay would.
-        earlier = uow.responses.get(idempotency_key or "", now=now.timestamp())
+        earlier = uow.accepted_requests.get(idempotency_key or "", now=now.timestamp())
         if earlier is None:
             raise
         return _replay(earlier, fingerprint, idempotency_key or "")
@@ -98,15 +93,16 @@ def place_order(
             raise
         # DynamoDB cancels one of two transactions on the same key record at once (TransactionConflict): the
         # other request is in flight. Nothing was written; the client retries and gets its answer.
-        if (earlier := uow.responses.get(idempotency_key, now=now.timestamp())) is not None:
+        if (earlier := uow.accepted_requests.get(idempotency_key, now=now.timestamp())) is not None:
             return _replay(earlier, fingerprint, idempotency_key)
         raise IdempotencyKeyInFlight(idempotency_key.split("#", 1)[-1]) from None
     logger.info("order placed", order_id=order_id, lines=len(request.items))
-    return response
+    return OrderAccepted(order_id=order_id, status=OrderStatus.PENDING)
 
 
-def _replay(earlier: StoredResponse, fingerprint: str, key: str) -> StoredResponse:
+def _replay(earlier: AcceptedRequest, fingerprint: str, key: str) -> OrderAccepted:
     if earlier.request_hash != fingerprint:
         raise IdempotencyKeyReused(key.split("#", 1)[-1])
-    logger.info("idempotent replay", order_id=earlier.body.get("orderId"))
-    return earlier
+    logger.info("idempotent replay", order_id=earlier.order_id)
+    # The first answer again: the order as it was accepted, whatever it has become since.
+    return OrderAccepted(order_id=earlier.order_id, status=OrderStatus.PENDING)

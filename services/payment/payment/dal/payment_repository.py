@@ -5,7 +5,7 @@ from __future__ import annotations
 from payment.models.payment import Payment, PaymentStatus
 from shared.errors import PaymentChangedConcurrently
 from shared.storage import Condition, Key, Put, Update, absent, equals, invariant, missing, transition
-from shared.unit_of_work import Repository, Step, UnitOfWork
+from shared.unit_of_work import Repository, Step, UnitOfWork, repository
 
 # The invariants these writes' conditions enforce, by name (the negative controls switch them off).
 ONE_CHARGE_PER_ORDER = "one_charge_per_order"
@@ -83,16 +83,17 @@ _ALIASES = {name: field.alias or name for name, field in Payment.model_fields.it
 _REFUND_STATES = {PaymentStatus.REFUNDING, PaymentStatus.REFUNDED, PaymentStatus.REFUND_FAILED}
 
 
-class PaymentStep(Step):
+class PaymentRepositories:
+    """The payment service's repositories: on a step they stage writes, on the unit of work they only read."""
+
+    payments = repository(PaymentRepository)
+
+
+class PaymentStep(Step, PaymentRepositories):
     """A step of the payment service."""
 
-    @property
-    def payments(self) -> PaymentRepository:
-        """Payments, with writes staged on this step."""
-        return PaymentRepository(self.table, self)
 
-
-class PaymentUnitOfWork(UnitOfWork[PaymentStep]):
+class PaymentUnitOfWork(UnitOfWork[PaymentStep], PaymentRepositories):
     """The payment service's unit of work on its table."""
 
     step_type = PaymentStep
@@ -100,8 +101,3 @@ class PaymentUnitOfWork(UnitOfWork[PaymentStep]):
     def order_record(self, order_id: str) -> Key:
         """The order's payment: every reaction to a saga event writes it, so it carries the inbox marks."""
         return _key(order_id)
-
-    @property
-    def payments(self) -> PaymentRepository:
-        """Payments, read only."""
-        return PaymentRepository(self.table)

@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payment.handlers.wiring import gateway, unit_of_work
+from payment.handlers.wiring import wiring
 from payment.logic.refund_payment import refund_payment, report_refund_failure
 from shared.consumer import consume
 from shared.observability import logger, tracer
@@ -21,12 +21,12 @@ from shop_contracts.order import OrderCancelled
 
 def react(envelope: Envelope[OrderCancelled]) -> None:
     """Apply one OrderCancelled event."""
-    refund_payment(envelope, uow=unit_of_work(), gateway=gateway(), now=utc_now())
+    refund_payment(envelope, uow=wiring.unit_of_work, gateway=wiring.gateway, now=utc_now())
 
 
 def give_up(envelope: Envelope[OrderCancelled], error: Exception) -> None:
     """The last delivery failed: report the refund as failed."""
-    report_refund_failure(envelope, error, uow=unit_of_work())
+    report_refund_failure(envelope, error, uow=wiring.unit_of_work)
 
 
 @logger.inject_lambda_context(log_event=False)

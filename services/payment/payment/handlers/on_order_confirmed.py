@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payment.handlers.wiring import unit_of_work
+from payment.handlers.wiring import wiring
 from payment.logic.settle_payment import settle_payment
 from shared.consumer import consume
 from shared.observability import logger, tracer
@@ -20,7 +20,7 @@ from shop_contracts.order import OrderConfirmed
 
 def react(envelope: Envelope[OrderConfirmed]) -> None:
     """Apply one OrderConfirmed event."""
-    settle_payment(envelope, uow=unit_of_work())
+    settle_payment(envelope, uow=wiring.unit_of_work)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payment.handlers.wiring import gateway, token_opener, unit_of_work
+from payment.handlers.wiring import wiring
 from payment.logic.charge_order import charge_order, resolve_unanswered_charge
 from shared.consumer import consume
 from shared.observability import logger, tracer
@@ -22,12 +22,14 @@ from shop_contracts.order import OrderCreated
 
 def react(envelope: Envelope[OrderCreated]) -> None:
     """Apply one OrderCreated event."""
-    charge_order(envelope, uow=unit_of_work(), gateway=gateway(), tokens=token_opener(), now=utc_now())
+    charge_order(envelope, uow=wiring.unit_of_work, gateway=wiring.gateway, tokens=wiring.token_opener, now=utc_now())
 
 
 def give_up(envelope: Envelope[OrderCreated], error: Exception) -> None:
     """The last delivery failed: resolve the charge's claim, so no order waits on a charge nobody decides."""
-    resolve_unanswered_charge(envelope, error, uow=unit_of_work(), gateway=gateway(), tokens=token_opener())
+    resolve_unanswered_charge(
+        envelope, error, uow=wiring.unit_of_work, gateway=wiring.gateway, tokens=wiring.token_opener
+    )
 
 
 @logger.inject_lambda_context(log_event=False)

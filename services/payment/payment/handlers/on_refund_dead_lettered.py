@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payment.handlers.wiring import unit_of_work
+from payment.handlers.wiring import wiring
 from payment.logic.refund_payment import report_refund_failure
 from shared import aws
 from shared.dead_letters import dead_letter_settings, report_dead_letters
@@ -22,7 +22,7 @@ from shop_contracts.order import OrderCancelled
 
 def report(envelope: Envelope[OrderCancelled]) -> bool:
     """Report one dead-lettered refund, if its payment still holds money and nobody reported it."""
-    return report_refund_failure(envelope, None, uow=unit_of_work())
+    return report_refund_failure(envelope, None, uow=wiring.unit_of_work)
 
 
 @logger.inject_lambda_context(log_event=False)

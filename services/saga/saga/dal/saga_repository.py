@@ -9,8 +9,9 @@ second copy of every event: a happy saga's item stays under 1 kB, one write unit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from saga.models.seen_event import SeenEvent
 from shared.errors import SagaChangedConcurrently
 from shared.storage import Item, Put, Table, absent, equals
 from shop_contracts.saga import (
@@ -28,7 +29,7 @@ from shop_contracts.saga import (
 class SagaRecord:
     """A saga's events by id, and the version that guards the next write."""
 
-    events: dict[str, dict[str, Any]]
+    events: dict[str, SeenEvent]
     version: int
 
 
@@ -38,18 +39,21 @@ DETAILS_ATTRIBUTE = "details"
 LEGACY_EVENTS_ATTRIBUTE = "events"
 
 
-def _events_of(item: Item) -> dict[str, dict[str, Any]]:
-    """The events seen, from the view's timeline and the details kept beside it."""
+def _events_of(item: Item) -> dict[str, SeenEvent]:
+    """The events seen, from the view's timeline and the details kept beside it (written by this module
+    from `SeenEvent`s, so read back as them)."""
     if LEGACY_EVENTS_ATTRIBUTE in item:
-        return dict(item[LEGACY_EVENTS_ATTRIBUTE])
+        return cast(dict[str, SeenEvent], dict(item[LEGACY_EVENTS_ATTRIBUTE]))
     details = item.get(DETAILS_ATTRIBUTE, {})
     return {
-        entry["eventId"]: {**{name: entry[name] for name in _TIMELINE_FIELDS}, **details.get(entry["eventId"], {})}
+        entry["eventId"]: cast(
+            SeenEvent, {**{name: entry[name] for name in _TIMELINE_FIELDS}, **details.get(entry["eventId"], {})}
+        )
         for entry in item.get(VIEW_ATTRIBUTE, {}).get("timeline", [])
     }
 
 
-def _details_of(events: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _details_of(events: dict[str, SeenEvent]) -> dict[str, dict[str, Any]]:
     """What the timeline does not hold of each event, for the events that have any."""
     details = {
         event_id: {name: value for name, value in event.items() if name not in _TIMELINE_FIELDS}

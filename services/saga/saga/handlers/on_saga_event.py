@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from saga.handlers.wiring import saga_repository
+from saga.handlers.wiring import wiring
 from saga.logic.project_event import project_events
 from shared.consumer import consume_grouped
 from shared.metrics import measures
@@ -22,7 +22,7 @@ from shop_contracts.envelope import Envelope
 
 def react(envelopes: list[Envelope[DomainEvent]]) -> None:
     """Project the batch's events of one saga, in one write."""
-    project_events(envelopes, sagas=saga_repository(), measures=measures)
+    project_events(envelopes, sagas=wiring.saga_repository, measures=measures)
 
 
 @logger.inject_lambda_context(log_event=False)

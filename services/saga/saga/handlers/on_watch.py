@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from saga.handlers.wiring import attention_index
+from saga.handlers.wiring import wiring
 from saga.logic.watch_sagas import watch_sagas
 from shared.metrics import measures
 from shared.observability import logger, tracer
@@ -21,7 +21,7 @@ from shop_contracts.envelope import utc_now
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Count and report."""
-    found = watch_sagas(attention_index(), now=utc_now(), measures=measures)
+    found = watch_sagas(wiring.attention_index, now=utc_now(), measures=measures)
     measures.flush()
     if found.stuck or found.failed:
         logger.warning("sagas need attention", stuck=found.stuck, failed=found.failed)

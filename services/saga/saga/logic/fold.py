@@ -7,19 +7,18 @@ commutative, idempotent fold. It records; it never decides or commands.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
+from saga.models.seen_event import SeenEvent
 from shop_contracts.base import DomainEvent
 from shop_contracts.compensation import COMPENSATION_FAILURE_CODES, CompensationFailed
 from shop_contracts.envelope import Envelope
 from shop_contracts.saga import TERMINAL_SAGA_STATUSES, Attention, SagaStatus, SagaStep, SagaView, TimelineEntry
 
-SeenEvent = dict[str, Any]
-"""What the projector keeps of one event: `type`, `eventId`, `occurredAt`, and `reason` or `step` if any."""
-
 # Per step, the statuses an event can give it, strongest first: a later stage wins whatever the arrival
 # order, so the view never moves backwards.
-STEPS: dict[str, list[tuple[str, str]]] = {
+StepName = Literal["order", "payment", "inventory"]
+STEPS: dict[StepName, list[tuple[str, str]]] = {
     "order": [
         ("OrderConfirmed", "CONFIRMED"),
         ("OrderCancelled", "CANCELLED"),
@@ -49,9 +48,10 @@ def seen_event(envelope: Envelope[DomainEvent]) -> SeenEvent:
         "eventId": envelope.metadata.event_id,
         "occurredAt": envelope.metadata.to_wire()["occurredAt"],
     }
-    for extra in ("reason", "step"):
-        if (value := getattr(envelope.data, extra, None)) is not None:
-            seen[extra] = value
+    if (reason := getattr(envelope.data, "reason", None)) is not None:
+        seen["reason"] = str(reason)
+    if (step := getattr(envelope.data, "step", None)) is not None:
+        seen["step"] = str(step)
     if isinstance(envelope.data, CompensationFailed):
         # Only its code reaches the view (and customers): never an error's text an older event carried.
         seen["reason"] = envelope.data.code()
@@ -145,7 +145,7 @@ def _steps(by_kind: dict[str, SeenEvent]) -> tuple[SagaStep, ...]:
     for name, ladder in STEPS.items():
         for kind, status in ladder:
             if kind in by_kind:
-                steps.append(SagaStep(name=name, status=status, at=by_kind[kind]["occurredAt"]))  # type: ignore[arg-type]
+                steps.append(SagaStep(name=name, status=status, at=by_kind[kind]["occurredAt"]))
                 break
     return tuple(steps)
 

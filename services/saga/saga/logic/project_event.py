@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from saga.dal.saga_repository import SagaRecord, SagaRepository
-from saga.logic.fold import SeenEvent, attention, saga_view, seen_event
+from saga.logic.fold import attention, saga_view, seen_event
+from saga.models.seen_event import SeenEvent
 from shared.errors import SagaChangedConcurrently
 from shared.metrics import Measures
 from shared.observability import logger

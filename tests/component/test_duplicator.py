@@ -7,7 +7,7 @@ import random
 import time
 
 from tests.component.conftest import CapturedBus
-from tests.support.fault_suite import Duplicator, Injected
+from tests.support.faults.injectors import Duplicator, Injected
 
 EVENT = {"source": "shop.order", "detail-type": "OrderConfirmed", "detail": {"data": {"orderId": "o-1"}}}
 

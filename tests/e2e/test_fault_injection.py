@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.support.fault_suite import FaultSuite
+from tests.support.faults.driver import FaultSuite
 
 ORDERS = 20
 

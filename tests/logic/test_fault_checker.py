@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tests.support.fault_suite import PlacedOrder, _check_order, _check_view
+from tests.support.faults.checker import PlacedOrder, check_order, check_view
 
 ORDER = PlacedOrder("o-1", [("A", 1)], Decimal("5.00"))
 
@@ -31,13 +31,13 @@ def saga(events: list[dict[str, Any]], status: str) -> dict[str, Any]:
 
 
 def test_a_clean_confirmed_saga_has_no_violations() -> None:
-    assert _check_order(ORDER, "CONFIRMED", HAPPY, {"status": "CHARGED"}) == []
-    assert _check_view("o-1", "CONFIRMED", HAPPY, saga(HAPPY, "COMPLETED")) == []
+    assert check_order(ORDER, "CONFIRMED", HAPPY, {"status": "CHARGED"}) == []
+    assert check_view("o-1", "CONFIRMED", HAPPY, saga(HAPPY, "COMPLETED")) == []
 
 
 def test_a_second_charge_is_a_double_charge() -> None:
     events = [*HAPPY, event("PaymentProcessed", "5", "5.00")]
-    violations = _check_order(ORDER, "CONFIRMED", events, {"status": "CHARGED"})
+    violations = check_order(ORDER, "CONFIRMED", events, {"status": "CHARGED"})
     assert any(v.startswith("double charge of o-1") for v in violations)
     assert any(v.startswith("money of o-1") for v in violations)
 
@@ -45,17 +45,17 @@ def test_a_second_charge_is_a_double_charge() -> None:
 def test_a_second_reservation_is_a_double_reservation() -> None:
     events = [*HAPPY, event("InventoryReserved", "6")]
     assert any(
-        v.startswith("double reservation") for v in _check_order(ORDER, "CONFIRMED", events, {"status": "CHARGED"})
+        v.startswith("double reservation") for v in check_order(ORDER, "CONFIRMED", events, {"status": "CHARGED"})
     )
 
 
 def test_a_pending_order_is_lost_and_unrefunded_money_is_flagged() -> None:
     events = [event("OrderCreated", "1"), event("PaymentProcessed", "2", "5.00")]
-    violations = _check_order(ORDER, "PENDING", events, {"status": "CHARGED"})
+    violations = check_order(ORDER, "PENDING", events, {"status": "CHARGED"})
     assert any(v.startswith("lost order") for v in violations)
     assert any(v.startswith("money of o-1: charged 5.00 - refunded 0 != 0") for v in violations)
 
 
 def test_a_view_that_disagrees_or_misses_events_is_flagged() -> None:
-    violations = _check_view("o-1", "CANCELLED", HAPPY, saga(HAPPY[:2], "COMPLETED"))
+    violations = check_view("o-1", "CANCELLED", HAPPY, saga(HAPPY[:2], "COMPLETED"))
     assert len(violations) == 2

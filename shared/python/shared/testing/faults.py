@@ -4,7 +4,7 @@ of its answers.
 
 Active only on a test stack deployed with `FaultInjection=true` (wired by `shared.seams`). The plan is
 the item `pk = "FAULTS"` in the stack's test-only plan table, written by the fault suite
-(`tests/support/fault_suite.py`); every fault injected here is counted on that item, so the suite can
+(`tests/support/faults/`); every fault injected here is counted on that item, so the suite can
 report what it injected.
 """
 

@@ -1,5 +1,6 @@
 """Reads template.yaml (and the templates beside it) for tests and generators, keeping CloudFormation tags
-(!Ref, !GetAtt, ...) as plain values."""
+(!Ref, !GetAtt, ...) as plain values, with its Fn::ForEach loops expanded as AWS::LanguageExtensions
+expands them (what a loop declares is then read like any other resource)."""
 
 from __future__ import annotations
 
@@ -32,9 +33,81 @@ _CloudFormationLoader.add_multi_constructor("!", _tag)  # type: ignore[no-untype
 
 @cache
 def template() -> dict[str, Any]:
-    """The parsed template."""
+    """The parsed template, its loops expanded."""
     loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)
+    return expanded(loaded)
+
+
+FOREACH = "Fn::ForEach::"
+
+
+def expanded(loaded: dict[str, Any]) -> dict[str, Any]:
+    """`loaded` with every `Fn::ForEach` of its resources, conditions and outputs expanded: the identifier
+    substituted in keys, `${Identifier}` strings and `Ref`s to it; then what became literal resolved (a
+    `FindInMap` of literals, a `Sub` with nothing left to substitute, a `Ref` or `GetAtt` of a `Sub`), so a
+    member reads as it would have been written by hand."""
+    mappings = loaded.get("Mappings", {})
+    for section in ("Resources", "Conditions", "Outputs"):
+        if isinstance(loaded.get(section), dict):
+            loaded[section] = _expand_section(loaded[section], mappings)
     return loaded
+
+
+def _expand_section(body: dict[str, Any], mappings: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        if not key.startswith(FOREACH):
+            out[key] = value
+            continue
+        identifier, collection, fragment = value
+        for item in collection:
+            for member, member_body in _expand_section(fragment, mappings).items():
+                name = member.replace(f"${{{identifier}}}", item).replace(f"&{{{identifier}}}", item)
+                out[name] = _resolved(_bound(member_body, identifier, item), mappings)
+    return out
+
+
+def _bound(value: Any, identifier: str, item: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(f"${{{identifier}}}", item)
+    if isinstance(value, list):
+        return [_bound(part, identifier, item) for part in value]
+    if isinstance(value, dict):
+        if value == {"Ref": identifier}:
+            return item
+        return {key: _bound(part, identifier, item) for key, part in value.items()}
+    return value
+
+
+def _resolved(value: Any, mappings: dict[str, Any]) -> Any:
+    if isinstance(value, list):
+        return [_resolved(part, mappings) for part in value]
+    if not isinstance(value, dict):
+        return value
+    value = {key: _resolved(part, mappings) for key, part in value.items()}
+    if len(value) != 1:
+        return value
+    [(function, argument)] = value.items()
+    if function in ("FindInMap", "Fn::FindInMap") and all(isinstance(part, str) for part in argument):
+        return mappings[argument[0]][argument[1]][argument[2]]
+    if function in ("Sub", "Fn::Sub"):
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        # A variable that is a literal, or a plain Ref or GetAtt, reads the same written into the string.
+        literal = {name: part for name, part in variables.items() if isinstance(part, str)}
+        literal |= {
+            name: "${" + str(part.get("GetAtt", part.get("Ref"))) + "}"
+            for name, part in variables.items()
+            if isinstance(part, dict) and len(part) == 1 and isinstance(part.get("GetAtt", part.get("Ref")), str)
+        }
+        for name, part in literal.items():
+            text = text.replace(f"${{{name}}}", part)
+        rest = {name: part for name, part in variables.items() if name not in literal}
+        if rest:
+            return {function: [text, rest]}
+        return text if "${" not in text else {function: text}
+    if function in ("Ref", "GetAtt") and isinstance(argument, list) and argument and isinstance(argument[0], str):
+        return {"GetAtt": ".".join(argument)} if function == "GetAtt" else value
+    return value
 
 
 def resource(logical_id: str) -> dict[str, Any]:

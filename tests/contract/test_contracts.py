@@ -14,7 +14,7 @@ from moto.events.models import EventPattern
 
 from shop_contracts.registry import CONTRACTS, SAGA_EVENTS, parse_any
 from tools.codegen import catalogue, sample_events, schemas
-from tools.template import consumer_block, resource, resources_of_type, subscriptions, template
+from tools.template import TEMPLATE, consumer_block, load, resource, resources_of_type, subscriptions, template
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "events"
 EVENTBRIDGE_SAMPLES = sorted(
@@ -210,6 +210,21 @@ def test_every_dead_letter_queue_has_an_alarm_and_a_place_in_the_outputs() -> No
             else:
                 assert f'"Ref": "{name}"' in outputs
             assert name.replace("Queue", "Alarm") in resources_of_type("AWS::CloudWatch::Alarm")
+
+
+def test_the_outbox_relay_is_declared_once_and_used_by_each_service_that_publishes() -> None:
+    raw = load(TEMPLATE)["Resources"]
+    loops = {key: value for key, value in raw.items() if key.startswith("Fn::ForEach::")}
+    assert list(loops) == ["Fn::ForEach::OutboxRelays"]
+    identifier, services, members = loops["Fn::ForEach::OutboxRelays"]
+    assert (identifier, services) == ("Service", ["Order", "Payment", "Inventory"])
+    assert set(members) == {"${Service}PublisherRole", "${Service}OutboxRelayFunction", "${Service}OutboxAgeAlarm"}
+    assert not [n for n in raw if n not in loops and ("OutboxRelay" in n or "PublisherRole" in n or "OutboxAge" in n)]
+    # Expanded, each service has its own, under the logical ids operators, reports and alarms name.
+    for service in services:
+        assert resource(f"{service}OutboxRelayFunction")["Properties"]["Environment"]["Variables"]["EVENT_SOURCE"] == (
+            f"shop.{service.lower()}"
+        )
 
 
 def test_only_the_relays_may_publish_and_each_only_its_own_source() -> None:

@@ -3,7 +3,8 @@
     .venvs/sam/bin/python tests/support/built_template.py [path]
 
 Runs in the SAM CLI's own environment, with SAM's own parser, so that a test can change a copy of what
-`sam build` wrote (drop a grant, drop a resource) and `sam deploy --template-file` the copy.
+`sam build` wrote (drop a grant, drop a resource) and `sam deploy --template-file` the copy. Fn::ForEach loops
+come expanded.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import json
 import sys
 from pathlib import Path
 
+from samcli.lib.cfn_language_extensions.sam_integration import (  # type: ignore[import-not-found]
+    expand_language_extensions,
+)
 from samtranslator.yaml_helper import yaml_parse  # type: ignore[import-not-found]
 
 BUILT = Path(__file__).resolve().parents[2] / ".aws-sam" / "build" / "template.yaml"
@@ -19,7 +23,8 @@ BUILT = Path(__file__).resolve().parents[2] / ".aws-sam" / "build" / "template.y
 
 def main(argv: list[str]) -> int:
     path = Path(argv[0]) if argv else BUILT
-    print(json.dumps(yaml_parse(path.read_text())))
+    # Its loops expanded (as CloudFormation would), so a test changes a member as it changes any resource.
+    print(json.dumps(expand_language_extensions(yaml_parse(path.read_text()), {}, enabled=True).expanded_template))
     return 0
 
 

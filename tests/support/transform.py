@@ -1,4 +1,4 @@
-"""Transform template.yaml with the SAM translator, as `sam deploy` does, and print the result as JSON.
+"""Transform template.yaml as CloudFormation does on `sam deploy` (Fn::ForEach, then the SAM translator).
 
     .venvs/sam/bin/python tests/support/transform.py Local=true
 
@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from samcli.lib.cfn_language_extensions.sam_integration import (  # type: ignore[import-not-found]
+    expand_language_extensions,
+)
 from samtranslator.translator.transform import transform  # type: ignore[import-not-found]
 from samtranslator.yaml_helper import yaml_parse  # type: ignore[import-not-found]
 
@@ -30,7 +33,9 @@ class NoManagedPolicies:
 def main(argv: list[str]) -> int:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     parameters: dict[str, Any] = dict(arg.split("=", 1) for arg in argv)
-    template = yaml_parse(TEMPLATE.read_text())
+    # Fn::ForEach first, as CloudFormation applies AWS::LanguageExtensions before the SAM transform.
+    template = expand_language_extensions(yaml_parse(TEMPLATE.read_text()), parameters, enabled=True).expanded_template
+    template["Transform"] = "AWS::Serverless-2016-10-31"
     # As `sam package` leaves it: code already uploaded.
     for name, resource in template["Resources"].items():
         for uri in ("CodeUri", "ContentUri"):

@@ -80,6 +80,8 @@ def _bound(value: Any, identifier: str, item: str) -> Any:
 
 
 def _resolved(value: Any, mappings: dict[str, Any]) -> Any:
+    # Intrinsics in either form: `{"Sub": ...}` as this module's loader reads a tag, `{"Fn::Sub": ...}` as
+    # SAM's parser (or a long-form template) has them.
     if isinstance(value, list):
         return [_resolved(part, mappings) for part in value]
     if not isinstance(value, dict):
@@ -93,21 +95,29 @@ def _resolved(value: Any, mappings: dict[str, Any]) -> Any:
     if function in ("Sub", "Fn::Sub"):
         text, variables = (argument, {}) if isinstance(argument, str) else argument
         # A variable that is a literal, or a plain Ref or GetAtt, reads the same written into the string.
-        literal = {name: part for name, part in variables.items() if isinstance(part, str)}
-        literal |= {
-            name: "${" + str(part.get("GetAtt", part.get("Ref"))) + "}"
-            for name, part in variables.items()
-            if isinstance(part, dict) and len(part) == 1 and isinstance(part.get("GetAtt", part.get("Ref")), str)
-        }
-        for name, part in literal.items():
+        inlined = {name: part for name, part in variables.items() if isinstance(part, str)}
+        inlined |= {name: "${" + ref + "}" for name, part in variables.items() if (ref := _plain_reference(part))}
+        for name, part in inlined.items():
             text = text.replace(f"${{{name}}}", part)
-        rest = {name: part for name, part in variables.items() if name not in literal}
+        rest = {name: part for name, part in variables.items() if name not in inlined}
         if rest:
             return {function: [text, rest]}
         return text if "${" not in text else {function: text}
-    if function in ("Ref", "GetAtt") and isinstance(argument, list) and argument and isinstance(argument[0], str):
-        return {"GetAtt": ".".join(argument)} if function == "GetAtt" else value
+    if function == "GetAtt" and isinstance(argument, list) and all(isinstance(part, str) for part in argument):
+        return {"GetAtt": ".".join(argument)}  # as `!GetAtt Name.Attribute` reads
     return value
+
+
+def _plain_reference(value: Any) -> str | None:
+    """`Name` of a `Ref`, `Name.Attribute` of a `GetAtt` (either form), else None."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    [(function, argument)] = value.items()
+    if function in ("Ref", "GetAtt") and isinstance(argument, str):
+        return argument
+    if function == "Fn::GetAtt" and isinstance(argument, list) and all(isinstance(part, str) for part in argument):
+        return ".".join(argument)
+    return None
 
 
 def resource(logical_id: str) -> dict[str, Any]:

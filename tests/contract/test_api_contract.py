@@ -29,10 +29,11 @@ def transformed(local: str) -> dict[str, Any]:
     if not SAM_PYTHON.exists():
         pytest.fail("the SAM CLI environment is missing: run `make setup`")
     done = subprocess.run(
-        [str(SAM_PYTHON), str(ROOT / "tests" / "support" / "transform.py"), f"Local={local}"],
+        [str(SAM_PYTHON), "-m", "tests.support.transform", f"Local={local}"],
         capture_output=True,
         text=True,
         check=True,
+        cwd=ROOT,
     )
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 

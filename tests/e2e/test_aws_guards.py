@@ -56,7 +56,7 @@ def built_template() -> dict[str, Any]:
     """What `sam build` wrote, as JSON in CloudFormation's long form (SAM's own parser reads it)."""
     python = ROOT / ".venvs" / "sam" / "bin" / "python"
     printed = subprocess.run(
-        [str(python), str(ROOT / "tests" / "support" / "built_template.py")], capture_output=True, text=True, check=True
+        [str(python), "-m", "tests.support.built_template"], capture_output=True, text=True, check=True, cwd=ROOT
     )
     loaded: dict[str, Any] = json.loads(printed.stdout)
     return loaded

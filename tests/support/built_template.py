@@ -1,6 +1,6 @@
 """Print a built template (default `.aws-sam/build/template.yaml`) as JSON, intrinsics in their long form.
 
-    .venvs/sam/bin/python tests/support/built_template.py [path]
+    .venvs/sam/bin/python -m tests.support.built_template [path]      (from the repository's root)
 
 Runs in the SAM CLI's own environment, with SAM's own parser, so that a test can change a copy of what
 `sam build` wrote (drop a grant, drop a resource) and `sam deploy --template-file` the copy. Fn::ForEach loops
@@ -13,10 +13,9 @@ import json
 import sys
 from pathlib import Path
 
-from samcli.lib.cfn_language_extensions.sam_integration import (  # type: ignore[import-not-found]
-    expand_language_extensions,
-)
 from samtranslator.yaml_helper import yaml_parse  # type: ignore[import-not-found]
+
+from tools.template import expanded
 
 BUILT = Path(__file__).resolve().parents[2] / ".aws-sam" / "build" / "template.yaml"
 
@@ -24,7 +23,7 @@ BUILT = Path(__file__).resolve().parents[2] / ".aws-sam" / "build" / "template.y
 def main(argv: list[str]) -> int:
     path = Path(argv[0]) if argv else BUILT
     # Its loops expanded (as CloudFormation would), so a test changes a member as it changes any resource.
-    print(json.dumps(expand_language_extensions(yaml_parse(path.read_text()), {}, enabled=True).expanded_template))
+    print(json.dumps(expanded(yaml_parse(path.read_text()))))
     return 0
 
 

@@ -131,6 +131,7 @@ def test_a_consumer_imports_no_batch_utility_and_no_asyncio() -> None:
     # event source's data class) for a loop shared.consumer writes itself (docs/decisions.md, "Cold starts").
     loaded = _imports_after("order.handlers.on_payment_failed")
     assert "asyncio" not in loaded
+    assert "cryptography" not in loaded  # only the order API seals payment tokens
     done = subprocess.run(
         [sys.executable, "-c", "import sys, order.handlers.on_deadline; print(sorted(sys.modules))"],
         capture_output=True,

@@ -6,6 +6,7 @@ Handlers use the one instance, `wiring`; tests forget what it built with `shared
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from order.dal.deadline_scheduler import DeadlineScheduler
 from order.dal.order_repository import OrderUnitOfWork
@@ -13,9 +14,11 @@ from order.dal.saga_views import SagaViews
 from order.models.settings import DeadlineSchedulerSettings, OrderApiSettings, OrderTableSettings
 from shared import aws, seams
 from shared.environment import Wiring
-from shared.payment_tokens import DataKeyTokenCipher, TokenSealer
 from shared.settings import load_settings
 from shared.storage.dynamodb import DynamoTable
+
+if TYPE_CHECKING:
+    from shared.payment_tokens import TokenSealer
 
 
 class OrderWiring(Wiring):
@@ -53,6 +56,10 @@ class OrderWiring(Wiring):
     @cached_property
     def token_sealer(self) -> TokenSealer:
         """Seals payment tokens with the key only the payment service can decrypt with."""
+        # Imported here: only POST /orders seals a token, and `cryptography` is about 10 ms of every order
+        # function's cold start otherwise (its reactions and a GET-only API worker never need it).
+        from shared.payment_tokens import DataKeyTokenCipher
+
         return DataKeyTokenCipher(aws.kms(), self.api_settings.payment_token_key_arn)
 
 

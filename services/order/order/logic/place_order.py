@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from order.dal.order_repository import AcceptedRequest, OrderUnitOfWork
@@ -17,8 +18,10 @@ from order.models.errors import IdempotencyKeyInFlight, IdempotencyKeyReused, Id
 from order.models.order import Order, OrderAccepted, OrderStatus, PlaceOrderRequest
 from shared.errors import WriteContention
 from shared.observability import logger
-from shared.payment_tokens import TokenSealer
 from shop_contracts.order import OrderCreated
+
+if TYPE_CHECKING:
+    from shared.payment_tokens import TokenSealer
 
 
 def request_fingerprint(request: PlaceOrderRequest) -> str:

@@ -215,7 +215,7 @@ def test_every_dead_letter_queue_has_an_alarm_and_a_place_in_the_outputs() -> No
 def test_the_outbox_relay_is_declared_once_and_used_by_each_service_that_publishes() -> None:
     raw = load(TEMPLATE)["Resources"]
     loops = {key: value for key, value in raw.items() if key.startswith("Fn::ForEach::")}
-    assert list(loops) == ["Fn::ForEach::OutboxRelays"]
+    assert "Fn::ForEach::OutboxRelays" in loops
     identifier, services, members = loops["Fn::ForEach::OutboxRelays"]
     assert (identifier, services) == ("Service", ["Order", "Payment", "Inventory"])
     assert set(members) == {"${Service}PublisherRole", "${Service}OutboxRelayFunction", "${Service}OutboxAgeAlarm"}
@@ -225,6 +225,21 @@ def test_the_outbox_relay_is_declared_once_and_used_by_each_service_that_publish
         assert resource(f"{service}OutboxRelayFunction")["Properties"]["Environment"]["Variables"]["EVENT_SOURCE"] == (
             f"shop.{service.lower()}"
         )
+
+
+def test_the_choreography_is_one_table_and_each_consumer_of_it_one_use_of_the_building_block() -> None:
+    loaded = load(TEMPLATE)
+    table = loaded["Mappings"]["Subscriptions"]
+    identifier, consumers, members = loaded["Resources"]["Fn::ForEach::Subscriptions"]
+    assert identifier == "Consumer" and consumers == list(table)
+    assert list(members) == ["${Consumer}Subscription"]
+    # Expanded, each consumer's rule takes the one event the table names, delivered to its own function.
+    found = subscriptions()
+    for consumer, event in table.items():
+        pattern = found[consumer]["EventPattern"]
+        assert pattern == {"source": [event["Source"]], "detail-type": [event["DetailType"]]}
+        assert found[consumer]["FunctionArn"] == {"GetAtt": f"{consumer}Function.Arn"}
+        assert found[consumer]["FunctionRoleName"] == {"Ref": f"{consumer}FunctionRole"}
 
 
 def test_only_the_relays_may_publish_and_each_only_its_own_source() -> None:

@@ -23,14 +23,14 @@ LOCAL_ENV    = AWS_ENDPOINT_URL=http://127.0.0.1:$(1) AWS_ACCESS_KEY_ID=test AWS
 help: ## List every target
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-# The product's source roots go on the environment's path as Lambda sees them (the layers and each service's
-# CodeUri), so `import order` means the same in Lambda, pytest and `python -m tools.<tool>`. The repository
-# root is not among them: the workshop (tools/) and tests/ are found from the root, where they are run.
-SOURCE_ROOTS := contracts/python shared/python services/order services/payment services/inventory services/saga
-
-$(VENV)/.installed: requirements/dev.txt ops/shopctl/pyproject.toml
+# The product's packages are installed (editable, pyproject.toml) from the folders Lambda has them in (the
+# layers and each service's CodeUri), so `import order` means the same in Lambda, pytest and a shell; no
+# path of the project's is put on sys.path. The workshop (tools/) and tests/ are run from the root.
+$(VENV)/.installed: requirements/dev.txt pyproject.toml ops/shopctl/pyproject.toml
 	@tools/dev/ensure-venv $(PYTHON) $(VENV) requirements/dev.txt
-	@printf '$(CURDIR)/%s\n' $(SOURCE_ROOTS) > "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/shop-saga.pth"
+	@rm -f "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/shop-saga.pth"  # an older setup's
+	@$(VENV)/bin/pip install --disable-pip-version-check --quiet --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
+	@$(VENV)/bin/python -c 'import order, payment, inventory, saga, shared, shop_contracts' || { echo "error: the product's packages were not installed (pip install -e .)" >&2; exit 1; }
 	@# shopctl is a package of its own (ops/shopctl); its dependencies are pinned in requirements/dev.txt.
 	@$(VENV)/bin/pip install --disable-pip-version-check --quiet --no-deps -e ops/shopctl 2>&1 | grep -v "^WARNING: Location" || true
 	@test -x $(VENV)/bin/shopctl || { echo "error: the shopctl entry point was not installed" >&2; exit 1; }

@@ -11,7 +11,7 @@ from typing import Any
 from payment.models.payment import CLAIM_LEASE_SECONDS
 from shared.payment_tokens import PURPOSE
 from shared.settings import Settings
-from tools.template import consumer_block, load, resource, resources_of_type, subscriptions, template
+from tools.template import TEMPLATE, consumer_block, load, resource, resources_of_type, subscriptions, template
 
 FUNCTIONS = resources_of_type("AWS::Serverless::Function")
 TEST_SWITCHES = {"FAULT_INJECTION", "TEST_SEAMS_TABLE_NAME", "ONCE_ONLY_GUARDS"}
@@ -140,6 +140,21 @@ def test_a_payment_claim_outlives_any_delivery_and_no_retry_waits_for_it() -> No
     }
     assert max(timeouts) <= CLAIM_LEASE_SECONDS
     assert template()["Parameters"]["ConsumerVisibilityTimeout"]["MinValue"] >= CLAIM_LEASE_SECONDS
+
+
+def test_every_samconfig_environment_that_deploys_lets_sam_cli_expand_the_templates_loops() -> None:
+    # template.yaml uses Fn::ForEach (AWS::LanguageExtensions); SAM CLI expands it only when asked, and an
+    # environment without the setting fails its build or deploy with "'list' object has no attribute 'get'".
+    assert any(key.startswith("Fn::ForEach::") for key in load(TEMPLATE)["Resources"])
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / "samconfig.toml").read_text())
+    environments = [env for env, body in config.items() if isinstance(body, dict) and {"build", "deploy"} & set(body)]
+    assert "e2e-negative" in environments and "bench" in environments
+    lacking = [
+        env
+        for env in environments
+        if not config[env].get("global", {}).get("parameters", {}).get("language_extensions")
+    ]
+    assert lacking == []
 
 
 def test_the_payment_simulator_is_off_unless_a_stack_says_so() -> None:

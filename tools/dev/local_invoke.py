@@ -289,6 +289,9 @@ def sam_local_invoke(sam: str, invocation: Invocation, env_file: Path, gateway: 
         sam, "local", "invoke", invocation.function, "--event", str(EVENTS / invocation.sample),
         "--env-vars", str(env_file), "--skip-pull-image", "--add-host", f"{CONTAINER_HOST}:{gateway}",
         "--template", str(ROOT / ".aws-sam" / "build" / "template.yaml"),
+        # SAM CLI looks for samconfig.toml beside the template it is given, so the setting there does not
+        # reach it: the template's Fn::ForEach loops need the expansion asked for here.
+        "--language-extensions",
         timeout=300, cwd=ROOT,
     )  # fmt: skip
     took = time.monotonic() - started

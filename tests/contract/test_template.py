@@ -215,16 +215,20 @@ def test_the_alarm_topic_the_dashboard_and_the_outputs_exist() -> None:
     assert topic["KmsMasterKeyId"] == "alias/aws/sns"
     assert resource("AlarmEmailSubscription")["Condition"] == "MailsAlarms"
     assert template()["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
-    body_template, variables = resource("Dashboard")["Properties"]["DashboardBody"]["Sub"]
-    widgets = json.loads(body_template)["widgets"]
+    body = resource("Dashboard")["Properties"]["DashboardBody"]["Sub"]
+    widgets = json.loads(body)["widgets"]
     titles = {w["properties"]["title"] for w in widgets}
     assert {"Orders by outcome (per minute)", "Dead-letter queue depth per consumer", "Outbox age at publish (s)"} <= (
         titles
     )
-    # One dead-letter queue line per consumer, and the relays' and deadlines' queues.
+    # One dead-letter queue line per consumer, and the relays' and deadlines' queues: each names its queue.
     [dlq_widget] = [w for w in widgets if w["properties"]["title"] == "Dead-letter queue depth per consumer"]
-    assert len(dlq_widget["properties"]["metrics"]) == len(subscriptions()) + 2
-    assert set(variables) == {f"{c}Dlq" for c in subscriptions()} | {"RelayDlq", "DeadlineDlq"}
+    queues = [metric[3] for metric in dlq_widget["properties"]["metrics"]]
+    assert queues == [f"${{{c}Subscription.Outputs.DeadLetterQueueName}}" for c in subscriptions()] + [
+        "${RelayDeadLetterQueue.QueueName}",
+        "${OrderDeadlineDeadLetterQueue.QueueName}",
+    ]
+    assert {metric[2] for metric in dlq_widget["properties"]["metrics"]} == {"QueueName"}
 
 
 def test_the_saga_watch_may_only_query_the_attention_index() -> None:

@@ -42,10 +42,11 @@ FOREACH = "Fn::ForEach::"
 
 
 def expanded(loaded: dict[str, Any]) -> dict[str, Any]:
-    """`loaded` with every `Fn::ForEach` of its resources, conditions and outputs expanded: the identifier
-    substituted in keys, `${Identifier}` strings and `Ref`s to it; then what became literal resolved (a
-    `FindInMap` of literals, a `Sub` with nothing left to substitute, a `Ref` or `GetAtt` of a `Sub`), so a
-    member reads as it would have been written by hand."""
+    """`loaded` with every `Fn::ForEach` of its resources, conditions and outputs expanded as the transform
+    expands it: the identifier substituted in the member's key, in the strings of `Sub`s and for `Ref`s to it;
+    then what became literal resolved (a `FindInMap` of literals or its default, a `Join` of literals, a `Sub`
+    with nothing left to substitute, a `Ref` or `GetAtt` of a `Sub`), so a member reads as it would have been
+    written by hand."""
     mappings = loaded.get("Mappings", {})
     for section in ("Resources", "Conditions", "Outputs"):
         if isinstance(loaded.get(section), dict):
@@ -68,15 +69,23 @@ def _expand_section(body: dict[str, Any], mappings: dict[str, Any]) -> dict[str,
 
 
 def _bound(value: Any, identifier: str, item: str) -> Any:
-    if isinstance(value, str):
-        return value.replace(f"${{{identifier}}}", item)
+    # Where AWS::LanguageExtensions substitutes the identifier (as measured on an account, and as the local
+    # cloud does): the string of an Fn::Sub and a Ref to it. A plain string keeps its placeholder.
     if isinstance(value, list):
         return [_bound(part, identifier, item) for part in value]
     if isinstance(value, dict):
         if value == {"Ref": identifier}:
             return item
-        return {key: _bound(part, identifier, item) for key, part in value.items()}
+        return {key: _bound_sub(part, identifier, item) if key in ("Sub", "Fn::Sub") else _bound(part, identifier, item)
+                for key, part in value.items()}  # fmt: skip
     return value
+
+
+def _bound_sub(argument: Any, identifier: str, item: str) -> Any:
+    if isinstance(argument, str):
+        return argument.replace(f"${{{identifier}}}", item)
+    text, variables = argument
+    return [text.replace(f"${{{identifier}}}", item), _bound(variables, identifier, item)]
 
 
 def _resolved(value: Any, mappings: dict[str, Any]) -> Any:
@@ -90,8 +99,15 @@ def _resolved(value: Any, mappings: dict[str, Any]) -> Any:
     if len(value) != 1:
         return value
     [(function, argument)] = value.items()
-    if function in ("FindInMap", "Fn::FindInMap") and all(isinstance(part, str) for part in argument):
-        return mappings[argument[0]][argument[1]][argument[2]]
+    if function in ("FindInMap", "Fn::FindInMap") and all(isinstance(part, str) for part in argument[:3]):
+        found = mappings[argument[0]].get(argument[1], {})
+        if argument[2] in found:
+            return found[argument[2]]
+        # AWS::LanguageExtensions: a key the map lacks takes the default given ({"DefaultValue": ...}).
+        return argument[3]["DefaultValue"]
+    joined = function in ("Join", "Fn::Join") and isinstance(argument[1], list)
+    if joined and all(isinstance(part, str) for part in argument[1]):
+        return str(argument[0]).join(argument[1])
     if function in ("Sub", "Fn::Sub"):
         text, variables = (argument, {}) if isinstance(argument, str) else argument
         # A variable that is a literal, or a plain Ref or GetAtt, reads the same written into the string.
@@ -131,6 +147,7 @@ def resources_of_type(kind: str) -> dict[str, dict[str, Any]]:
 
 
 CONSUMER_BLOCK = TEMPLATE.parent / "blocks" / "consumer.yaml"
+FORWARD_BLOCK = TEMPLATE.parent / "blocks" / "forward.yaml"
 
 
 @cache
@@ -138,6 +155,12 @@ def consumer_block() -> dict[str, Any]:
     """The consumer building block's own template (blocks/consumer.yaml)."""
     loaded: dict[str, Any] = yaml.load(CONSUMER_BLOCK.read_text(), Loader=_CloudFormationLoader)
     return loaded
+
+
+@cache
+def forward_block() -> dict[str, Any]:
+    """The forwarding building block's own template (blocks/forward.yaml)."""
+    return load(FORWARD_BLOCK)
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -14,7 +14,16 @@ from moto.events.models import EventPattern
 
 from shop_contracts.registry import CONTRACTS, SAGA_EVENTS, parse_any
 from tools.codegen import catalogue, sample_events, schemas
-from tools.template import TEMPLATE, consumer_block, load, resource, resources_of_type, subscriptions, template
+from tools.template import (
+    TEMPLATE,
+    consumer_block,
+    forward_block,
+    load,
+    resource,
+    resources_of_type,
+    subscriptions,
+    template,
+)
 
 EVENTS = Path(__file__).resolve().parent.parent.parent / "events"
 EVENTBRIDGE_SAMPLES = sorted(
@@ -203,12 +212,7 @@ def test_every_dead_letter_queue_has_an_alarm_and_a_place_in_the_outputs() -> No
         assert f'"GetAtt": "{consumer}Subscription.Outputs.DeadLetterQueueUrl"' in outputs
     for name in resources_of_type("AWS::SQS::Queue"):
         if name.endswith("DeadLetterQueue"):
-            # The forward's dead letters are events for another account's bus, not messages of a queue of
-            # ours that `make redrive` could move back: an output of their own.
-            if name == "ForwardDeadLetterQueue":
-                assert template()["Outputs"]["ForwardDeadLetterQueueUrl"]["Value"] == {"Ref": name}
-            else:
-                assert f'"Ref": "{name}"' in outputs
+            assert f'"Ref": "{name}"' in outputs
             assert name.replace("Queue", "Alarm") in resources_of_type("AWS::CloudWatch::Alarm")
 
 
@@ -237,7 +241,7 @@ def test_the_choreography_is_one_table_and_each_consumer_of_it_one_use_of_the_bu
     found = subscriptions()
     for consumer, event in table.items():
         pattern = found[consumer]["EventPattern"]
-        assert pattern == {"source": [event["Source"]], "detail-type": [event["DetailType"]]}
+        assert pattern == {"source": event["Source"], "detail-type": event["DetailType"]}
         assert found[consumer]["FunctionArn"] == {"GetAtt": f"{consumer}Function.Arn"}
         assert found[consumer]["FunctionRoleName"] == {"Ref": f"{consumer}FunctionRole"}
 
@@ -261,14 +265,10 @@ def test_only_the_relays_may_publish_and_each_only_its_own_source() -> None:
             assert stream["Properties"]["BisectBatchOnFunctionError"] is True
             assert "OnFailure" in stream["Properties"]["DestinationConfig"]
             assert sweep["Properties"]["Schedule"] == "rate(1 minute)"
-    on_the_bus = {
-        name
-        for name, body in resources_of_type("AWS::IAM::Role").items()
-        if "PutEvents" in json.dumps(body) and name != "ForwardToAnotherBusRole"
-    }
+    on_the_bus = {name for name, body in resources_of_type("AWS::IAM::Role").items() if "PutEvents" in json.dumps(body)}
     assert on_the_bus == {"OrderPublisherRole", "PaymentPublisherRole", "InventoryPublisherRole"}
-    # The forward's role puts on another account's bus only (tests/contract/test_template.py pins it).
-    assert "EventBus.Arn" not in json.dumps(resource("ForwardToAnotherBusRole")["Properties"]["Policies"])
+    # The forward's role (blocks/forward.yaml) puts on another account's bus only (tests/contract/test_template.py).
+    assert "EventBusName" not in json.dumps(forward_block()["Resources"]["Role"]["Properties"]["Policies"])
 
 
 def test_a_relay_may_only_remove_outbox_rows_and_query_the_outbox_index() -> None:

@@ -132,9 +132,11 @@ BENCH_PORT  ?= 4610
 # A comma in $(or ...) separates its arguments, so the defaults live here: make bench BENCH_CLIENTS=4,8
 BENCH_CLIENTS ?= 8,16,32
 BENCH_SECONDS ?= 60
+# The commit the client's loop is first run against, for the A/B in docs/benchmarks.md (empty: none).
+BENCH_BASELINE ?= 965cca3
 
-bench: setup ## Throughput, latency, view lag, per-order counts and cost on a local cloud of its own (BENCH_CLIENTS=8,16,32 BENCH_SECONDS=60); writes docs/benchmarks.md, docs/bench/
-	@$(PY) -m tools.bench --port $(BENCH_PORT) --clients $(BENCH_CLIENTS) --seconds $(BENCH_SECONDS)
+bench: setup ## Throughput, latency, view lag, per-order counts and cost on a local cloud of its own, A/B against BENCH_BASELINE (BENCH_CLIENTS=8,16,32 BENCH_SECONDS=60); writes docs/benchmarks.md, docs/bench/
+	@$(PY) -m tools.bench --port $(BENCH_PORT) --clients $(BENCH_CLIENTS) --seconds $(BENCH_SECONDS) $(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE))
 
 bench-smoke: setup ## A tiny run of the benchmark (2 clients, 10 s) that writes only to .localcloud/, so it cannot rot (part of make test)
 	@$(PY) -m tools.bench --port $(BENCH_PORT) --clients 2 --seconds 10 --warmup 5 --cold 6 --cold-stock 3 --import-repeats 1 \

@@ -69,15 +69,17 @@ def _expand_section(body: dict[str, Any], mappings: dict[str, Any]) -> dict[str,
 
 
 def _bound(value: Any, identifier: str, item: str) -> Any:
-    # Where AWS::LanguageExtensions substitutes the identifier (as measured on an account, and as the local
-    # cloud does): the string of an Fn::Sub and a Ref to it. A plain string keeps its placeholder.
+    # Where AWS::LanguageExtensions substitutes the identifier, as the local cloud's transform does (and says
+    # it measured on an account): the string of an Fn::Sub and a Ref to it. A plain string keeps it.
     if isinstance(value, list):
         return [_bound(part, identifier, item) for part in value]
     if isinstance(value, dict):
         if value == {"Ref": identifier}:
             return item
-        return {key: _bound_sub(part, identifier, item) if key in ("Sub", "Fn::Sub") else _bound(part, identifier, item)
-                for key, part in value.items()}  # fmt: skip
+        [(function, argument)] = value.items() if len(value) == 1 else [("", None)]
+        if function in ("Sub", "Fn::Sub"):
+            return {function: _bound_sub(argument, identifier, item)}
+        return {key: _bound(part, identifier, item) for key, part in value.items()}
     return value
 
 

@@ -11,6 +11,7 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order.handlers.api import lambda_handler
+from shared import aws
 from tests.component.conftest import Tables
 from tests.support.builders import api_event
 
@@ -426,3 +427,23 @@ def test_an_operator_cancel_of_an_unknown_or_malformed_order_is_a_404_and_change
         status, _, problem = operator_cancel(context, order_id)
         assert status == 404, problem
     assert tables.order.items() == tables.order.baseline
+
+
+def test_a_post_reads_its_idempotency_key_and_prices_in_one_call(tables: Tables, context: LambdaContext) -> None:
+    calls: list[str] = []
+
+    def record(event_name: str, **_: Any) -> None:
+        calls.append(event_name.rsplit(".", 1)[-1])
+
+    events = aws.dynamodb().meta.client.meta.events
+    events.register("before-call.dynamodb", record)
+    try:
+        status, _, _ = call(context, "POST", "/orders", VALID, headers={"Idempotency-Key": "key-one-read"})
+        replay, _, _ = call(context, "POST", "/orders", VALID, headers={"Idempotency-Key": "key-one-read"})
+    finally:
+        events.unregister("before-call.dynamodb", record)
+
+    assert status == 201
+    assert replay == 201
+    # The new order: one read, then its transaction; the replay: the same one read, and nothing written.
+    assert calls == ["BatchGetItem", "TransactWriteItems", "BatchGetItem"]

@@ -12,7 +12,7 @@ from order.models.catalogue import CataloguePrice
 from order.models.errors import IdempotencyKeyTaken, PriceSuperseded
 from order.models.order import Order, OrderStatus
 from shared.errors import OrderChangedConcurrently
-from shared.storage import Key, Put, Update, absent, at_most, below, equals, missing, transition
+from shared.storage import Item, Key, Put, Update, absent, at_most, below, equals, missing, transition
 from shared.storage.dynamodb import read_together
 from shared.unit_of_work import Repository, Step, UnitOfWork, repository
 from shop_contracts.order import CancellationReason
@@ -147,12 +147,17 @@ class AcceptedRequestRepository(Repository):
 
     def get(self, key: str, *, now: float) -> AcceptedRequest | None:
         """What the key was first accepted with, unless none or expired."""
-        item = self.table.get(_idempotency_key(key))
-        if not item or int(item["expiresAt"]) <= now:
-            return None
-        # Records written before 2026-12-06 kept the HTTP answer itself; its body names the order.
-        order_id = item["orderId"] if "orderId" in item else json.loads(str(item["body"]))["orderId"]
-        return AcceptedRequest(request_hash=str(item["requestHash"]), order_id=str(order_id))
+        return _accepted(self.table.get(_idempotency_key(key)), now)
+
+    def get_with_prices(
+        self, key: str | None, product_ids: list[str], *, now: float
+    ) -> tuple[AcceptedRequest | None, dict[str, CataloguePrice]]:
+        """What `key` was first accepted with (None without a key) and the prices the copy holds for these
+        products, read together: one call for each `POST /orders`, a replay's or a new order's."""
+        keys = [_price_key(product_id) for product_id in product_ids] + ([_idempotency_key(key)] if key else [])
+        items = read_together([(self.table, item_key) for item_key in keys])
+        accepted = _accepted(items[-1], now) if key else None
+        return accepted, _prices(product_ids, items[: len(product_ids)])
 
     def remember(self, key: str, accepted: AcceptedRequest, *, now: float) -> None:
         """The order to answer `key` with again (else `IdempotencyKeyTaken` if a live one exists)."""
@@ -177,12 +182,7 @@ class PriceRepository(Repository):
 
     def get_many(self, product_ids: list[str]) -> dict[str, CataloguePrice]:
         """The prices the copy holds for these products (the unknown ones left out), read in one call."""
-        items = read_together([(self.table, _price_key(product_id)) for product_id in product_ids])
-        return {
-            product_id: CataloguePrice.model_validate(item)
-            for product_id, item in zip(product_ids, items, strict=True)
-            if item is not None
-        }
+        return _prices(product_ids, read_together([(self.table, _price_key(product_id)) for product_id in product_ids]))
 
     def record(self, price: CataloguePrice) -> None:
         """The price of a newer product version than the copy holds (else `PriceSuperseded`)."""
@@ -193,6 +193,22 @@ class PriceRepository(Repository):
                 conflict=lambda: PriceSuperseded(price.product_id),
             )
         )
+
+
+def _accepted(item: Item | None, now: float) -> AcceptedRequest | None:
+    if not item or int(item["expiresAt"]) <= now:
+        return None
+    # Records written before 2026-12-06 kept the HTTP answer itself; its body names the order.
+    order_id = item["orderId"] if "orderId" in item else json.loads(str(item["body"]))["orderId"]
+    return AcceptedRequest(request_hash=str(item["requestHash"]), order_id=str(order_id))
+
+
+def _prices(product_ids: list[str], items: list[Item | None]) -> dict[str, CataloguePrice]:
+    return {
+        product_id: CataloguePrice.model_validate(item)
+        for product_id, item in zip(product_ids, items, strict=True)
+        if item is not None
+    }
 
 
 class OrderRepositories:

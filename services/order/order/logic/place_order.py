@@ -59,11 +59,14 @@ def place_order(
     fingerprint = request_fingerprint(request)
     # Keys are scoped to the customer who sent them.
     idempotency_key = f"{customer_id}#{idempotency_key}" if idempotency_key else None
-    if idempotency_key and (earlier := uow.accepted_requests.get(idempotency_key, now=now.timestamp())):
+    lines = request.lines()
+    earlier, prices = uow.accepted_requests.get_with_prices(
+        idempotency_key, [line.product_id for line in lines], now=now.timestamp()
+    )
+    if earlier and idempotency_key:
         return _replay(earlier, fingerprint, idempotency_key)
 
-    lines = request.lines()
-    items, total = price_lines(lines, uow.prices.get_many([line.product_id for line in lines]))
+    items, total = price_lines(lines, prices)
     if request.total_amount is not None and request.total_amount != total:
         raise TotalMismatch(request.total_amount, total)
     order_id = str(uuid4())

@@ -12,9 +12,9 @@ anything. AWS's CloudFormation passes the number. The poller's limit is read as 
 
 **An invocation answered when it ends, always** (`LOCAL_MEND_LOG_DRAIN=0` measures without). ministack
 collects an invocation's log after its answer has arrived, by polling the worker's stderr every millisecond
-until no line has come for 5 ms, or for 50 ms when none came at all: a function that logs nothing (every
-function at the WARNING level AWS gets) held its worker, and the invocation's caller, 50 ms past its end,
-and the polling cost the emulator's one process CPU. Measured with the benchmark's read path (8 customers
+until no line has come for 5 ms, or for 50 ms when none came at all: an invocation that prints nothing (the
+order API's, at the WARNING level AWS gets) held its worker, and its caller, 50 ms past its end, and the
+polling cost the emulator's one process CPU. Measured with the benchmark's read path (8 customers
 asking for their orders back to back for 15 s): 932 and 952 GETs without this mend, 5,478 with it, and
 6.3 -> 2.2 ms of the local cloud's CPU per GET. AWS has no such wait: a function's output goes to
 CloudWatch Logs beside the invocation, never before its answer. Here each Python worker writes a mark on

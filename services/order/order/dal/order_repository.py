@@ -180,10 +180,6 @@ class PriceRepository(Repository):
         item = self.table.get(_price_key(product_id))
         return CataloguePrice.model_validate(item) if item else None
 
-    def get_many(self, product_ids: list[str]) -> dict[str, CataloguePrice]:
-        """The prices the copy holds for these products (the unknown ones left out), read in one call."""
-        return _prices(product_ids, read_together([(self.table, _price_key(product_id)) for product_id in product_ids]))
-
     def record(self, price: CataloguePrice) -> None:
         """The price of a newer product version than the copy holds (else `PriceSuperseded`)."""
         self._stage(

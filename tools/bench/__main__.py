@@ -105,7 +105,9 @@ def start_cloud(port: int, accounting_file: Path) -> dict[str, str]:
             )
     accounting_file.parent.mkdir(parents=True, exist_ok=True)
     accounting_file.write_text("")
-    print(localcloud.start(port, {"PYTHONPATH": str(HOOK), "SHOP_BENCH_ACCOUNTING": str(accounting_file)}))
+    # The log-drain mend on (tools/dev/localcloud_server.py): invocations answered when they end.
+    extra = {"PYTHONPATH": str(HOOK), "SHOP_BENCH_ACCOUNTING": str(accounting_file), "LOCAL_MEND_LOG_DRAIN": "1"}
+    print(localcloud.start(port, extra))
     env = {
         **os.environ,
         "AWS_ENDPOINT_URL": localcloud.endpoint(port),

@@ -10,8 +10,8 @@ compares it with an int and raises, once a second, for every queue of every stac
 its loop (`'>=' not supported between instances of 'int' and 'str'`): consumers silently never receive
 anything. AWS's CloudFormation passes the number. The poller's limit is read as an int here.
 
-**An invocation answered when it ends, always** (`LOCAL_MEND_LOG_DRAIN=0` measures without). ministack
-collects an invocation's log after its answer has arrived, by polling the worker's stderr every millisecond
+**An invocation answered when it ends, where asked** (`LOCAL_MEND_LOG_DRAIN=1`; `make bench` sets it).
+ministack collects an invocation's log after its answer has arrived, by polling the worker's stderr every millisecond
 until no line has come for 5 ms, or for 50 ms when none came at all: an invocation that prints nothing (the
 order API's, at the WARNING level AWS gets) held its worker, and its caller, 50 ms past its end, and the
 polling cost the emulator's one process CPU. Measured with the benchmark's read path (8 customers
@@ -19,6 +19,10 @@ asking for their orders back to back for 15 s): 932 and 952 GETs without this me
 6.3 -> 2.2 ms of the local cloud's CPU per GET. AWS has no such wait: a function's output goes to
 CloudWatch Logs beside the invocation, never before its answer. Here each Python worker writes a mark on
 stderr after each invocation's output and before its answer, and the log is everything before the mark.
+Not yet on by default: with it, two of four full end-to-end runs failed
+`test_a_refund_dead_lettered_without_a_word_is_reported_from_its_queue_then_redriven` (the dead-letter
+reporter's report not seen within 180 s) while the same test passed alone with and without it; until that
+is understood, everything but the benchmark runs on ministack's own drain.
 
 **Workers a function may have at once, bounded** (`LOCAL_WORKERS_PER_FUNCTION`, 0 for none). ministack
 starts a worker process for every invocation that finds all of its function's workers busy, without
@@ -402,7 +406,7 @@ def main() -> None:
             "re-measure what it mends and fills in (docs/decisions.md) before moving the pin"
         )
     mend_scaling_config()
-    if os.environ.get("LOCAL_MEND_LOG_DRAIN", "1") != "0":
+    if os.environ.get("LOCAL_MEND_LOG_DRAIN", "0") == "1":
         mend_log_drain()
     if (per_function := int(os.environ.get("LOCAL_WORKERS_PER_FUNCTION", "0") or 0)) > 0:
         bound_workers(per_function, float(os.environ.get("LOCAL_WORKER_WAIT_SECONDS", "25")))

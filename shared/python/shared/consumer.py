@@ -14,9 +14,10 @@ them, so a consumer needs no wiring but its subscription.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -25,6 +26,7 @@ from shared.environment import kept
 from shared.errors import DuplicateEvent, MalformedEvent
 from shared.metrics import measures
 from shared.observability import logger
+from shared.storage import Key, Table, forget_read_ahead, read_ahead
 from shop_contracts.base import DomainEvent
 from shop_contracts.envelope import Envelope, utc_now
 from shop_contracts.errors import LaterEventVersion
@@ -178,6 +180,19 @@ def _read_or_park[EventT: DomainEvent](record: QueueRecord, expected: type[Event
         return None
 
 
+class ReadsAhead(Protocol):
+    """What reads a batch's items ahead of its reactions (a service's `UnitOfWork`, the projector's
+    repository): one read for the batch instead of one per record."""
+
+    def read_ahead(self, causes: Sequence[Envelope[Any]]) -> None:
+        """Read together what the reactions to `causes` will read first."""
+        ...
+
+    def forget_read_ahead(self) -> None:
+        """Drop what was read ahead and not used."""
+        ...
+
+
 def consume[EventT: DomainEvent](
     event: dict[str, Any],
     context: LambdaContext,
@@ -185,20 +200,22 @@ def consume[EventT: DomainEvent](
     expected: type[EventT],
     react: Callable[[Envelope[EventT]], None],
     give_up: Callable[[Envelope[EventT], Exception], None] | None = None,
+    reads_ahead: ReadsAhead | None = None,
 ) -> dict[str, Any]:
     """Apply `react(envelope)` to each event of an SQS batch; on the last delivery (the queue's
     maxReceiveCount) of a record that fails, `give_up(envelope, error)` first.
 
     Returns the partial batch response for Lambda. A malformed record goes straight to the
     consumer's dead-letter queue, with its reason as the `FailureReason` message attribute; if that
-    queue cannot be found it is reported as failed like any other.
+    queue cannot be found it is reported as failed like any other. With `reads_ahead`, what the batch's
+    reactions read first is read together before the first of them runs.
     """
 
-    def handle(record: QueueRecord) -> None:
-        envelope = _read_or_park(record, expected)
-        if envelope is None:
-            return
+    def react_alone(members: list[tuple[QueueRecord, Envelope[EventT]]]) -> bool:
+        ((record, envelope),) = members
         logger.append_keys(
+            message_id=record.message_id,
+            receive_count=record.receive_count,
             correlation_id=envelope.metadata.correlation_id,
             event_id=envelope.metadata.event_id,
             detail_type=envelope.data.detail_type(),
@@ -207,7 +224,7 @@ def consume[EventT: DomainEvent](
             react(envelope)
         except DuplicateEvent:
             logger.info("event already applied; skipped")
-            return
+            return False
         except Exception as exc:
             if give_up is not None and record.receive_count >= dead_letter_of(record.source_arn).max_receive_count:
                 try:
@@ -215,13 +232,11 @@ def consume[EventT: DomainEvent](
                 except Exception:
                     logger.exception("could not report the failure; the record still goes to the DLQ")
             raise
-        # How far behind the bus this consumer runs (a growing lag is a backlog before it is an outage).
-        measures.seconds("ConsumerLag", (utc_now() - envelope.metadata.occurred_at).total_seconds())
+        return True
 
-    try:
-        return each_record(event, handle)
-    finally:
-        measures.flush()
+    return _consume(
+        event, expected=expected, key=lambda record, _: record.message_id, react=react_alone, reads_ahead=reads_ahead
+    )
 
 
 def consume_grouped[EventT: DomainEvent](
@@ -231,6 +246,7 @@ def consume_grouped[EventT: DomainEvent](
     expected: type[EventT],
     key: Callable[[Envelope[EventT]], str],
     react: Callable[[list[Envelope[EventT]]], None],
+    reads_ahead: ReadsAhead | None = None,
 ) -> dict[str, Any]:
     """Like `consume`, but `react(envelopes)` takes at once every event of the batch that shares a `key`
     (in batch order), so a consumer that keeps one item per key reads and writes it once per batch.
@@ -239,6 +255,30 @@ def consume_grouped[EventT: DomainEvent](
     group is reported failed and delivered again (its other groups are not). Malformed and later-version
     records are handled as `consume` handles them.
     """
+
+    def react_together(members: list[tuple[QueueRecord, Envelope[EventT]]]) -> bool:
+        envelopes = [envelope for _, envelope in members]
+        logger.append_keys(correlation_id=envelopes[0].metadata.correlation_id)
+        react(envelopes)
+        return True
+
+    return _consume(
+        event, expected=expected, key=lambda _, envelope: key(envelope), react=react_together, reads_ahead=reads_ahead
+    )
+
+
+def _consume[EventT: DomainEvent](
+    event: dict[str, Any],
+    *,
+    expected: type[EventT],
+    key: Callable[[QueueRecord, Envelope[EventT]], str],
+    react: Callable[[list[tuple[QueueRecord, Envelope[EventT]]]], bool],
+    reads_ahead: ReadsAhead | None,
+) -> dict[str, Any]:
+    """Read every record of the batch, read ahead for them, then `react` group by group (the records that
+    share a `key`, in batch order); a group whose `react` raises is reported failed, record by record, so
+    SQS delivers it again (and after the queue's maxReceiveCount moves it to the dead-letter queue) while
+    the rest of the batch flows on. `react` returns whether it applied the events (their lag is measured)."""
     failed: list[str] = []
     groups: dict[str, list[tuple[QueueRecord, Envelope[EventT]]]] = {}
     try:
@@ -247,26 +287,58 @@ def consume_grouped[EventT: DomainEvent](
             try:
                 envelope = _read_or_park(record, expected)
             except Exception:
-                logger.exception("record failed; it will be delivered again or dead-lettered")
+                logger.exception(
+                    "record failed; it will be delivered again or dead-lettered",
+                    message_id=record.message_id,
+                    attempt=record.receive_count,
+                )
                 failed.append(record.message_id)
                 continue
             if envelope is not None:
-                groups.setdefault(key(envelope), []).append((record, envelope))
+                groups.setdefault(key(record, envelope), []).append((record, envelope))
+        if reads_ahead is not None and groups:
+            _read_ahead(reads_ahead, [envelope for members in groups.values() for _, envelope in members])
         for members in groups.values():
-            envelopes = [envelope for _, envelope in members]
             logger.remove_keys(list(_RECORD_KEYS))
-            logger.append_keys(correlation_id=envelopes[0].metadata.correlation_id)
             try:
-                react(envelopes)
+                applied = react(members)
             except Exception:
+                # This line, keyed by message id, is the record of why it was retried or dead-lettered.
                 logger.exception(
-                    "events failed; they will be delivered again or dead-lettered",
+                    "record failed; it will be delivered again or dead-lettered",
                     message_ids=[record.message_id for record, _ in members],
+                    attempt=max(record.receive_count for record, _ in members),
                 )
                 failed += [record.message_id for record, _ in members]
                 continue
-            for envelope in envelopes:
-                measures.seconds("ConsumerLag", (utc_now() - envelope.metadata.occurred_at).total_seconds())
+            if applied:
+                # How far behind the bus this consumer runs (a growing lag is a backlog before it is an outage).
+                for _, envelope in members:
+                    measures.seconds("ConsumerLag", (utc_now() - envelope.metadata.occurred_at).total_seconds())
     finally:
+        if reads_ahead is not None:
+            reads_ahead.forget_read_ahead()
         measures.flush()
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+
+def _read_ahead(reads_ahead: ReadsAhead, causes: list[Envelope[Any]]) -> None:
+    # Only a saving: if the read fails, each reaction reads for itself (and fails, if it must, on its own).
+    try:
+        reads_ahead.read_ahead(causes)
+    except Exception as exc:
+        logger.warning("could not read the batch's items ahead; each reaction reads its own", reason=str(exc))
+
+
+@contextmanager
+def items_read_ahead(table: Table, keys: Sequence[Key]) -> Iterator[None]:
+    """For a batch that is not of saga events (the deadlines): these items read together for the next
+    `get` of each, as `consume`'s `reads_ahead` does, and forgotten when the batch is done."""
+    try:
+        read_ahead(table, keys)
+    except Exception as exc:
+        logger.warning("could not read the batch's items ahead; each reaction reads its own", reason=str(exc))
+    try:
+        yield
+    finally:
+        forget_read_ahead(table)

@@ -14,13 +14,13 @@ a label or a DynamoDB error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, overload
 
 from shared.observability import logger
 from shared.outbox import outbox_put, with_inbox_mark
-from shared.storage import Key, Table, Write
+from shared.storage import Key, Table, Write, forget_read_ahead, read_ahead
 from shop_contracts.base import DomainEvent
 from shop_contracts.envelope import Envelope, EventMetadata, caused_by, start_saga
 
@@ -99,6 +99,16 @@ class UnitOfWork[StepT: Step]:
         report = cause.metadata.model_copy(update={"event_id": f"{cause.metadata.event_id}{REPORTED}"})
         marked = with_inbox_mark(step.writes, cause.model_copy(update={"metadata": report}), self.subject(cause))
         self.table.write(marked)
+
+    def read_ahead(self, causes: Sequence[Envelope[Any]]) -> None:
+        """Read the records these causes' reactions will read first, their subjects, in one call, when the
+        table can (`shared.storage.dynamodb.ReadAhead`); for a consumer whose every reaction reads its
+        subject before it writes, so a batch costs one read, not one per record."""
+        read_ahead(self.table, [key for cause in causes if (key := self.subject(cause)) is not None])
+
+    def forget_read_ahead(self) -> None:
+        """Drop what `read_ahead` read and no reaction used."""
+        forget_read_ahead(self.table)
 
     def subject(self, cause: Envelope[Any]) -> Key | None:
         """The key of the item every effect of `cause` on this service writes, which then carries its inbox

@@ -11,8 +11,7 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order.handlers.api import lambda_handler
-from shared import aws
-from tests.component.conftest import Tables
+from tests.component.conftest import Tables, dynamodb_calls
 from tests.support.builders import api_event
 
 CUSTOMER = "sub-of-customer-a"
@@ -430,18 +429,9 @@ def test_an_operator_cancel_of_an_unknown_or_malformed_order_is_a_404_and_change
 
 
 def test_a_post_reads_its_idempotency_key_and_prices_in_one_call(tables: Tables, context: LambdaContext) -> None:
-    calls: list[str] = []
-
-    def record(event_name: str, **_: Any) -> None:
-        calls.append(event_name.rsplit(".", 1)[-1])
-
-    events = aws.dynamodb().meta.client.meta.events
-    events.register("before-call.dynamodb", record)
-    try:
+    with dynamodb_calls() as calls:
         status, _, _ = call(context, "POST", "/orders", VALID, headers={"Idempotency-Key": "key-one-read"})
         replay, _, _ = call(context, "POST", "/orders", VALID, headers={"Idempotency-Key": "key-one-read"})
-    finally:
-        events.unregister("before-call.dynamodb", record)
 
     assert status == 201
     assert replay == 201

@@ -17,7 +17,7 @@ from shared import environment
 from shop_contracts.envelope import Envelope, utc_now
 from shop_contracts.order import OrderCreated
 from shop_contracts.payment import PaymentFailed
-from tests.component.conftest import Tables
+from tests.component.conftest import Tables, dynamodb_calls
 from tests.component.order.test_api import VALID, call
 from tests.support.builders import envelope, sqs_event
 
@@ -138,3 +138,22 @@ def test_a_schedule_the_schedulers_quota_refuses_is_counted_and_the_delivery_ret
         scheduler.schedule("o-1", datetime.now(UTC) + timedelta(minutes=5))
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "CloudWatchMetrics" in line]
     assert any(line.get("DeadlineSchedulesRefused") == [1.0] for line in emitted)
+
+
+def test_a_batch_of_deadlines_reads_its_orders_in_one_call(tables: Tables, context: LambdaContext) -> None:
+    for _ in range(3):
+        call(context, "POST", "/orders", VALID)
+    created = [Envelope[OrderCreated].model_validate(detail) for _, detail in tables.order.outbox()]
+    assert len(created) == 3
+    # Most deadlines find their order ended long before (as every one of these).
+    for order in created:
+        failed = envelope(PaymentFailed(order_id=order.data.order_id, reason="card_declined"), cause=order.metadata)
+        on_payment_failed.lambda_handler(sqs_event(failed), context)
+        overdue(tables, order.data.order_id)
+
+    with dynamodb_calls() as calls:
+        result = on_deadline.lambda_handler(sqs_event(*({"orderId": o.data.order_id} for o in created)), context)
+
+    assert result == {"batchItemFailures": []}
+    assert calls == ["BatchGetItem"]
+    assert tables.order.published().count("OrderCancelled") == 3

@@ -12,7 +12,9 @@ from payment.handlers import on_order_cancelled, on_order_created
 from payment.handlers.wiring import wiring
 from payment.models.gateway import Decision, RefundRejected, SimulatedGateway
 from shared import environment
-from tests.component.conftest import Tables
+from shared.errors import WriteContention
+from shared.storage.dynamodb import ReadAhead
+from tests.component.conftest import Tables, dynamodb_calls
 from tests.support.builders import order_cancelled, order_created, sqs_event
 
 
@@ -265,3 +267,40 @@ def test_with_the_guards_switched_off_a_duplicate_charges_twice(
     on_order_created.lambda_handler(sqs_event(created, created), context)
 
     assert tables.payment.published() == ["PaymentProcessed", "PaymentProcessed"]
+
+
+def test_a_batch_of_cancels_reads_its_payments_in_one_call_and_refunds_each_once(
+    tables: Tables, context: LambdaContext
+) -> None:
+    created = [order_created(order_id, sealer=tables.tokens) for order_id in ("o-1", "o-2", "o-3")]
+    on_order_created.lambda_handler(sqs_event(*created), context)
+    first, second, third = (order_cancelled(order, "out_of_stock") for order in created)
+
+    # The first order's cancel twice in the batch: its second delivery must see the first one's refund.
+    with dynamodb_calls() as calls:
+        response = on_order_cancelled.lambda_handler(sqs_event(first, second, first, third), context)
+
+    assert response == {"batchItemFailures": []}
+    assert calls[0] == "BatchGetItem"
+    # Read ahead: no read of its own for any payment, but the one the batch wrote before it came up again.
+    assert calls.count("GetItem") == 1
+    assert [payment(tables, order_id)["status"] for order_id in ("o-1", "o-2", "o-3")] == ["REFUNDED"] * 3
+    assert sorted(tables.payment.published()) == ["PaymentProcessed"] * 3 + ["PaymentRefunded"] * 3
+
+
+def test_a_batch_whose_read_ahead_fails_is_applied_record_by_record(
+    tables: Tables, context: LambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = [order_created(order_id, sealer=tables.tokens) for order_id in ("o-1", "o-2")]
+    on_order_created.lambda_handler(sqs_event(*created), context)
+
+    def unavailable(self: ReadAhead, keys: Any) -> None:
+        raise WriteContention("reads of the payment table still unprocessed after retries")
+
+    monkeypatch.setattr(ReadAhead, "read_ahead", unavailable)
+    with dynamodb_calls() as calls:
+        response = on_order_cancelled.lambda_handler(sqs_event(*(order_cancelled(o) for o in created)), context)
+
+    assert response == {"batchItemFailures": []}
+    assert calls.count("GetItem") == 2
+    assert [payment(tables, order_id)["status"] for order_id in ("o-1", "o-2")] == ["REFUNDED"] * 2

@@ -18,7 +18,7 @@ from saga.logic.fold import saga_view, seen_event
 from shared.errors import SagaChangedConcurrently
 from shop_contracts.order import OrderConfirmed
 from shop_contracts.saga import ATTENTION_AT_ATTRIBUTE, ATTENTION_ATTRIBUTE, ATTENTION_INDEX
-from tests.component.conftest import Tables
+from tests.component.conftest import Tables, dynamodb_calls
 from tests.support.builders import envelope, sqs_event
 from tests.support.sagas import (
     CANCELLED_OOS,
@@ -165,3 +165,17 @@ def test_a_batch_is_projected_saga_by_saga_and_a_failing_saga_fails_alone(
     assert response == {"batchItemFailures": [{"itemIdentifier": "m-0"}, {"itemIdentifier": "m-2"}]}
     assert tables.saga.item("SAGA#o-3") is None
     assert tables.saga.item("SAGA#o-4") is not None
+
+
+def test_a_batch_reads_its_sagas_in_one_call(tables: Tables, context: LambdaContext) -> None:
+    others = [envelope(OrderConfirmed(order_id=order_id)) for order_id in ("o-2", "o-3")]
+    on_saga_event.lambda_handler(sqs_event(CREATED), context)
+
+    with dynamodb_calls() as calls:
+        response = on_saga_event.lambda_handler(sqs_event(CHARGED, *others, RESERVED), context)
+
+    assert response == {"batchItemFailures": []}
+    # One read for the three sagas (one of them seen before), then one write each.
+    assert calls == ["BatchGetItem", "PutItem", "PutItem", "PutItem"]
+    first = tables.saga.item("SAGA#o-1")
+    assert first is not None and int(first["version"]) == 2 and len(first["view"]["timeline"]) == 3

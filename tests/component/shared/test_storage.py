@@ -10,7 +10,9 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
+from shared import aws
 from shared.errors import DuplicateEvent, OrderChangedConcurrently, ShopError
 from shared.outbox import APPLIED_EVENTS, inbox_put, marking, outbox_put
 from shared.storage import (
@@ -32,10 +34,10 @@ from shared.storage import (
     transition,
     without,
 )
-from shared.storage.dynamodb import DynamoTable, read_together
+from shared.storage.dynamodb import DynamoTable, ReadAhead, read_together
 from shared.testing.guards import UnguardedTable
 from shop_contracts.order import OrderConfirmed
-from tests.component.conftest import Tables
+from tests.component.conftest import Tables, dynamodb_calls
 from tests.support.builders import envelope
 from tests.support.memory import InMemoryTable
 
@@ -303,3 +305,42 @@ def test_items_of_two_tables_are_read_together_in_the_order_asked(two_tables: tu
         {"pk": "A", "n": 1},
         {"pk": "A", "n": 2},
     ]
+
+
+def test_a_batch_read_ahead_answers_each_items_next_read_once(tables: Tables) -> None:
+    real = DynamoTable(aws.dynamodb(), tables.order.name)
+    real.write([Put({"pk": "A", "n": 1}), Put({"pk": "B", "n": 2}), Put({"pk": "C", "n": 3})])
+    table = ReadAhead(real)
+
+    with dynamodb_calls() as calls:
+        table.read_ahead([{"pk": "A"}, {"pk": "B"}, {"pk": "C"}, {"pk": "Z"}, {"pk": "A"}])
+        assert calls == ["BatchGetItem"]
+        # Each item read ahead, and one found absent, is answered without a call, once.
+        assert [table.get({"pk": "A"}), table.get({"pk": "Z"})] == [{"pk": "A", "n": 1}, None]
+        assert calls == ["BatchGetItem"]
+        assert table.get({"pk": "A"}) == {"pk": "A", "n": 1}
+        assert calls == ["BatchGetItem", "GetItem"]
+        # An item written since is read from the table, with what was written.
+        table.write([Update({"pk": "B"}, set={"n": 20})])
+        assert table.get({"pk": "B"}) == {"pk": "B", "n": 20}
+        assert calls == ["BatchGetItem", "GetItem", "UpdateItem", "GetItem"]
+        # What no reaction used is forgotten at the end of the batch.
+        table.forget()
+        real.write([Update({"pk": "C"}, set={"n": 30})])
+        assert table.get({"pk": "C"}) == {"pk": "C", "n": 30}
+
+
+def test_one_item_is_not_read_ahead_and_a_failed_read_ahead_keeps_nothing(tables: Tables) -> None:
+    real = DynamoTable(aws.dynamodb(), tables.order.name)
+    real.write([Put({"pk": "A", "n": 1}), Put({"pk": "B", "n": 2})])
+    table = ReadAhead(real)
+    table.read_ahead([{"pk": "A"}, {"pk": "B"}])
+
+    with dynamodb_calls() as calls:
+        table.read_ahead([{"pk": "A"}, {"pk": "A"}])  # one item: one read, now or when it is needed
+        assert calls == []
+        assert table.get({"pk": "B"}) == {"pk": "B", "n": 2}  # the earlier batch's read ahead was dropped
+        assert calls == ["GetItem"]
+
+    with pytest.raises(ClientError):
+        ReadAhead(DynamoTable(aws.dynamodb(), "no-such-table")).read_ahead([{"pk": "A"}, {"pk": "B"}])

@@ -12,7 +12,7 @@ from inventory.models.settings import InventoryTableSettings
 from shared import aws, seams
 from shared.environment import Wiring
 from shared.settings import load_settings
-from shared.storage.dynamodb import DynamoTable
+from shared.storage.dynamodb import DynamoTable, ReadAhead
 
 
 class InventoryWiring(Wiring):
@@ -22,7 +22,7 @@ class InventoryWiring(Wiring):
     def unit_of_work(self) -> InventoryUnitOfWork:
         """The unit of work over the inventory table."""
         settings = load_settings(InventoryTableSettings)
-        return InventoryUnitOfWork(seams.table(DynamoTable(aws.dynamodb(), settings.inventory_table_name)))
+        return InventoryUnitOfWork(ReadAhead(seams.table(DynamoTable(aws.dynamodb(), settings.inventory_table_name))))
 
 
 wiring = InventoryWiring()

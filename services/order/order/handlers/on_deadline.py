@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from order.handlers.wiring import wiring
 from order.logic.finish_order import expire_order
-from shared.consumer import QueueRecord, each_record
+from shared.consumer import QueueRecord, each_record, items_read_ahead
 from shared.observability import logger, tracer
 from shop_contracts.envelope import utc_now
 
@@ -36,5 +36,18 @@ def handle(record: QueueRecord) -> None:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """SQS batch in, partial batch response out."""
-    return each_record(event, handle)
+    """SQS batch in (its orders read in one call), partial batch response out."""
+    uow = wiring.unit_of_work
+    with items_read_ahead(uow.table, [uow.order_record(order_id) for order_id in _order_ids(event)]):
+        return each_record(event, handle)
+
+
+def _order_ids(event: dict[str, Any]) -> list[str]:
+    """The orders the batch's deadlines name; a record that does not name one is left to `handle`."""
+    found = []
+    for raw in event.get("Records", []):
+        try:
+            found.append(DeadlineReached.model_validate_json(QueueRecord.of(raw).body).order_id)
+        except ValueError:
+            continue
+    return found

@@ -27,5 +27,5 @@ def react(envelope: Envelope[PaymentProcessed]) -> None:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """SQS batch in, partial batch response out."""
-    return consume(event, context, expected=PaymentProcessed, react=react)
+    """SQS batch in (its orders' records read in one call), partial batch response out."""
+    return consume(event, context, expected=PaymentProcessed, react=react, reads_ahead=wiring.unit_of_work)

@@ -15,7 +15,7 @@ from order.models.settings import DeadlineSchedulerSettings, OrderApiSettings, O
 from shared import aws, seams
 from shared.environment import Wiring
 from shared.settings import load_settings
-from shared.storage.dynamodb import DynamoTable
+from shared.storage.dynamodb import DynamoTable, ReadAhead
 
 if TYPE_CHECKING:
     from shared.payment_tokens import TokenSealer
@@ -28,7 +28,7 @@ class OrderWiring(Wiring):
     def unit_of_work(self) -> OrderUnitOfWork:
         """The unit of work over the order table."""
         settings = load_settings(OrderTableSettings)
-        return OrderUnitOfWork(seams.table(DynamoTable(aws.dynamodb(), settings.order_table_name)))
+        return OrderUnitOfWork(ReadAhead(seams.table(DynamoTable(aws.dynamodb(), settings.order_table_name))))
 
     @cached_property
     def api_settings(self) -> OrderApiSettings:

@@ -32,5 +32,7 @@ def give_up(envelope: Envelope[OrderCancelled], error: Exception) -> None:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """SQS batch in, partial batch response out."""
-    return consume(event, context, expected=OrderCancelled, react=react, give_up=give_up)
+    """SQS batch in (its orders' records read in one call), partial batch response out."""
+    return consume(
+        event, context, expected=OrderCancelled, react=react, give_up=give_up, reads_ahead=wiring.unit_of_work
+    )

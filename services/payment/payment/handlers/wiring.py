@@ -14,7 +14,7 @@ from shared import aws, seams
 from shared.environment import Wiring
 from shared.payment_tokens import DataKeyTokenCipher, TokenOpener
 from shared.settings import load_settings
-from shared.storage.dynamodb import DynamoTable
+from shared.storage.dynamodb import DynamoTable, ReadAhead
 
 
 class PaymentWiring(Wiring):
@@ -24,7 +24,7 @@ class PaymentWiring(Wiring):
     def unit_of_work(self) -> PaymentUnitOfWork:
         """The unit of work over the payment table."""
         settings = load_settings(PaymentTableSettings)
-        return PaymentUnitOfWork(seams.table(DynamoTable(aws.dynamodb(), settings.payment_table_name)))
+        return PaymentUnitOfWork(ReadAhead(seams.table(DynamoTable(aws.dynamodb(), settings.payment_table_name))))
 
     @cached_property
     def gateway(self) -> PaymentGateway:

@@ -8,12 +8,14 @@ second copy of every event: a happy saga's item stays under 1 kB, one write unit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from saga.models.seen_event import SeenEvent
 from shared.errors import SagaChangedConcurrently
-from shared.storage import Item, Put, Table, absent, equals
+from shared.storage import Item, Put, Table, absent, equals, forget_read_ahead, read_ahead
+from shop_contracts.envelope import Envelope
 from shop_contracts.saga import (
     ATTENTION_AT_ATTRIBUTE,
     ATTENTION_ATTRIBUTE,
@@ -74,6 +76,14 @@ class SagaRepository:
         if not item:
             return SagaRecord(events={}, version=0)
         return SagaRecord(events=_events_of(item), version=int(item["version"]))
+
+    def read_ahead(self, causes: Sequence[Envelope[Any]]) -> None:
+        """Read the sagas of these events together (one read for a batch), for their next `get`s."""
+        read_ahead(self.table, [saga_key(cause.metadata.correlation_id) for cause in causes])
+
+    def forget_read_ahead(self) -> None:
+        """Drop what `read_ahead` read and nothing used."""
+        forget_read_ahead(self.table)
 
     def save(
         self,

@@ -28,7 +28,13 @@ def react(envelopes: list[Envelope[DomainEvent]]) -> None:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """SQS batch in, partial batch response out; a batch's events are projected saga by saga."""
+    """SQS batch in, partial batch response out; a batch's sagas are read in one call, then projected saga
+    by saga."""
     return consume_grouped(
-        event, context, expected=DomainEvent, key=lambda envelope: envelope.metadata.correlation_id, react=react
+        event,
+        context,
+        expected=DomainEvent,
+        key=lambda envelope: envelope.metadata.correlation_id,
+        react=react,
+        reads_ahead=wiring.saga_repository,
     )

@@ -12,7 +12,7 @@ from saga.models.settings import SagaSettings
 from shared import aws, seams
 from shared.environment import Wiring
 from shared.settings import load_settings
-from shared.storage.dynamodb import DynamoTable
+from shared.storage.dynamodb import DynamoTable, ReadAhead
 
 
 class SagaWiring(Wiring):
@@ -22,7 +22,7 @@ class SagaWiring(Wiring):
     def saga_repository(self) -> SagaRepository:
         """The repository over the saga table."""
         settings = load_settings(SagaSettings)
-        return SagaRepository(seams.table(DynamoTable(aws.dynamodb(), settings.saga_table_name)))
+        return SagaRepository(ReadAhead(seams.table(DynamoTable(aws.dynamodb(), settings.saga_table_name))))
 
     @cached_property
     def attention_index(self) -> AttentionIndex:

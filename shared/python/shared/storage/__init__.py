@@ -39,6 +39,8 @@ from shared.storage.writes import (
     Write,
     WriteConflict,
     conflict_of,
+    forget_read_ahead,
+    read_ahead,
     transition,
 )
 
@@ -63,11 +65,13 @@ __all__ = [
     "conflict_of",
     "creates_only",
     "equals",
+    "forget_read_ahead",
     "exists",
     "holds",
     "invariant",
     "lacks",
     "missing",
+    "read_ahead",
     "transition",
     "without",
 ]

@@ -1,4 +1,5 @@
-"""The storage port's DynamoDB adapter: `DynamoTable`, and reads of several items in one call.
+"""The storage port's DynamoDB adapter: `DynamoTable`, and reads of several items in one call
+(`read_together`, and `ReadAhead` for a consumer's batch).
 
 One conditional call for a single write, one `TransactWriteItems` for more; conditions rendered as
 condition expressions with placeholders; a refused write's error chosen by `conflict_of`.
@@ -158,7 +159,77 @@ def read_together(reads: Sequence[tuple[Table, Key]]) -> list[Item | None]:
                 break
         else:
             raise WriteContention(f"reads of {sorted(pending)} still unprocessed after retries")
-    return [found.get((name, tuple(sorted(key.items())))) for name, key in wanted]
+    return [found.get((name, _frozen(key))) for name, key in wanted]
+
+
+_NOT_AHEAD = object()
+
+
+class ReadAhead:
+    """A table whose reads of a batch's items can be made together, ahead of the reactions that need them.
+
+    A consumer's reactions each read one item (the service's record of an order) before they write it: a
+    batch of n records costs n `GetItem`s. `read_ahead(keys)` reads them in one `BatchGetItem` instead, and
+    each key's next `get` is answered from it, once: a second `get` of the key (a retry after a conflict,
+    a second event of the order in the batch) reads the table, and so does a `get` after this wrapper
+    wrote the key. An item read ahead is as fresh as one read a moment before its reaction began: every
+    write a reaction makes after a read is conditional on what it read, so a change in between is refused
+    as it would be without the read ahead. Everything else goes to the wrapped table.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._ahead: dict[tuple[tuple[str, Any], ...], Item | None] = {}
+
+    @property
+    def name(self) -> str:
+        """The wrapped table's name."""
+        return self.table.name
+
+    def read_ahead(self, keys: Sequence[Key]) -> None:
+        """Read these items together for their next `get`s, forgetting what an earlier batch read ahead.
+
+        Raises what the reads raise; nothing is then kept, and each `get` reads the table.
+        """
+        self._ahead = {}
+        unique = list({_frozen(key): key for key in keys}.values())
+        if len(unique) < 2:
+            return  # one item is one read, now or at its reaction: nothing to gain
+        found = read_together([(self.table, key) for key in unique])
+        self._ahead = {_frozen(key): item for key, item in zip(unique, found, strict=True)}
+
+    def forget(self) -> None:
+        """Drop what was read ahead and not used (at the end of a batch)."""
+        self._ahead = {}
+
+    def get(self, key: Key) -> Item | None:
+        """The item as read ahead, the first time it is asked for; else from the table."""
+        found = self._ahead.pop(_frozen(key), _NOT_AHEAD)
+        return self.table.get(key) if found is _NOT_AHEAD else found  # type: ignore[return-value]
+
+    def read_through(self) -> Table:
+        """The table reads go to (`read_together`)."""
+        return self.table
+
+    def write(self, writes: Sequence[Write]) -> None:
+        """Write through; an item written is read from the table from then on."""
+        for write in writes:
+            self._ahead.pop(_frozen(write.key), None)
+        self.table.write(writes)
+
+    def query(self, index: str, partition: tuple[str, Any], *, below: tuple[str, Any], limit: int) -> list[Item]:
+        """Query through."""
+        return self.table.query(index, partition, below=below, limit=limit)
+
+    def remove(self, keys: Sequence[Key]) -> None:
+        """Remove through; an item removed is read from the table from then on."""
+        for key in keys:
+            self._ahead.pop(_frozen(key), None)
+        self.table.remove(keys)
+
+
+def _frozen(key: Key) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(key.items()))
 
 
 def _read_through(table: Table) -> Table:

@@ -157,3 +157,16 @@ class Table(Protocol):
             When some were still not deleted after retries (those that were stay deleted; call again).
         """
         ...
+
+
+def read_ahead(table: Table, keys: Sequence[Key]) -> None:
+    """Read these items together for their next `get`s, if the table reads ahead
+    (`shared.storage.dynamodb.ReadAhead`); any other table reads each when asked."""
+    if (reads := getattr(table, "read_ahead", None)) is not None:
+        reads(keys)
+
+
+def forget_read_ahead(table: Table) -> None:
+    """Drop what `read_ahead` read and nothing used."""
+    if (forget := getattr(table, "forget", None)) is not None:
+        forget()

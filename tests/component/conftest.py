@@ -183,7 +183,7 @@ def dynamodb_calls() -> Iterator[list[str]]:
     def record(event_name: str, **_: Any) -> None:
         calls.append(event_name.rsplit(".", 1)[-1])
 
-    events = aws.dynamodb().meta.client.meta.events
+    events = aws.dynamodb().meta.events
     events.register("before-call.dynamodb", record)
     try:
         yield calls

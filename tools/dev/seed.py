@@ -64,7 +64,7 @@ def seed(api: ApiClient) -> list[dict[str, object]]:
 
 def place_sample_order(order_table_name: str, *, timeout: float = 60) -> Order:
     """The order the samples name, placed unless it exists; returns it once its saga has ended."""
-    uow = OrderUnitOfWork(DynamoTable(boto3.resource("dynamodb"), order_table_name))
+    uow = OrderUnitOfWork(DynamoTable(boto3.client("dynamodb"), order_table_name))
     if uow.orders.get(ORDER_ID) is None:
         [sample] = [event for _, event, _ in SAMPLES if isinstance(event, OrderCreated)]
         # A deadline ahead, as the API gives one: the sample's own lies in the past.

@@ -20,22 +20,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from boto3.dynamodb.types import TypeDeserializer
 from pydantic import Field
 
 from shared import aws, seams
 from shared.environment import once
 from shared.errors import ChangedConcurrently, EventPublishError
-from shared.items import plain
 from shared.metrics import measures
 from shared.observability import logger, tracer
 from shared.outbox import OUTBOX_INDEX, OUTBOX_PENDING, OUTBOX_PREFIX
 from shared.publisher import EventBridgePublisher, Publisher
 from shared.settings import Settings, load_settings
 from shared.storage import Delete, Item, Table, Update, exists
+from shared.storage.attribute_values import untyped_item
 from shared.storage.dynamodb import DynamoTable
 
-_deserializer = TypeDeserializer()
 # The sweeper leaves rows younger than this to the stream, which publishes them within a second or two.
 SWEEP_AFTER_SECONDS = 60
 SWEEP_BATCH = 100
@@ -54,7 +52,7 @@ def stream_rows(records: Iterable[dict[str, Any]]) -> list[Item]:
         image = record.get("dynamodb", {}).get("NewImage", {})
         if not image.get("pk", {}).get("S", "").startswith(OUTBOX_PREFIX):
             continue
-        rows.append(plain({name: _deserializer.deserialize(value) for name, value in image.items()}))
+        rows.append(untyped_item(image))
     return rows
 
 

@@ -32,7 +32,7 @@ class Parked:
 
 def relay(tables: Tables, parked: Parked | None = None, publisher: Any = None) -> OutboxRelay:
     return OutboxRelay(
-        table=DynamoTable(boto3.resource("dynamodb"), tables.order.name),
+        table=DynamoTable(boto3.client("dynamodb"), tables.order.name),
         publisher=publisher or EventBridgePublisher(boto3.client("events")),
         bus_name="test-bus",
         source="shop.order",
@@ -50,7 +50,7 @@ def stream_of(tables: Tables) -> list[dict[str, Any]]:
 
 
 def test_the_relay_publishes_exactly_the_outbox_rows_then_removes_them(tables: Tables, bus: CapturedBus) -> None:
-    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    table = DynamoTable(boto3.client("dynamodb"), tables.order.name)
     sent = [envelope(OrderConfirmed(order_id=f"o-{i}")) for i in range(12)]
     table.write([Put({"pk": "ORDER#o-1", "status": "CONFIRMED"}), *(outbox_put(event) for event in sent)])
 
@@ -65,7 +65,7 @@ def test_the_relay_publishes_exactly_the_outbox_rows_then_removes_them(tables: T
 
 
 def test_a_row_in_another_services_name_is_refused_parked_and_removed(tables: Tables, bus: CapturedBus) -> None:
-    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    table = DynamoTable(boto3.client("dynamodb"), tables.order.name)
     forged = envelope(PaymentFailed(order_id="o-1", reason="forged"))
     table.write([outbox_put(forged)])  # a writer of the order table speaking for payment
     parked = Parked()
@@ -80,7 +80,7 @@ def test_a_row_in_another_services_name_is_refused_parked_and_removed(tables: Ta
 
 
 def test_rows_a_crash_left_behind_are_swept_after_a_minute_with_their_ids(tables: Tables, bus: CapturedBus) -> None:
-    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    table = DynamoTable(boto3.client("dynamodb"), tables.order.name)
     event = envelope(OrderConfirmed(order_id="o-1"))
     table.write([outbox_put(event)])
 
@@ -103,7 +103,7 @@ def test_rows_a_crash_left_behind_are_swept_after_a_minute_with_their_ids(tables
 
 
 def test_an_outage_of_the_bus_loses_nothing(tables: Tables, bus: CapturedBus) -> None:
-    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    table = DynamoTable(boto3.client("dynamodb"), tables.order.name)
     events = [envelope(OrderConfirmed(order_id=f"o-{i}")) for i in range(3)]
     table.write([outbox_put(event) for event in events])
 
@@ -145,7 +145,7 @@ def test_the_trace_of_the_committing_step_goes_with_its_event_to_the_bus(
 
     header = "Root=1-6751a0c0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
     monkeypatch.setenv("_X_AMZN_TRACE_ID", header)  # as Lambda sets it for the committing invocation
-    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    table = DynamoTable(boto3.client("dynamodb"), tables.order.name)
     table.write([outbox_put(envelope(OrderConfirmed(order_id="o-1")))])
     monkeypatch.delenv("_X_AMZN_TRACE_ID")  # the relay runs in an invocation of its own
 
@@ -159,7 +159,7 @@ def test_the_trace_of_the_committing_step_goes_with_its_event_to_the_bus(
 def test_a_row_putevents_keeps_rejecting_moves_back_then_is_parked_and_the_others_go_out(
     tables: Tables, bus: CapturedBus
 ) -> None:
-    table = DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+    table = DynamoTable(boto3.client("dynamodb"), tables.order.name)
     stuck, fine = envelope(OrderConfirmed(order_id="o-stuck")), envelope(OrderConfirmed(order_id="o-fine"))
     table.write([outbox_put(stuck), outbox_put(fine)])
 

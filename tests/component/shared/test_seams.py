@@ -60,7 +60,7 @@ def plan(table: Any, **plan: object) -> None:
 def test_a_production_stack_gets_its_ports_as_they_are(tables: Tables, plan_table: Any) -> None:
     environment.reset()
     plan(plan_table, relayCrashRate=1, outages={"PaymentOnOrderCreated": 60})
-    table = DynamoTable(boto3.resource("dynamodb"), tables.payment.name)
+    table = DynamoTable(boto3.client("dynamodb"), tables.payment.name)
     publisher = Published()
 
     assert seams.table(table) is table
@@ -70,7 +70,7 @@ def test_a_production_stack_gets_its_ports_as_they_are(tables: Tables, plan_tabl
 
 def test_a_consumer_is_down_from_its_first_call_for_the_planned_seconds(tables: Tables, switched_on: Any) -> None:
     plan(switched_on, outages={"PaymentOnOrderCreated": 60, "InventoryOnOrderCancelled": 60})
-    table = seams.table(DynamoTable(boto3.resource("dynamodb"), tables.payment.name))
+    table = seams.table(DynamoTable(boto3.client("dynamodb"), tables.payment.name))
     assert isinstance(table, OutageTable)
 
     for _ in range(2):
@@ -89,7 +89,7 @@ def test_a_consumer_recovers_when_its_outage_is_over(tables: Tables, switched_on
         ExpressionAttributeValues={":t": int(time.time()) - 60},
     )
     table = OutageTable(
-        DynamoTable(boto3.resource("dynamodb"), tables.payment.name),
+        DynamoTable(boto3.client("dynamodb"), tables.payment.name),
         FaultPlan(PLAN_TABLE, "x-PaymentOnOrderCreatedFunction-1"),
     )
     assert table.get({"pk": "PAYMENT#o-1"}) is None
@@ -116,7 +116,7 @@ def test_without_guards_a_guarded_write_applies_twice_and_others_keep_their_cond
 ) -> None:
     monkeypatch.setenv("ONCE_ONLY_GUARDS", "false")
     environment.reset()
-    table = seams.table(DynamoTable(boto3.resource("dynamodb"), tables.payment.name))
+    table = seams.table(DynamoTable(boto3.client("dynamodb"), tables.payment.name))
     assert isinstance(table, UnguardedTable)
 
     for _ in range(2):
@@ -153,7 +153,7 @@ def test_a_consumers_write_commits_and_then_loses_its_answer_at_the_planned_rate
     tables: Tables, switched_on: Any
 ) -> None:
     plan(switched_on, lostWriteAnswerRate=1)
-    table = seams.table(DynamoTable(boto3.resource("dynamodb"), tables.payment.name))
+    table = seams.table(DynamoTable(boto3.client("dynamodb"), tables.payment.name))
 
     with pytest.raises(InjectedFault, match="committed"):
         table.write([Put({"pk": "X"}, condition=absent())])

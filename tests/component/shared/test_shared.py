@@ -126,6 +126,19 @@ def test_the_x_ray_sdk_is_imported_only_where_traces_are_collected() -> None:
     assert "aws_xray_sdk" in _imports_after("shared.observability", LAMBDA_TASK_ROOT="/var/task")
 
 
+def test_no_function_imports_boto3() -> None:
+    # botocore's clients are all the functions use: boto3 would add its resource layer and s3transfer,
+    # concurrent.futures and multiprocessing to every cold start (docs/decisions.md, "Cold starts").
+    for handler in (
+        "order.handlers.api",
+        "payment.handlers.on_order_created",
+        "saga.handlers.on_saga_event",
+        "shared.relay",
+    ):
+        loaded = _imports_after(handler)
+        assert not {"boto3", "s3transfer", "multiprocessing"} & loaded, handler
+
+
 def test_a_consumer_imports_no_batch_utility_and_no_asyncio() -> None:
     # A cold start's import is its latency: Powertools' batch utility costs about 80 ms (asyncio and every
     # event source's data class) for a loop shared.consumer writes itself (docs/decisions.md, "Cold starts").
@@ -147,7 +160,7 @@ def test_every_aws_client_gives_up_on_a_stalled_call_well_inside_the_function_ti
     from tools.template import template
 
     function_timeout = template()["Globals"]["Function"]["Timeout"]
-    clients = [aws.dynamodb().meta.client, aws.events(), aws.kms(), aws.sqs(), aws.scheduler()]
+    clients = [aws.dynamodb(), aws.events(), aws.kms(), aws.sqs(), aws.scheduler()]
     for client in clients:
         config = client.meta.config
         assert config.connect_timeout + config.read_timeout < function_timeout, client.meta.service_model.service_name

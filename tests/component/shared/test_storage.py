@@ -52,7 +52,7 @@ def table(request: pytest.FixtureRequest) -> Iterator[Table]:
         yield InMemoryTable()
     else:
         tables: Tables = request.getfixturevalue("tables")
-        yield DynamoTable(boto3.resource("dynamodb"), tables.order.name)
+        yield DynamoTable(boto3.client("dynamodb"), tables.order.name)
 
 
 def test_a_put_then_a_read_gives_plain_values_back(table: Table) -> None:
@@ -289,8 +289,8 @@ def two_tables(request: pytest.FixtureRequest) -> Iterator[tuple[Table, Table]]:
         yield InMemoryTable(), InMemoryTable()
     else:
         tables: Tables = request.getfixturevalue("tables")
-        resource = boto3.resource("dynamodb")
-        yield DynamoTable(resource, tables.order.name), DynamoTable(resource, tables.saga.name)
+        client = boto3.client("dynamodb")
+        yield DynamoTable(client, tables.order.name), DynamoTable(client, tables.saga.name)
 
 
 def test_items_of_two_tables_are_read_together_in_the_order_asked(two_tables: tuple[Table, Table]) -> None:

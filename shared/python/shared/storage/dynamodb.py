@@ -10,14 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from shared.errors import WriteContention
-from shared.items import plain
+from shared.storage.attribute_values import typed_item, untyped_item
 from shared.storage.conditions import (
     AllOf,
     AnyOf,
@@ -43,7 +41,7 @@ from shared.storage.writes import (
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 REMOVE_ATTEMPTS = 5
 MAX_BATCH_GET = 100  # BatchGetItem's limit
@@ -53,18 +51,13 @@ MAX_BATCH_GET = 100  # BatchGetItem's limit
 class DynamoTable:
     """The production `Table`: one conditional call for a single write, one transaction for several."""
 
-    dynamodb: DynamoDBServiceResource
+    client: DynamoDBClient
     name: str
-
-    @cached_property
-    def _table(self) -> Any:
-        # Made once: boto3 builds a resource's class anew on every `Table(...)`, a few milliseconds of CPU.
-        return self.dynamodb.Table(self.name)
 
     def get(self, key: Key) -> Item | None:
         """The item, read consistently; None when absent."""
-        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
-        return plain(item) if item else None
+        item = self.client.get_item(TableName=self.name, Key=typed_item(key), ConsistentRead=True).get("Item")
+        return untyped_item(item) if item else None
 
     def write(self, writes: Sequence[Write]) -> None:
         """Apply every write or none (see `Table.write`)."""
@@ -72,7 +65,7 @@ class DynamoTable:
             return
         if len(writes) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"a step may write at most {MAX_TRANSACTION_ITEMS} items, got {len(writes)}")
-        client = self.dynamodb.meta.client
+        client = self.client
         if len(writes) == 1:
             # A single write needs no transaction, which costs twice the capacity.
             action, request = _request(writes[0], self.name)
@@ -100,24 +93,26 @@ class DynamoTable:
 
     def query(self, index: str, partition: tuple[str, Any], *, below: tuple[str, Any], limit: int) -> list[Item]:
         """Items of a sparse index in one partition whose sort key is below a value, lowest first."""
-        response = self._table.query(
+        response = self.client.query(
+            TableName=self.name,
             IndexName=index,
             KeyConditionExpression="#p = :p AND #s < :s",
             ExpressionAttributeNames={"#p": partition[0], "#s": below[0]},
-            ExpressionAttributeValues={":p": partition[1], ":s": below[1]},
+            ExpressionAttributeValues=typed_item({":p": partition[1], ":s": below[1]}),
             Limit=limit,
         )
-        return [plain(item) for item in response.get("Items", [])]
+        return [untyped_item(item) for item in response.get("Items", [])]
 
     def remove(self, keys: Sequence[Key]) -> None:
         """Delete the items in batches of 25, re-sending what DynamoDB left unprocessed (see `Table.remove`)."""
-        client = self.dynamodb.meta.client
         for start in range(0, len(keys), MAX_BATCH_WRITE):
-            pending: list[Any] = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + MAX_BATCH_WRITE]]
+            pending: list[Any] = [
+                {"DeleteRequest": {"Key": typed_item(key)}} for key in keys[start : start + MAX_BATCH_WRITE]
+            ]
             for attempt in range(REMOVE_ATTEMPTS):
                 if attempt:
                     time.sleep(0.05 * 2**attempt)  # unprocessed items mean throttling: back off
-                answer = client.batch_write_item(RequestItems={self.name: pending})
+                answer = self.client.batch_write_item(RequestItems={self.name: pending})
                 pending = list((answer.get("UnprocessedItems") or {}).get(self.name, []))
                 if not pending:
                     break
@@ -126,7 +121,6 @@ class DynamoTable:
 
 
 _SINGLE = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
-_DESERIALIZER = TypeDeserializer()
 
 
 def read_together(reads: Sequence[tuple[Table, Key]]) -> list[Item | None]:
@@ -138,22 +132,23 @@ def read_together(reads: Sequence[tuple[Table, Key]]) -> list[Item | None]:
     """
     tables = [_read_through(table) for table, _ in reads]
     batchable = [table for table in tables if isinstance(table, DynamoTable)]
-    if len(reads) < 2 or len(batchable) < len(tables) or len({id(t.dynamodb) for t in batchable}) != 1:
+    if len(reads) < 2 or len(batchable) < len(tables) or len({id(t.client) for t in batchable}) != 1:
         return [table.get(key) for table, key in reads]
-    client = batchable[0].dynamodb.meta.client
+    client = batchable[0].client
     found: dict[tuple[str, tuple[tuple[str, Any], ...]], Item] = {}
     wanted = [(table.name, key) for table, key in reads]
     for start in range(0, len(wanted), MAX_BATCH_GET):
         pending: dict[str, Any] = {}
         for name, key in wanted[start : start + MAX_BATCH_GET]:
-            pending.setdefault(name, {"Keys": [], "ConsistentRead": True})["Keys"].append(key)
+            pending.setdefault(name, {"Keys": [], "ConsistentRead": True})["Keys"].append(typed_item(key))
         for attempt in range(REMOVE_ATTEMPTS):
             if attempt:
                 time.sleep(0.05 * 2**attempt)  # unprocessed keys mean throttling: back off
             answer = client.batch_get_item(RequestItems=pending)
             for name, items in answer.get("Responses", {}).items():
-                for item in items:
-                    found[(name, _key_of_item(item, wanted))] = plain(item)
+                for raw in items:
+                    item = untyped_item(raw)
+                    found[(name, _key_of_item(item, wanted))] = item
             pending = answer.get("UnprocessedKeys") or {}
             if not pending:
                 break
@@ -251,7 +246,7 @@ def _old_item(raw: Any) -> Item | None:
     carry in DynamoDB's typed form (`{"S": ...}`): only asked for by writes with an `explain`."""
     if not raw:
         return None
-    return {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
+    return untyped_item(raw)
 
 
 class _Placeholders:
@@ -303,10 +298,10 @@ def _request(write: Write, table_name: str) -> tuple[str, dict[str, Any]]:
     match write:
         case Put(item=item):
             action = "Put"
-            body["Item"] = item
+            body["Item"] = typed_item(item)
         case Update(key=key, set=to_set, add=to_add, remove=to_remove):
             action = "Update"
-            body["Key"] = key
+            body["Key"] = typed_item(key)
             clauses = [f"{p.name(a)} = {p.value(v)}" for a, v in to_set.items()]
             expression = f"SET {', '.join(clauses)}" if clauses else ""
             if to_add:
@@ -317,7 +312,7 @@ def _request(write: Write, table_name: str) -> tuple[str, dict[str, Any]]:
             body["UpdateExpression"] = expression.strip()
         case Delete(key=key):
             action = "Delete"
-            body["Key"] = key
+            body["Key"] = typed_item(key)
     if write.condition is not None:
         body["ConditionExpression"] = _expression(write.condition, p)
     if write.explain is not None:
@@ -326,5 +321,5 @@ def _request(write: Write, table_name: str) -> tuple[str, dict[str, Any]]:
     if p.names:
         body["ExpressionAttributeNames"] = p.names
     if p.values:
-        body["ExpressionAttributeValues"] = p.values
+        body["ExpressionAttributeValues"] = typed_item(p.values)
     return action, body

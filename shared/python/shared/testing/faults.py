@@ -23,6 +23,7 @@ from shared.errors import ShopError
 from shared.observability import logger
 from shared.publisher import Publisher
 from shared.storage import Item, Key, Table, Write
+from shared.storage.attribute_values import typed_item, untyped_item
 
 PLAN_KEY = {"pk": "FAULTS"}
 # The plan is read at most this often per process, so an outage costs one read a second, not one a call.
@@ -61,26 +62,29 @@ class FaultPlan:
         """The plan, or None when the suite wrote none."""
         read_at, plan = self._cached
         if time.monotonic() - read_at > PLAN_CACHE_SECONDS:
-            item = self._table().get_item(Key=PLAN_KEY, ConsistentRead=True).get("Item")
+            raw = aws.dynamodb().get_item(TableName=self.table_name, Key=typed_item(PLAN_KEY), ConsistentRead=True)
+            item = untyped_item(raw["Item"]) if "Item" in raw else None
             plan = Plan.model_validate(item.get("plan", {})) if item else None
             self._cached = (time.monotonic(), plan)
         return plan
 
     def count(self, kind: str) -> None:
         """Count one injected fault on the plan item."""
-        self._table().update_item(
-            Key=PLAN_KEY,
+        aws.dynamodb().update_item(
+            TableName=self.table_name,
+            Key=typed_item(PLAN_KEY),
             UpdateExpression="ADD #kind :one",
             ExpressionAttributeNames={"#kind": kind},
-            ExpressionAttributeValues={":one": 1},
+            ExpressionAttributeValues=typed_item({":one": 1}),
         )
 
     def record_call(self, kind: str, key: str, *, failed: bool) -> None:
         """Note one gateway call (and whether its caller got no answer) on the ledger item of its key."""
-        self._table().update_item(
-            Key={"pk": f"GATEWAY#{kind}#{key}"},
+        aws.dynamodb().update_item(
+            TableName=self.table_name,
+            Key=typed_item({"pk": f"GATEWAY#{kind}#{key}"}),
             UpdateExpression="ADD calls :one, failed :failed",
-            ExpressionAttributeValues={":one": 1, ":failed": 1 if failed else 0},
+            ExpressionAttributeValues=typed_item({":one": 1, ":failed": 1 if failed else 0}),
         )
 
     def chance(self, rate: float) -> bool:
@@ -104,17 +108,15 @@ class FaultPlan:
 
     def _outage_start(self, consumer: str, now: int) -> int:
         """When this consumer's outage began: the first caller sets it, everyone after reads it."""
-        result = self._table().update_item(
-            Key=PLAN_KEY,
+        result = aws.dynamodb().update_item(
+            TableName=self.table_name,
+            Key=typed_item(PLAN_KEY),
             UpdateExpression="SET #started = if_not_exists(#started, :now)",
             ExpressionAttributeNames={"#started": f"outage_started_{consumer}"},
-            ExpressionAttributeValues={":now": now},
+            ExpressionAttributeValues=typed_item({":now": now}),
             ReturnValues="ALL_NEW",
         )
-        return int(str(result["Attributes"][f"outage_started_{consumer}"]))
-
-    def _table(self) -> Any:
-        return aws.dynamodb().Table(self.table_name)
+        return int(untyped_item(result["Attributes"])[f"outage_started_{consumer}"])
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 
+from shared.testing.faults import PLAN_CACHE_SECONDS
 from shopctl.redrive import count, redrive, redrives_of_stack
 from shopctl.stack import ApiClient
 from tests.e2e.conftest import BusListener, wait_for
@@ -54,6 +56,9 @@ def test_a_refund_dead_lettered_without_a_word_is_reported_from_its_queue_then_r
     # report, as a timeout or a crash would, so the message reaches its DLQ silently.
     plan = boto3.resource("dynamodb").Table(outputs["TestSeamsTableName"])
     plan.put_item(Item={"pk": "FAULTS", "plan": {"outages": {"PaymentOnOrderCancelled": 600}}})
+    # A worker reads the plan at most once every PLAN_CACHE_SECONDS: until then a consumer that read it just
+    # before may still refund (a saga out of stock is cancelled within a second or two now).
+    time.sleep(2 * PLAN_CACHE_SECONDS)
     try:
         order_id = place(api, [(new_product(0), 1)], "10.00")  # out of stock: its charge must be refunded
 

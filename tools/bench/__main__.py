@@ -13,10 +13,11 @@ with the log level AWS gets), seeds products with stock enough for the run, and 
 2. warms up, then runs each level of closed-loop clients for --seconds. In the client's loop (the default)
    each client is a signed-in customer that places an order and polls GET /orders/{id} until it is final
    (tools/bench/clients.py); in the table loop the benchmark watches the order table instead;
-3. the read path: customers ask for their orders back to back, for the CPU one GET costs;
-4. waits for what the orders still cause (their deadline schedules fire --deadline seconds after each
+3. waits for what the orders still cause (their deadline schedules fire --deadline seconds after each
    order) and reads what the functions did: invocations, batch sizes, handler time, every AWS call with
    its DynamoDB units, PutEvents entries by type, and the CPU of the local cloud and of each function;
+4. the read path, on the stack gone quiet: customers ask for their orders back to back, for the CPU one
+   GET costs;
 5. measures each function's package and the import time of its handler module in a fresh interpreter,
    against the 250 ms budget;
 6. writes the result as JSON, a chart (PNG) and the generated part of docs/benchmarks.md, and ends with
@@ -375,12 +376,12 @@ def run(options: Options) -> dict[str, Any]:
             print(_cold_line(cold), flush=True)
         logs_before = _log_bytes(STACK)
         measured_from = time.time()
+        every: list[client_loop.ClientOrder] = []
         if options.mode == "client":
-            levels, placed, last_placed, read = _client_levels(options, people, session)
+            levels, placed, last_placed, every = _client_levels(options, people, session)
             still_open = 0
         else:
             levels, placed, last_placed, still_open = _table_levels(options, api, outputs, people, session)
-            read = None
         # Each order's deadline schedule fires DEADLINE_SECONDS after it was placed: wait for the last.
         wait = max(0.0, last_placed + DEADLINE_SECONDS + 10 - time.time())
         print(f"waiting {wait:.0f}s for the last orders' deadline schedules to fire ...", flush=True)
@@ -393,6 +394,8 @@ def run(options: Options) -> dict[str, Any]:
         cost_lines = order_cost(
             used, orders=placed, fanout=fanout, queue_fed=queue_fed, memory_mb=memory, log_bytes=log_bytes
         )
+        # After the accounting window: its GETs are no order's, and the deadlines have all fired.
+        read = _read_path(options, people, every, session, levels) if options.mode == "client" else None
     finally:
         if options.keep_running:
             print(f"the local cloud keeps running with {STACK}; stop it with: make down PORT={options.port}")
@@ -431,8 +434,9 @@ def run(options: Options) -> dict[str, Any]:
 
 def _client_levels(
     options: Options, people: list[client_loop.Customer], session: int
-) -> tuple[list[dict[str, Any]], int, float, dict[str, Any]]:
-    """Warm-up, then each level of the client's loop; then the read path's CPU per GET."""
+) -> tuple[list[dict[str, Any]], int, float, list[client_loop.ClientOrder]]:
+    """Warm-up, then each level of the client's loop; returns the levels' figures, the orders placed, when
+    the last was placed, and every order (for the read path)."""
     print(f"warm-up: {len(people)} clients for {options.warmup:.0f}s", flush=True)
     warm = client_loop.level(people, PRODUCTS, PRICE, options.warmup, poll=options.poll, seed=0)
     placed, last_placed = len(warm.orders), time.time()
@@ -448,6 +452,18 @@ def _client_levels(
         placed += len(level.orders)
         last_placed = time.time()
         print(_client_line(figures), flush=True)
+    return levels, placed, last_placed, every
+
+
+def _read_path(
+    options: Options,
+    people: list[client_loop.Customer],
+    every: list[client_loop.ClientOrder],
+    session: int,
+    levels: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The read path's CPU per GET (each level's read CPU per order from it), on a quiet stack: run once the
+    levels' deadline schedules have fired, so the deadline handler does not share the machine with it."""
     readers = people[: max(1, min(len(people), 8))]
     seconds = min(15.0, options.seconds)
     before = cpu.snapshot(session)
@@ -465,7 +481,7 @@ def _client_levels(
         f"{per_get['localCloud']:.1f} ms local cloud + {per_get['orderApi']:.1f} ms order API",
         flush=True,
     )
-    return levels, placed, last_placed, read
+    return read
 
 
 def _table_levels(

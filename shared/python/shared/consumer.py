@@ -297,7 +297,8 @@ def _consume[EventT: DomainEvent](
             if envelope is not None:
                 groups.setdefault(key(record, envelope), []).append((record, envelope))
         if reads_ahead is not None and groups:
-            _read_ahead(reads_ahead, [envelope for members in groups.values() for _, envelope in members])
+            causes = [envelope for members in groups.values() for _, envelope in members]
+            _read_ahead(lambda: reads_ahead.read_ahead(causes))
         for members in groups.values():
             logger.remove_keys(list(_RECORD_KEYS))
             try:
@@ -322,10 +323,10 @@ def _consume[EventT: DomainEvent](
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 
 
-def _read_ahead(reads_ahead: ReadsAhead, causes: list[Envelope[Any]]) -> None:
+def _read_ahead(read: Callable[[], None]) -> None:
     # Only a saving: if the read fails, each reaction reads for itself (and fails, if it must, on its own).
     try:
-        reads_ahead.read_ahead(causes)
+        read()
     except Exception as exc:
         logger.warning("could not read the batch's items ahead; each reaction reads its own", reason=str(exc))
 
@@ -334,10 +335,7 @@ def _read_ahead(reads_ahead: ReadsAhead, causes: list[Envelope[Any]]) -> None:
 def items_read_ahead(table: Table, keys: Sequence[Key]) -> Iterator[None]:
     """For a batch that is not of saga events (the deadlines): these items read together for the next
     `get` of each, as `consume`'s `reads_ahead` does, and forgotten when the batch is done."""
-    try:
-        read_ahead(table, keys)
-    except Exception as exc:
-        logger.warning("could not read the batch's items ahead; each reaction reads its own", reason=str(exc))
+    _read_ahead(lambda: read_ahead(table, keys))
     try:
         yield
     finally:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
+import os
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -383,3 +388,34 @@ def test_every_api_request_is_logged_on_aws_with_who_asked_and_what_it_was_answe
     assert role["ManagedPolicyArns"] == [
         {"Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
     ]
+
+
+def test_every_service_function_ships_its_package_compiled() -> None:
+    # Where a function runs its package is read-only: a package without bytecode is compiled again by every
+    # cold start (the layers are built compiled for the same reason).
+    for name, function in FUNCTIONS.items():
+        if str(function["Properties"]["CodeUri"]).startswith("services/"):
+            assert function.get("Metadata", {}).get("BuildMethod") == "makefile", name
+            assert function["Metadata"].get("ContextPath") == "services", name
+
+
+def test_the_services_makefile_builds_a_package_compiled_and_nothing_else(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    # As SAM runs it: in a copy of the function's CodeUri, the Makefile named from ContextPath.
+    source = tmp_path / "payment"
+    shutil.copytree(root / "services" / "payment", source, ignore=shutil.ignore_patterns("__pycache__"))
+    artifacts = tmp_path / "artifacts"
+    subprocess.run(
+        ["make", "--makefile", str(root / "services" / "Makefile"), "build-PaymentOnOrderCreatedFunction"],
+        cwd=source,
+        env={**os.environ, "ARTIFACTS_DIR": str(artifacts), "PYTHON": sys.executable},
+        check=True,
+        capture_output=True,
+    )
+    assert sorted(entry.name for entry in artifacts.iterdir()) == ["payment"]  # the package, not the README
+    modules = sorted(artifacts.rglob("*.py"))
+    assert len(modules) == len(list((root / "services" / "payment").rglob("*.py")))
+    for module in modules:
+        compiled = Path(importlib.util.cache_from_source(str(module)))
+        # PEP 552 flags: 0b01 is hash-based and unchecked, so the runtime never reads the source to validate it.
+        assert int.from_bytes(compiled.read_bytes()[4:8], "little") == 0b01, module

@@ -2,7 +2,8 @@
 
 Each consumer reads its own queue, fed by its own rule. A record whose event was already applied is
 acknowledged; a record that fails is reported alone, so SQS redelivers it while the rest of the batch
-flows on, and after the queue's maxReceiveCount it lands in the consumer's dead-letter queue. A
+flows on, and after the queue's maxReceiveCount it lands in the consumer's dead-letter queue; one whose
+write lost a race for its item to another worker is first run again at once, a few times. A
 consumer whose failure must not go unnoticed (a compensation) passes `give_up`, which runs once on
 the last delivery before the record goes to the dead-letter queue.
 
@@ -14,6 +15,8 @@ them, so a consumer needs no wiring but its subscription.
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import aws
 from shared.environment import kept
-from shared.errors import DuplicateEvent, MalformedEvent
+from shared.errors import ChangedConcurrently, DuplicateEvent, MalformedEvent
 from shared.metrics import measures
 from shared.observability import logger
 from shared.storage import Key, Table, forget_read_ahead, read_ahead
@@ -36,6 +39,11 @@ _RECORD_KEYS = ("correlation_id", "event_id", "detail_type")
 
 # SQS's own default, assumed only while a queue's redrive policy cannot be read.
 DEFAULT_MAX_RECEIVE_COUNT = 3
+# A reaction whose write lost a race for its item (ChangedConcurrently) runs again at once, this many
+# times in all, before its record goes back to the queue, which would deliver it again only after the
+# visibility timeout (60 s on AWS). The pauses between runs are jittered, up to RACE_PAUSE_SECONDS x 2^n.
+RACE_ATTEMPTS = 4
+RACE_PAUSE_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -221,7 +229,7 @@ def consume[EventT: DomainEvent](
             detail_type=envelope.data.detail_type(),
         )
         try:
-            react(envelope)
+            _despite_races(lambda: react(envelope))
         except DuplicateEvent:
             logger.info("event already applied; skipped")
             return False
@@ -259,7 +267,7 @@ def consume_grouped[EventT: DomainEvent](
     def react_together(members: list[tuple[QueueRecord, Envelope[EventT]]]) -> bool:
         envelopes = [envelope for _, envelope in members]
         logger.append_keys(correlation_id=envelopes[0].metadata.correlation_id)
-        react(envelopes)
+        _despite_races(lambda: react(envelopes))
         return True
 
     return _consume(
@@ -321,6 +329,24 @@ def _consume[EventT: DomainEvent](
             reads_ahead.forget_read_ahead()
         measures.flush()
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+
+def _despite_races(react: Callable[[], None]) -> None:
+    """`react()`, run again while its write loses a race for its item to another worker's.
+
+    Every guarded write is conditional on what its reaction read, so a run that lost changed nothing, and
+    the next one reads what the winner wrote (a read ahead answers a key once). The races are ordinary: an
+    order's payment and its reservation are noted by two consumers, at once whenever both hops are quick.
+    """
+    for attempt in range(1, RACE_ATTEMPTS):
+        try:
+            react()
+        except ChangedConcurrently as lost:
+            logger.info("lost a race for an item; applying the event again", item=lost.key, attempt=attempt)
+            time.sleep(random.uniform(0, RACE_PAUSE_SECONDS * 2**attempt))
+        else:
+            return
+    react()
 
 
 def _read_ahead(read: Callable[[], None]) -> None:

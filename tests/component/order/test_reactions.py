@@ -17,11 +17,12 @@ from order.handlers import (
     on_payment_processed,
     on_product_priced,
 )
+from shared import aws
 from shop_contracts.envelope import Envelope
 from shop_contracts.inventory import InventoryFailed, InventoryReserved, ProductPriced, Shortage
 from shop_contracts.order import OrderCreated
 from shop_contracts.payment import PaymentFailed, PaymentProcessed
-from tests.component.conftest import Tables
+from tests.component.conftest import Tables, dynamodb_calls
 from tests.component.order.test_api import VALID, call
 from tests.support.builders import CONSUMER_QUEUE, envelope, eventbridge, lines, sqs_event
 
@@ -78,6 +79,42 @@ def test_a_paid_and_fully_reserved_order_is_confirmed(tables: Tables, context: L
 
     assert status(tables, order_id) == ("CONFIRMED", None)
     assert tables.order.published() == ["OrderCreated", "OrderConfirmed"]
+
+
+def test_a_reservation_that_loses_the_race_to_the_payment_runs_again_at_once_and_confirms(
+    tables: Tables, context: LambdaContext
+) -> None:
+    # The two notes of one order arrive together: the payment's commit lands between the reservation's read
+    # of the order and its write. The reservation's write is refused (it read an unpaid order); run again
+    # at once it reads the paid order and confirms it, rather than waiting out the queue's visibility timeout.
+    order_id, created = place(tables, context)
+    reserved = envelope(InventoryReserved(order_id=order_id, items=lines(("PROD-001", 2))), cause=created.metadata)
+    paid = envelope(
+        PaymentProcessed(order_id=order_id, payment_id="p-1", amount=Decimal("2599.98"), items=lines(("PROD-001", 2))),
+        cause=created.metadata,
+    )
+    raced: list[dict[str, Any]] = []
+
+    def payment_lands_first(event_name: str, **_: Any) -> None:
+        if event_name.endswith(("UpdateItem", "TransactWriteItems")) and not raced:
+            raced.append({})  # once: the payment's own write passes
+            raced[0] = on_payment_processed.lambda_handler(sqs_event(paid), context)
+
+    events = aws.dynamodb().meta.events
+    events.register("before-call.dynamodb", payment_lands_first)
+    try:
+        with dynamodb_calls() as calls:
+            response = on_inventory_reserved.lambda_handler(sqs_event(reserved), context)
+    finally:
+        events.unregister("before-call.dynamodb", payment_lands_first)
+
+    assert raced == [{"batchItemFailures": []}]  # the payment was noted, the order still pending
+    assert response == {"batchItemFailures": []}
+    assert status(tables, order_id) == ("CONFIRMED", None)
+    assert tables.order.published() == ["OrderCreated", "OrderConfirmed"]
+    # The reservation reads the order; the payment reads and notes it; the reservation's note is refused;
+    # its second run reads the paid order and confirms it.
+    assert calls == ["GetItem", "GetItem", "UpdateItem", "UpdateItem", "GetItem", "TransactWriteItems"]
 
 
 def test_the_same_event_delivered_twice_changes_the_order_once(tables: Tables, context: LambdaContext) -> None:

@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shared.errors import EventPublishError, MalformedEvent
+from shared.consumer import RACE_ATTEMPTS, consume
+from shared.errors import EventPublishError, MalformedEvent, OrderChangedConcurrently
 from shared.publisher import EventBridgePublisher
 from shop_contracts.base import LineItem, PositiveMoney, WireModel
 from shop_contracts.order import OrderConfirmed
+from shop_contracts.payment import PaymentFailed
 from shop_contracts.registry import parse_any
-from tests.support.builders import envelope, eventbridge
+from tests.support.builders import envelope, eventbridge, sqs_event
 
 
 class Price(WireModel):
@@ -165,3 +167,45 @@ def test_every_aws_client_gives_up_on_a_stalled_call_well_inside_the_function_ti
         config = client.meta.config
         assert config.connect_timeout + config.read_timeout < function_timeout, client.meta.service_model.service_name
         assert config.retries["mode"] == "standard", client.meta.service_model.service_name
+
+
+def _racing(*outcomes: Exception | None) -> tuple[list[str], Any]:
+    """A reaction that raises each of `outcomes` in turn (None: it applies), and the runs it had."""
+    runs: list[str] = []
+
+    def react(_: Any) -> None:
+        runs.append("run")
+        outcome = outcomes[len(runs) - 1]
+        if outcome is not None:
+            raise outcome
+
+    return runs, react
+
+
+def test_a_reaction_that_lost_a_race_runs_again_at_once_until_it_applies(context: Any) -> None:
+    event = sqs_event(envelope(PaymentFailed(order_id="o-1", reason="card_declined")))
+    lost = OrderChangedConcurrently("o-1")
+    runs, react = _racing(lost, lost, None)
+
+    assert consume(event, context, expected=PaymentFailed, react=react) == {"batchItemFailures": []}
+    assert len(runs) == 3
+
+
+def test_a_reaction_that_keeps_losing_goes_back_to_its_queue_after_every_attempt(context: Any) -> None:
+    event = sqs_event(envelope(PaymentFailed(order_id="o-1", reason="card_declined")))
+    runs, react = _racing(*[OrderChangedConcurrently("o-1")] * RACE_ATTEMPTS)
+
+    assert consume(event, context, expected=PaymentFailed, react=react) == {
+        "batchItemFailures": [{"itemIdentifier": "m-0"}]
+    }
+    assert len(runs) == RACE_ATTEMPTS
+
+
+def test_any_other_failure_goes_back_to_its_queue_without_a_second_run(context: Any) -> None:
+    event = sqs_event(envelope(PaymentFailed(order_id="o-1", reason="card_declined")))
+    runs, react = _racing(RuntimeError("the gateway did not answer"), None)
+
+    assert consume(event, context, expected=PaymentFailed, react=react) == {
+        "batchItemFailures": [{"itemIdentifier": "m-0"}]
+    }
+    assert len(runs) == 1

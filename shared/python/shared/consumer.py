@@ -334,8 +334,9 @@ def _consume[EventT: DomainEvent](
 def _despite_races(react: Callable[[], None]) -> None:
     """`react()`, run again while its write loses a race for its item to another worker's.
 
-    Every guarded write is conditional on what its reaction read, so a run that lost changed nothing, and
-    the next one reads what the winner wrote (a read ahead answers a key once). The races are ordinary: an
+    A second run is what the queue's redelivery would be, only sooner, and every reaction is already safe to
+    deliver again: its guarded write is conditional on what it read, so the refused one wrote nothing, and
+    the next run reads what the winner wrote (a read ahead answers a key once). The races are ordinary: an
     order's payment and its reservation are noted by two consumers, at once whenever both hops are quick.
     """
     for attempt in range(1, RACE_ATTEMPTS):

@@ -209,3 +209,21 @@ def test_any_other_failure_goes_back_to_its_queue_without_a_second_run(context: 
         "batchItemFailures": [{"itemIdentifier": "m-0"}]
     }
     assert len(runs) == 1
+
+
+def test_the_last_delivery_reports_a_lost_race_only_once_every_run_has_lost(tables: Any, context: Any) -> None:
+    event = sqs_event(envelope(PaymentFailed(order_id="o-1", reason="card_declined")), receive_count=3)
+    lost = OrderChangedConcurrently("o-1")
+    runs, react = _racing(*[lost] * RACE_ATTEMPTS)
+    reported: list[tuple[int, Exception]] = []
+
+    response = consume(
+        event,
+        context,
+        expected=PaymentFailed,
+        react=react,
+        give_up=lambda _, error: reported.append((len(runs), error)),
+    )
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}
+    assert reported == [(RACE_ATTEMPTS, lost)]  # after the last run, not after the first loss

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -15,7 +16,7 @@ import botocore.client
 import pytest
 from moto import mock_aws
 
-from tools.bench import accounting, cpu, report
+from tools.bench import accounting, cpu, footprint, report
 from tools.bench.__main__ import percentile
 from tools.bench.costs import PRICES, order_cost, sqs_deliveries, total_micro_dollars
 
@@ -249,7 +250,17 @@ def _result() -> dict[str, Any]:
                 {"item": "api_request", "perOrder": 1.0, "unitPriceUsd": 3.5e-6, "microDollars": 3.5, "note": "x"}
             ],
         },
-        "functions": {"functions": {"OrderApi": {"packageBytes": 45_000_000, "importSeconds": 0.85}}, "layers": {}},
+        "functions": {
+            "functions": {
+                "OrderApi": {
+                    "packageBytes": 45_000_000,
+                    "importSeconds": 0.85,
+                    "librariesImportSeconds": 0.62,
+                    "ownImportSeconds": 0.21,
+                }
+            },
+            "layers": {},
+        },
     }
 
 
@@ -265,14 +276,55 @@ def test_the_report_rewrites_only_its_own_section_and_draws_the_chart(tmp_path: 
     assert "old figures" not in text
     assert "| 8 | 912 | 0.44 s | 0.84 s | 0.88 s | 0.89 s |" in text
     assert "![throughput and latency against clients](bench/throughput.png)" in text
-    assert "| OrderApi | 1.000 | 0.00 | 40.0 | 45.0 | 850 **over** |" in text  # the import budget is 250 ms
+    assert "| OrderApi | 1.000 | 0.00 | 40.0 | 45.0 | 850 **over** | 620 | 210 |" in text  # the budget is 250 ms
+    assert "the libraries 620 to 620 ms, the project's own code 210 to 210 ms." in text
     assert chart.read_bytes().startswith(b"\x89PNG")
     assert report.summary(_result()).startswith("bench: 8 clients 912/min p95 0.84 s; 16 clients 912/min")
 
 
+def test_an_import_divides_into_the_libraries_it_loads_and_the_projects_own_modules(tmp_path: Path) -> None:
+    """A library that takes 1 s to import is the libraries' part only; the package's and the project's layer's
+    modules (0.2 s and 0.1 s) are the rest. Sleeps, not speed: what is checked is where each second lands."""
+    package, dependencies, own_layer = tmp_path / "package", tmp_path / "dependencies", tmp_path / "shared"
+    for folder, name, body in [
+        (dependencies, "slowlib.py", "import time\ntime.sleep(1.0)\n"),
+        (own_layer, "mine.py", "import time\ntime.sleep(0.1)\n"),
+        (package / "app", "__init__.py", ""),
+        (package / "app", "handler.py", "import time\n\nimport mine\nimport slowlib\n\ntime.sleep(0.2)\n"),
+    ]:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(body)
+
+    split = footprint.import_split(
+        package,
+        "app.handler",
+        {},
+        1,
+        layers=[dependencies, own_layer],
+        own_layers=[own_layer],
+        python=Path(sys.executable),
+    )
+    whole = footprint.import_seconds(
+        package, "app.handler", {}, 1, layers=[dependencies, own_layer], python=Path(sys.executable)
+    )
+
+    assert split is not None and whole is not None
+    libraries, own = split
+    assert libraries >= 1.0 and 0.3 <= own < 1.0
+    assert whole >= 1.3
+    assert (
+        footprint.import_split(package, "app.missing", {}, 1, layers=[dependencies], python=Path(sys.executable))
+        is None
+    )
+
+
 def test_cpu_is_told_apart_by_the_worker_folder_of_each_function() -> None:
-    found = cpu._WORKER.search("/tmp/ministack-lambda-shop-bench-OrderApiFunction-3EA8FABD60397-zaju35sw/code")
-    assert found is not None and found.group("function") == "shop-bench-OrderApiFunction-3EA8FABD60397"
+    worker = (
+        "/w/.venvs/ministack/bin/python "
+        "/w/.localcloud/4610/tmp/ministack-lambda-shop-bench-OrderApiFunction-3EA8FABD60397-zaju35sw/_worker.py "
+    )
+    assert cpu.owner_of(worker) == "shop-bench-OrderApiFunction-3EA8FABD60397"
+    assert cpu.owner_of("/w/.venvs/ministack/bin/python /w/tools/dev/localcloud_server.py ") == "local cloud"
     before = {1: ("local cloud", 10.0), 2: ("f", 1.0)}
     after = {1: ("local cloud", 12.5), 2: ("f", 1.5), 3: ("f", 0.25)}
     assert cpu.used_between(before, after) == {"local cloud": 2.5, "f": 0.75}

@@ -19,7 +19,7 @@ with the log level AWS gets), seeds products with stock enough for the run, and 
 4. the read path, on the stack gone quiet: customers ask for their orders back to back, for the CPU one
    GET costs;
 5. measures each function's package and the import time of its handler module in a fresh interpreter,
-   against the 250 ms budget;
+   against the 250 ms budget, and how it divides between the libraries and the project's own code;
 6. writes the result as JSON, a chart (PNG) and the generated part of docs/benchmarks.md, and ends with
    a one-line summary.
 The local cloud is stopped at the end. Figures are this machine's; docs/benchmarks.md says how to read them.

@@ -1,8 +1,10 @@
 """Where the CPU goes: the local cloud's own process against its Lambda workers, per function (Linux /proc).
 
 Every process of the local cloud is in the session its start made (tools/dev/localcloud.py starts it with
-a session of its own); a Lambda worker runs in a folder named after its function
-(`ministack-lambda-<function>-...`), which is how its CPU is told apart.
+a session of its own); a Lambda worker runs a script in a folder named after its function
+(`ministack-lambda-<function>-.../_worker.py`), which is how its CPU is told apart. Its command line, not
+its working directory: that is its package's folder, which the launcher links to one unpacked copy shared
+by every worker of the function (tools/dev/localcloud_server.py), so it no longer names the worker.
 """
 
 from __future__ import annotations
@@ -27,13 +29,18 @@ def _stat(pid: str) -> tuple[int, float] | None:
     return session, (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def owner_of(command_line: str) -> str:
+    """The function a worker's command line runs for; "local cloud" for any other process."""
+    found = _WORKER.search(command_line)
+    return found.group("function") if found else "local cloud"
+
+
 def _owner(pid: str) -> str:
     try:
-        where = str(Path(f"/proc/{pid}/cwd").readlink())
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return "local cloud"
-    found = _WORKER.search(where)
-    return found.group("function") if found else "local cloud"
+    return owner_of(command_line)
 
 
 def snapshot(session: int) -> dict[int, tuple[str, float]]:

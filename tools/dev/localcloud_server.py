@@ -36,10 +36,10 @@ invokes its own function cannot deadlock).
 **Each archive a worker starts from, unpacked once** (always; `LOCAL_UNPACK_ONCE=0` for ministack's
 own way, to measure it). ministack writes a function's package and each of its layers to the new worker's
 folder and unpacks them there, in its one process, for every worker it starts: the dependencies layer is
-12 MB of zip and 1,737 files, 0.6-0.8 s of that process's CPU each time on this machine, so a cold burst
-that starts 26 workers spent some 20 s of the emulator's CPU unpacking the same archive while its
-requests waited. Here each distinct archive (by the SHA-256 of its bytes) is unpacked once into the local
-cloud's temporary folder, and a worker's folder links to it; a worker's package and layers are read-only
+12 MB of zip and 1,737 files, 0.6-2.3 s of that process's CPU each time on this machine, and a cold
+burst starts 26 workers: 26 times that, unpacking the same archive while its requests waited. Here each
+distinct archive (by the SHA-256 of its bytes) is unpacked once into the local cloud's temporary folder,
+and a worker's folder links to it; a worker's package and layers are read-only
 where Lambda runs them (`/var/task`, `/opt`), so sharing one copy changes nothing a function can see. AWS
 unpacks a layer once per execution environment, in that environment, never in a process every request
 passes through.

@@ -271,7 +271,7 @@ def markdown(result: dict[str, Any], chart_path: Path, docs_dir: Path) -> str:
         out.append(
             f"| {name} | {use.get('perOrder', 0):.3f} | {use.get('recordsPerInvocation', 0):.2f} "
             f"| {use.get('handlerMsMean', 0):.1f} | {'-' if size is None else f'{size / 1e6:.1f}'} "
-            f"| {'-' if imported is None else f'{imported * 1000:.0f}'}{budget} "
+            f"| {_milliseconds(imported)}{budget} "
             f"| {_milliseconds(package.get('librariesImportSeconds'))} "
             f"| {_milliseconds(package.get('ownImportSeconds'))} |"
         )

@@ -101,7 +101,9 @@ def archive(files):
             z.writestr(name, text)
     return data.getvalue()
 
-lambda_svc._resolve_layer_zip = lambda ref: archive({"python/from_layer.py": "WHERE = 'the layer'\n"})
+# One archive, as the local cloud stores a layer version's (built again, it would carry another time).
+layer = archive({"python/from_layer.py": "WHERE = 'the layer'\n"})
+lambda_svc._resolve_layer_zip = lambda ref: layer
 package = archive({"handler.py": "import from_layer\ndef handler(event, context):\n    return from_layer.WHERE\n"})
 config = {
     "Runtime": "python3.13",

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -16,6 +17,7 @@ import botocore.client
 import pytest
 from moto import mock_aws
 
+from tools.bench import __main__ as bench
 from tools.bench import accounting, cpu, footprint, report
 from tools.bench.__main__ import percentile
 from tools.bench.costs import PRICES, order_cost, sqs_deliveries, total_micro_dollars
@@ -328,6 +330,20 @@ def test_cpu_is_told_apart_by_the_worker_folder_of_each_function() -> None:
     before = {1: ("local cloud", 10.0), 2: ("f", 1.0)}
     after = {1: ("local cloud", 12.5), 2: ("f", 1.5), 3: ("f", 0.25)}
     assert cpu.used_between(before, after) == {"local cloud": 2.5, "f": 0.75}
+    assert cpu.workers_started(before, after | {4: ("local cloud", 0.1)}) == 1
+
+
+def test_the_warm_up_lasts_until_the_late_starters_have_started() -> None:
+    options = bench.Options(
+        port=1, clients=[8], seconds=60, warmup=20, out_dir=Path(), docs=None, import_repeats=1, settle=75
+    )
+    # The cold level's first order 40 s ago: 35 s more, so the deadline's first worker starts in the warm-up.
+    assert bench.warmup_seconds(options, first_order_at=1000.0, now=1040.0) == 35.0
+    # No order yet (no cold level): the warm-up's own first order starts the clock.
+    assert bench.warmup_seconds(options, first_order_at=None, now=1040.0) == 75.0
+    # Long past it, or not asked for: the warm-up alone.
+    assert bench.warmup_seconds(options, first_order_at=1000.0, now=1100.0) == 20.0
+    assert bench.warmup_seconds(replace(options, settle=0), first_order_at=None, now=1040.0) == 20.0
 
 
 def _client_result() -> dict[str, Any]:
@@ -344,6 +360,8 @@ def _client_result() -> dict[str, Any]:
         "sagaServerSide": {"p50": 0.7, "p95": 1.2},
         "serverErrors": 0,
         "cpuSecondsPerOrder": {"localCloud": 0.05, "functions": 0.07},
+        "machineBusy": 0.8,
+        "workersStarted": 0,
     }
     cold = {
         "customers": 60,
@@ -366,7 +384,7 @@ def _client_result() -> dict[str, Any]:
         "levels": [level],
         "cold": cold,
         "readPath": read,
-        "baseline": {"commit": "965cca3", "levels": [{**level, "completedPerMinute": 659.0}]},
+        "baseline": {"commit": "965cca3", "levels": [{**level, "completedPerMinute": 659.0, "workersStarted": 5}]},
     }
 
 
@@ -377,10 +395,13 @@ def test_the_clients_view_and_the_cold_level_are_reported(tmp_path: Path) -> Non
     report.write_docs(_client_result(), docs, chart)
 
     text = docs.read_text()
-    assert "| 16 | 1012 | 1.10 s | 1.90 s | 2.40 s | 3.00 s | 0.08 s | 0.05 s | 0.12 s | 2.4 | 31 | 0.70 s |" in text
+    assert (
+        "| 16 | 1012 | 1.10 s | 1.90 s | 2.40 s | 3.00 s | 0.08 s | 0.05 s | 0.12 s | 2.4 | 31 | 0.70 s | 1.20 s "
+        "| 0 | 50 | 70 | 80% | 0 |" in text
+    )
     assert "one GET costs 9.0 ms of the local cloud's CPU" in text
     assert "none by its deadline: **met**" in text
-    assert "**A/B against 965cca3**" in text and "| 16 | 659 | 1012 | 1.90 s | 1.90 s | 120 | 120 |" in text
+    assert "**A/B against 965cca3**" in text and "| 16 | 659 | 1012 | 1.90 s | 1.90 s | 120 | 120 | 5 | 0 |" in text
     assert (
         "| 201: 60 | 60 | 0 | 2.00 s | 4.00 s | 5.00 s | CANCELLED/out_of_stock 35, CONFIRMED/- 25 | 12.5 s | 14 |"
         in text

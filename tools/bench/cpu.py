@@ -65,6 +65,11 @@ def used_between(before: dict[int, tuple[str, float]], after: dict[int, tuple[st
     return used
 
 
+def workers_started(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> int:
+    """Lambda workers alive at `after` that were not at `before`: the cold starts in between."""
+    return sum(1 for pid, (owner, _) in after.items() if pid not in before and owner != "local cloud")
+
+
 def session_of(pid: int) -> int:
     """The session of a process (the local cloud's, from its PID file)."""
     stat = _stat(str(pid))

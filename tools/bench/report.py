@@ -91,8 +91,8 @@ def _client_rows(result: dict[str, Any]) -> list[str]:
         "",
         "| clients | completed/min | POST->outcome seen p50 | p95 | p99 | max | POST p50 | GET p50 | GET p95 "
         "| GETs/order | read CPU ms/order | saga (server) p50 | p95 | 5xx | CPU ms/order: local cloud | functions "
-        "| machine busy |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| machine busy | workers started |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for lv in result["levels"]:
         outcome, saga = lv["toOutcome"], lv["sagaServerSide"]
@@ -113,6 +113,7 @@ def _client_rows(result: dict[str, Any]) -> list[str]:
             f"{cpu_ms['localCloud']:.0f}",
             f"{cpu_ms['functions']:.0f}",
             f"{lv.get('machineBusy', 0):.0%}",
+            str(lv.get("workersStarted", "-")),
         ]
         rows.append("| " + " | ".join(cells) + " |")
     read = result.get("readPath")
@@ -187,8 +188,8 @@ def _baseline_rows(result: dict[str, Any]) -> list[str]:
         "local cloud of its own just before this one's; a stack from before sign-in is called without a token):",
         "",
         "| clients | completed/min: baseline | this commit | POST->outcome p95: baseline | this commit "
-        "| CPU ms/order: baseline | this commit |",
-        "|---|---|---|---|---|---|---|",
+        "| CPU ms/order: baseline | this commit | workers started: baseline | this commit |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     before = {level["clients"]: level for level in baseline["levels"]}
     for now in result["levels"]:
@@ -201,7 +202,8 @@ def _baseline_rows(result: dict[str, Any]) -> list[str]:
 
         rows.append(
             f"| {now['clients']} | {then['completedPerMinute']:.0f} | {now['completedPerMinute']:.0f} "
-            f"| {seconds(then['toOutcome']['p95'])} | {seconds(now['toOutcome']['p95'])} | {cpu(then)} | {cpu(now)} |"
+            f"| {seconds(then['toOutcome']['p95'])} | {seconds(now['toOutcome']['p95'])} | {cpu(then)} | {cpu(now)} "
+            f"| {then.get('workersStarted', '-')} | {now.get('workersStarted', '-')} |"
         )
     return rows
 

@@ -1,7 +1,5 @@
 """Building blocks of every contract: camelCase wire models, money, identifiers and the domain event base."""
 
-from __future__ import annotations
-
 import re
 from collections import Counter
 from collections.abc import Iterable

@@ -1,8 +1,6 @@
 """The event a service publishes when one of its compensations keeps failing: operators must act."""
 
-from __future__ import annotations
-
-from typing import ClassVar, Literal, get_args
+from typing import ClassVar, Literal, Self, get_args
 
 from pydantic import Field
 
@@ -49,7 +47,7 @@ class CompensationFailed(DomainEvent):
 
     @classmethod
     def because(cls, order_id: str, step: Literal["refund_payment", "release_inventory"],
-                code: CompensationFailureCode) -> CompensationFailed:  # fmt: skip
+                code: CompensationFailureCode) -> Self:  # fmt: skip
         """The event for a failure with this code (in both fields)."""
         return cls(order_id=order_id, step=step, reason=code, reason_code=code)
 

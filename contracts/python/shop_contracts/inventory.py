@@ -1,8 +1,6 @@
 """Events the inventory service publishes: all lines reserved, a shortage, or a release (the saga), and a
 product's price (the catalogue the order service prices orders from)."""
 
-from __future__ import annotations
-
 from typing import ClassVar
 
 from pydantic import Field

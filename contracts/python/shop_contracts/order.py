@@ -1,7 +1,5 @@
 """Events the order service publishes: the saga's start and its two possible ends."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, Field

@@ -1,7 +1,5 @@
 """Events the payment service publishes: a charge, a declined charge, a refund, and a void."""
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 from pydantic import Field

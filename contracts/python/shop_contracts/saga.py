@@ -4,8 +4,6 @@ The projector owns its table; this module is the contract of what readers (the o
 tools) may rely on: the key of a saga's item, the attribute holding its view, and the view's shape.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -7,8 +7,6 @@ stay lenient readers of what producers write (`WireModel`); a request is input f
 hold the models and the document to this.
 """
 
-from __future__ import annotations
-
 from pydantic import ConfigDict
 
 from shop_contracts.base import WireModel

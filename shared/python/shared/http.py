@@ -6,8 +6,6 @@ Every rejection is a 4xx `application/problem+json` that names each bad field an
 unexpected failure is a 500 that carries the request id and never the error's own text.
 """
 
-from __future__ import annotations
-
 import json
 from typing import Any
 

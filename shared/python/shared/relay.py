@@ -11,8 +11,6 @@ queue (so it cannot pin the sweeper to the same oldest rows); after PARK_AFTER_R
 parked there too, with EventBridge's reason (`shopctl dlq show Relay`), and removed.
 """
 
-from __future__ import annotations
-
 import json
 import time
 from collections.abc import Callable, Iterable

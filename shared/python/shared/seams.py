@@ -7,8 +7,6 @@ the plan table and the grant to read it), so every function here returns the por
 test code under `shared.testing` is never imported.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import Field

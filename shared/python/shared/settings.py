@@ -1,7 +1,5 @@
 """Reads a function's configuration from its environment once, validated by a pydantic model."""
 
-from __future__ import annotations
-
 import os
 
 from pydantic import BaseModel, ConfigDict, ValidationError

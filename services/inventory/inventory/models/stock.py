@@ -1,7 +1,5 @@
 """Products with their available stock, and the one reservation an order can hold."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 
@@ -12,6 +10,15 @@ from shop_contracts.base import LineItem, OrderId, PositiveMoney, ProductId, Wir
 
 MAX_STOCK = 1_000_000
 PRODUCT_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+
+
+class ProductShown(WireModel):
+    """A product as the catalogue shows it."""
+
+    product_id: ProductId
+    name: str
+    price: PositiveMoney
+    available: int
 
 
 class Product(WireModel):
@@ -46,15 +53,6 @@ class Restock(RequestBody):
     """The body of `POST /products/{productId}/restock`: units to add to what is free now."""
 
     quantity: int = Field(ge=1, le=MAX_STOCK)
-
-
-class ProductShown(WireModel):
-    """A product as the catalogue shows it."""
-
-    product_id: ProductId
-    name: str
-    price: PositiveMoney
-    available: int
 
 
 class ReservationStatus(StrEnum):

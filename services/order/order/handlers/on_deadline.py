@@ -5,8 +5,6 @@ Triggered by the deadline queue, into which each order's one-time EventBridge Sc
 events/sqs/DeadlineReached.json`.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -1,9 +1,8 @@
 """The order service's own copy of the catalogue's prices, fed by inventory's ProductPriced events."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Self
 
 from pydantic import Field
 
@@ -24,7 +23,7 @@ class CataloguePrice(WireModel):
     version: int = Field(ge=1)
 
     @classmethod
-    def of(cls, event: ProductPriced) -> CataloguePrice:
+    def of(cls, event: ProductPriced) -> Self:
         """The price a ProductPriced event announces."""
         return cls(product_id=event.product_id, name=event.name, price=event.price, version=event.version)
 

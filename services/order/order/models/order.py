@@ -1,10 +1,8 @@
 """The order as the order service stores it, and the request that places one."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
@@ -100,7 +98,7 @@ class Order(WireModel):
     cancellation_note: str | None = None
 
     @classmethod
-    def placed(cls, created: Envelope[OrderCreated]) -> Order:
+    def placed(cls, created: "Envelope[OrderCreated]") -> Self:
         """The PENDING order that `created` announces."""
         data = created.data
         return cls(
@@ -161,7 +159,7 @@ class OrderView(WireModel):
     )
 
     @classmethod
-    def of(cls, order: Order, saga: SagaView | None) -> OrderView:
+    def of(cls, order: Order, saga: SagaView | None) -> Self:
         """The view of `order` with its saga."""
         shown = order.model_dump(
             exclude={"created_event_id", "payment_id", "reserved", "cancelled_by", "cancellation_note"}

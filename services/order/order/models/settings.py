@@ -1,7 +1,5 @@
 """Configuration of the order functions, composed per function from what each one uses, validated once."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from shared.settings import Settings

@@ -1,7 +1,5 @@
 """A payment as the payment service keeps it: at most one per order, moving through a small state machine."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 
 from shop_contracts.base import LineItem, OrderId, PositiveMoney, WireModel

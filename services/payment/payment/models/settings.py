@@ -1,7 +1,5 @@
 """Configuration of the payment functions, composed per function and validated once."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from shared.settings import Settings

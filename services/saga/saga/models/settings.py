@@ -1,7 +1,5 @@
 """Configuration of the projector, validated once per execution environment."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from shared.settings import Settings

@@ -139,7 +139,7 @@ bench: setup ## Throughput, latency, view lag, per-order counts and cost on a lo
 	@$(PY) -m tools.bench --port $(BENCH_PORT) --clients $(BENCH_CLIENTS) --seconds $(BENCH_SECONDS) $(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE))
 
 bench-smoke: setup ## A tiny run of the benchmark (2 clients, 10 s) that writes only to .localcloud/, so it cannot rot (part of make test)
-	@$(PY) -m tools.bench --port $(BENCH_PORT) --clients 2 --seconds 10 --warmup 5 --cold 6 --cold-stock 3 --import-repeats 1 \
+	@$(PY) -m tools.bench --port $(BENCH_PORT) --clients 2 --seconds 10 --warmup 5 --settle 0 --cold 6 --cold-stock 3 --import-repeats 1 \
 		--out-dir .localcloud/$(BENCH_PORT)/result --docs -
 
 contracts: setup ## Build the event contract as a wheel of its own (dist/shop_saga_contracts-<version>-py3-none-any.whl)

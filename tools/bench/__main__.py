@@ -61,6 +61,8 @@ STOCK = 1_000_000
 COLD_PRODUCT = "BENCH-COLD"
 PRICE = "10.00"
 DEADLINE_SECONDS = 60  # the local configuration's OrderDeadlineSeconds (samconfig.toml [local])
+# The warm-up outlasts this much after the stack's first order (`Options.settle`).
+SETTLE_SECONDS = DEADLINE_SECONDS + 15
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -93,7 +95,7 @@ class Options:
     # every-minute ones, a minute after the deploy; the deadline's, DEADLINE_SECONDS after the first order)
     # then start their first workers in it, not in a level, where 5 to 7 cold starts at once stalled every
     # order in flight (p99 8.4 s in a level that had them).
-    settle: float = DEADLINE_SECONDS + 15
+    settle: float = SETTLE_SECONDS
 
 
 def _run(command: list[str], env: dict[str, str], label: str, cwd: Path = ROOT) -> None:
@@ -632,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--settle",
         type=float,
-        default=DEADLINE_SECONDS + 15,
+        default=SETTLE_SECONDS,
         help="the warm-up goes on until this many seconds after the stack's first order, so that the functions "
         "that start late (every minute; the deadline's) start in it, not in a level (0: --warmup alone)",
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -118,6 +119,38 @@ def test_the_hook_records_each_invocation_with_its_batch_and_time(hook: tuple[Mo
     assert all(line["ms"] >= 0 for line in invokes)
 
 
+@mock_aws
+def test_the_hook_tells_the_handlers_cpu_from_its_aws_calls_and_from_its_waits(hook: tuple[ModuleType, Path]) -> None:
+    """CPU, not time: a handler that waits 80 ms uses next to none; one that computes for 40 ms of CPU
+    uses that, none in AWS calls; one that calls DynamoDB has that call's CPU as its `sdkCpu`."""
+    module, written = hook
+    dynamodb = _table_t()
+
+    def computes(event: Any, context: Any) -> None:
+        started = time.thread_time()
+        while time.thread_time() - started < 0.04:
+            pass
+
+    def calls(event: Any, context: Any) -> None:
+        dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}})
+
+    handlers = [
+        SimpleNamespace(lambda_handler=lambda event, context: time.sleep(0.08)),
+        SimpleNamespace(lambda_handler=computes),
+        SimpleNamespace(lambda_handler=calls),
+    ]
+    for handler_module in handlers:
+        module.wrap_handler(handler_module)
+        handler_module.lambda_handler({}, None)
+
+    lines = [line for line in _lines(written) if line["op"] != "CreateTable"]
+    waits, computed, put = [line for line in lines if line["op"] == "Invoke"]
+    (call,) = [line for line in lines if line["op"] == "PutItem"]
+    assert waits["ms"] >= 80 and waits["cpu"] < 20 and waits["sdkCpu"] == 0
+    assert computed["cpu"] >= 40 and computed["sdkCpu"] == 0
+    assert call["cpu"] > 0 and put["sdkCpu"] == pytest.approx(call["cpu"], abs=0.002) and put["cpu"] >= put["sdkCpu"]
+
+
 def test_the_hook_counts_units_of_one_answer_or_of_several_tables(hook: tuple[ModuleType, Path]) -> None:
     module, _ = hook
     assert module.units("TransactWriteItems", [{"TableName": "a", "CapacityUnits": 6.0}, {"CapacityUnits": 2}]) == (
@@ -136,8 +169,9 @@ def _line(t: float, fn: str, svc: str, op: str, **extra: Any) -> dict[str, Any]:
 def test_usage_sums_a_window_by_function_and_call() -> None:
     lines = [
         _line(1, "OrderApi", "lambda", "Init", ms=480.0),
-        _line(2, "OrderApi", "lambda", "Invoke", ms=12.2, records=0),
-        _line(2, "OrderApi", "dynamodb", "TransactWriteItems", rcu=0.0, wcu=6.0),
+        _line(2, "OrderApi", "lambda", "Invoke", ms=12.2, records=0, cpu=6.0, sdkCpu=4.5),
+        _line(2, "OrderApi", "dynamodb", "TransactWriteItems", rcu=0.0, wcu=6.0, cpu=4.5),
+        _line(2.5, "OrderApi", "lambda", "Invoke", ms=3.0, records=0),  # a line from before CPU was recorded
         _line(3, "SagaOnSagaEvent", "lambda", "Invoke", ms=0.4, records=3),
         _line(3, "SagaOnSagaEvent", "dynamodb", "PutItem", err="ConditionalCheckFailedException", wcu=1.0),
         _line(4, "OrderOutboxRelay", "events", "PutEvents", types=["OrderCreated", "OrderConfirmed"], failed=1),
@@ -146,14 +180,62 @@ def test_usage_sums_a_window_by_function_and_call() -> None:
 
     used = accounting.usage(lines, STACK, since=1, until=9)
 
-    assert used.invocations() == 2
+    assert used.invocations() == 3
     api = used.functions["OrderApi"]
-    assert (api.invocations, api.billed_ms, api.inits) == (1, 13.0, [480.0])
+    assert (api.invocations, api.billed_ms, api.inits) == (2, 16.0, [480.0])
+    assert (api.handler_cpu_ms, api.sdk_cpu_ms) == (6.0, 4.5)
     assert used.functions["SagaOnSagaEvent"].billed_ms == 1.0  # Lambda bills at least a millisecond
     assert used.functions["SagaOnSagaEvent"].records == 3
     assert used.write_units == 7.0
     assert used.failed_calls == Counter({"dynamodb.PutItem:ConditionalCheckFailedException": 1})
     assert sum(used.events_put.values()) == 1  # the failed entry is put again, and counted then
+
+
+def test_where_each_functions_cpu_goes_is_counted_per_order_and_reported() -> None:
+    lines = [
+        _line(2, "OrderApi", "lambda", "Invoke", ms=12.0, records=0, cpu=6.0, sdkCpu=4.0),
+        _line(2, "OrderApi", "dynamodb", "BatchGetItem", cpu=4.0),
+        _line(3, "OrderApi", "lambda", "Invoke", ms=10.0, records=0, cpu=6.0, sdkCpu=4.0),
+        _line(3, "OrderApi", "dynamodb", "BatchGetItem", cpu=4.0),
+        _line(4, "SagaOnSagaEvent", "lambda", "Invoke", ms=30.0, records=2, cpu=10.0, sdkCpu=8.0),
+        _line(4, "SagaOnSagaEvent", "dynamodb", "PutItem", cpu=4.0),
+        _line(4, "SagaOnSagaEvent", "dynamodb", "PutItem", cpu=4.0),
+        _line(9, "OrderApi", "lambda", "Invoke", ms=10.0, records=0, cpu=60.0, sdkCpu=40.0),  # the next level's
+    ]
+    # The level's CPU by function from /proc (SagaWatch's workers used some, and it was not invoked).
+    workers = {"local cloud": 0.5, "OrderApi": 0.020, "SagaOnSagaEvent": 0.014, "SagaWatch": 0.001}
+    level: dict[str, Any] = {
+        "clients": 16,
+        "completedInWindow": 2,
+        "startedAt": 1.0,
+        "endedAt": 5.0,
+        "cpuByFunction": workers,
+    }
+    baseline = {**level, "cpuByFunction": {f"shop-baseline-{name}": seconds for name, seconds in workers.items()}}
+
+    bench.split_cpu([level], lines, STACK)
+    bench.split_cpu(
+        [baseline], [{**line, "fn": line["fn"].replace(STACK, "shop-baseline")} for line in lines], "shop-baseline"
+    )
+
+    assert "startedAt" not in level and "endedAt" not in level
+    assert level["cpuSplit"]["OrderApi"] == {
+        "cpuMsPerOrder": 10.0,
+        "handlerCpuMsPerOrder": 6.0,
+        "sdkCpuMsPerOrder": 4.0,
+        "awsCallsPerOrder": 1.0,
+    }
+    assert baseline["cpuSplit"] == level["cpuSplit"]  # another stack's functions are named alike
+    text = "\n".join(report._cpu_rows({"levels": [level], "baseline": {"commit": "965cca3", "levels": [baseline]}}))
+    assert "Where the functions' CPU goes at 16 clients" in text
+    assert "| OrderApi | 10.0 | 6.0 | 4.0 | 1.00 | 4.00 | 4.0 |" in text
+    assert "| SagaOnSagaEvent | 7.0 | 5.0 | 4.0 | 1.00 | 4.00 | 2.0 |" in text
+    assert text.index("| OrderApi |") < text.index("| SagaOnSagaEvent |")  # the costliest first
+    assert "| **all** | 17.0 | 11.0 | 8.0 | 2.00 | 4.00 | 6.0 |" in text
+    assert "- this commit, 16 clients: 17 ms, of it the AWS SDK's 8 ms (47%:" in text
+    assert "- 965cca3, 16 clients: 17 ms, of it the AWS SDK's 8 ms (47%:" in text
+    assert "the handlers' own 3 ms (18%" in text and "6 ms around the handlers (35%" in text
+    assert report._cpu_rows({"levels": [{"clients": 8}]}) == []  # a run that did not measure it
 
 
 def test_short_names_are_the_template_logical_ids() -> None:

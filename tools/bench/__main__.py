@@ -175,6 +175,7 @@ def run_baseline(options: Options, commit: str) -> dict[str, Any]:
         session = cpu.session_of(int((localcloud.state_dir(port) / "ministack.pid").read_text()))
         people = client_loop.customers(api, outputs, max(options.clients), "baseline")
         levels, _, _, _ = _client_levels(options, people, session)
+        split_cpu(levels, accounting.read_lines(ROOT / ".localcloud" / str(port) / "accounting.jsonl"), stack)
     finally:
         print(localcloud.stop(port))
     return {"commit": commit, "levels": levels}
@@ -399,6 +400,7 @@ def run(options: Options) -> dict[str, Any]:
         measured_until = time.time()
         lines = accounting.read_lines(accounting_file)
         used = accounting.usage(lines, STACK, since=measured_from, until=measured_until)
+        split_cpu(levels, lines, STACK)
         memory, queue_fed, fanout = _function_facts()
         log_bytes = _log_bytes(STACK) - logs_before
         cost_lines = order_cost(
@@ -467,10 +469,11 @@ def _client_levels(
     levels: list[dict[str, Any]] = []
     every: list[client_loop.ClientOrder] = list(warm.orders)
     for count in options.clients:
-        before, machine_before = cpu.snapshot(session), cpu.machine_jiffies()
+        before, machine_before, started = cpu.snapshot(session), cpu.machine_jiffies(), time.time()
         level = client_loop.level(people[:count], PRODUCTS, PRICE, options.seconds, poll=options.poll, seed=count)
         after = cpu.snapshot(session)
         figures = client_level_figures(level, used_by_function(cpu.used_between(before, after)))
+        figures["startedAt"], figures["endedAt"] = started, time.time()
         figures["machineBusy"] = round(cpu.machine_busy_share(machine_before, cpu.machine_jiffies()), 3)
         figures["workersStarted"] = cpu.workers_started(before, after)
         levels.append(figures)
@@ -529,10 +532,11 @@ def _table_levels(
         placed = len(warm.samples)
         last_placed = time.time()
         for count in options.clients:
-            before, machine_before = cpu.snapshot(session), cpu.machine_jiffies()
+            before, machine_before, started = cpu.snapshot(session), cpu.machine_jiffies(), time.time()
             level = load.level(count, options.seconds, seed=count)
             after = cpu.snapshot(session)
             figures = level_figures(level, used_by_function(cpu.used_between(before, after)))
+            figures["startedAt"], figures["endedAt"] = started, time.time()
             figures["machineBusy"] = round(cpu.machine_busy_share(machine_before, cpu.machine_jiffies()), 3)
             figures["workersStarted"] = cpu.workers_started(before, after)
             levels.append(figures)
@@ -541,6 +545,32 @@ def _table_levels(
             print(_level_line(figures), flush=True)
         still_open = load.settle_views(timeout=60)
     return levels, placed, last_placed, still_open
+
+
+def split_cpu(levels: list[dict[str, Any]], lines: list[dict[str, Any]], stack: str) -> None:
+    """Each level's `cpuSplit`, from the accounting lines of its window (which it then drops)."""
+    for figures in levels:
+        window = accounting.usage(lines, stack, since=figures.pop("startedAt"), until=figures.pop("endedAt"))
+        figures["cpuSplit"] = cpu_split(window, figures, stack)
+
+
+def cpu_split(used: accounting.Usage, level: dict[str, Any], stack: str = STACK) -> dict[str, dict[str, float]]:
+    """Where each function's CPU went in a level, per order completed in it: its workers' (from /proc, the
+    level's `cpuByFunction`), of it the handler's, of that the AWS calls' (`used`: the accounting of the
+    same window), and its AWS calls."""
+    orders = max(int(level["completedInWindow"]), 1)
+    # Named as `used_by_function` names them: another stack's functions keep their stack's prefix.
+    workers = {owner.removeprefix(f"{stack}-"): seconds for owner, seconds in level["cpuByFunction"].items()}
+    return {
+        name: {
+            "cpuMsPerOrder": round(workers.get(name, 0.0) * 1000 / orders, 2),
+            "handlerCpuMsPerOrder": round(use.handler_cpu_ms / orders, 2),
+            "sdkCpuMsPerOrder": round(use.sdk_cpu_ms / orders, 2),
+            "awsCallsPerOrder": round(sum(use.calls.values()) / orders, 3),
+        }
+        for name, use in sorted(used.functions.items())
+        if use.invocations
+    }
 
 
 def used_by_function(used: dict[str, float]) -> dict[str, float]:

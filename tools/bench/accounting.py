@@ -1,6 +1,6 @@
 """What the functions did, from the accounting file the benchmark's local cloud writes
-(tools/bench/hook/sitecustomize.py): invocations, batch sizes and handler time per function, and every
-AWS call they made with its DynamoDB units and PutEvents entries.
+(tools/bench/hook/sitecustomize.py): invocations, batch sizes, handler time and CPU (and of it the AWS
+calls') per function, and every AWS call they made with its DynamoDB units and PutEvents entries.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ class FunctionUse:
     invocations: int = 0
     records: int = 0  # SQS messages or stream records its invocations carried
     handler_ms: float = 0.0
+    handler_cpu_ms: float = 0.0  # CPU of the handler's thread in its invocations
+    sdk_cpu_ms: float = 0.0  # of it, inside AWS calls (botocore)
     billed_ms: float = 0.0  # each invocation rounded up to the millisecond, as Lambda bills
     inits: list[float] = field(default_factory=list)  # handler-module import times, one per new worker
     errors: int = 0
@@ -78,6 +80,8 @@ def usage(lines: list[dict[str, Any]], stack: str, *, since: float = 0.0, until:
             use.records += int(line.get("records", 0))
             milliseconds = float(line.get("ms", 0.0))
             use.handler_ms += milliseconds
+            use.handler_cpu_ms += float(line.get("cpu", 0.0))
+            use.sdk_cpu_ms += float(line.get("sdkCpu", 0.0))
             use.billed_ms += max(1.0, float(int(milliseconds) + (milliseconds % 1 > 0)))
             use.errors += 1 if line.get("err") else 0
             continue

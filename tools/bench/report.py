@@ -278,13 +278,74 @@ def markdown(result: dict[str, Any], chart_path: Path, docs_dir: Path) -> str:
             f"| {_milliseconds(package.get('ownImportSeconds'))} |"
         )
     layers = ", ".join(f"{name} {size / 1e3:.0f} kB" for name, size in result["functions"]["layers"].items())
-    out += ["", *_import_split_note(packages)]
+    out += ["", *_import_split_note(packages), *_cpu_rows(result)]
     out += [
         f"Layers: {layers}. AWS calls per order: "
         + ", ".join(f"{call} {count:.2f}" for call, count in per["awsCalls"].items())
         + ".",
     ]
     return "\n".join(out)
+
+
+_SPLIT_KEYS = ("cpuMsPerOrder", "handlerCpuMsPerOrder", "sdkCpuMsPerOrder", "awsCallsPerOrder")
+
+
+def _cpu_rows(result: dict[str, Any]) -> list[str]:
+    """Where the functions' CPU went: per function at one level (16 clients, else the first), and the shares
+    at every level of this commit and of the baseline. Nothing when the run did not measure it."""
+    levels = [level for level in result["levels"] if level.get("cpuSplit")]
+    if not levels:
+        return []
+    shown = next((level for level in levels if level["clients"] == 16), levels[0])
+    out = [
+        f"Where the functions' CPU goes at {shown['clients']} clients (per order completed in the level; each "
+        "function's workers' CPU from /proc; the handler's thread timed around each invocation and each AWS call, "
+        "so the waits for the local cloud's answers are not in it):",
+        "",
+        "| function | CPU ms/order, its workers | in the handler | of it, AWS calls | AWS calls/order "
+        "| CPU ms a call | around the handler |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    split = shown["cpuSplit"]
+    for name, use in sorted(split.items(), key=lambda item: -float(item[1]["cpuMsPerOrder"])):
+        out.append(_cpu_row(name, use))
+    out += [_cpu_row("**all**", _total(split)), "", "Of the functions' CPU an order, at each level:", ""]
+    baseline = result.get("baseline") or {}
+    for who, each in (("this commit", levels), (baseline.get("commit"), baseline.get("levels") or [])):
+        out += [
+            _shares(f"{who}, {level['clients']} clients", _total(level["cpuSplit"]))
+            for level in each
+            if level.get("cpuSplit")
+        ]
+    return [*out, ""]
+
+
+def _total(split: dict[str, dict[str, float]]) -> dict[str, float]:
+    return {key: sum(float(use.get(key, 0.0)) for use in split.values()) for key in _SPLIT_KEYS}
+
+
+def _shares(label: str, total: dict[str, float]) -> str:
+    workers, handlers, sdk = total["cpuMsPerOrder"], total["handlerCpuMsPerOrder"], total["sdkCpuMsPerOrder"]
+    calls = total["awsCallsPerOrder"]
+    if workers <= 0:
+        return f"- {label}: not measured"
+    per_call = f", {sdk / calls:.2f} ms each" if calls else ""
+    return (
+        f"- {label}: {workers:.0f} ms, of it the AWS SDK's {sdk:.0f} ms ({sdk / workers:.0%}: botocore building, "
+        f"signing and sending {calls:.1f} calls and parsing their answers{per_call}), the handlers' own "
+        f"{handlers - sdk:.0f} ms ({(handlers - sdk) / workers:.0%}: the project's code, pydantic, Powertools) and "
+        f"{workers - handlers:.0f} ms around the handlers ({(workers - handlers) / workers:.0%}: the local cloud's "
+        "worker reading each event and writing its answer and log, and the start of a worker started in the level)"
+    )
+
+
+def _cpu_row(name: str, use: dict[str, Any]) -> str:
+    workers, handler = float(use["cpuMsPerOrder"]), float(use.get("handlerCpuMsPerOrder", 0.0))
+    sdk, calls = float(use.get("sdkCpuMsPerOrder", 0.0)), float(use.get("awsCallsPerOrder", 0.0))
+    per_call = f"{sdk / calls:.2f}" if calls else "-"
+    return (
+        f"| {name} | {workers:.1f} | {handler:.1f} | {sdk:.1f} | {calls:.2f} | {per_call} | {workers - handler:.1f} |"
+    )
 
 
 def _milliseconds(seconds: float | None) -> str:

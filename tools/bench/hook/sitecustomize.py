@@ -6,11 +6,15 @@ AWS, not in the demo's or the tests' local clouds, and nothing in the project im
 
 In a Lambda worker (AWS_LAMBDA_FUNCTION_NAME set) it appends one JSON line to that file
 - per invocation of the handler (`lambda_handler` of the module the worker imports): its duration in
-  the handler and how many records its event carried (an SQS or stream batch), and once per worker the
-  time the handler module took to import (the cold start's import);
+  the handler, the CPU the handler's thread used (`cpu`) and of it the CPU inside AWS calls (`sdkCpu`:
+  botocore building, signing and sending the request and parsing the answer), and how many records its
+  event carried (an SQS or stream batch); once per worker the time the handler module took to import (the
+  cold start's import);
 - per AWS call the function makes, once botocore.client is imported (so it changes no import order):
-  service, operation, PutEvents entries with their detail types, the DynamoDB read and write units
-  (it asks DynamoDB for its consumed capacity), the error code.
+  service, operation, the CPU it took (`cpu`), PutEvents entries with their detail types, the DynamoDB
+  read and write units (it asks DynamoDB for its consumed capacity), the error code.
+CPU is the calling thread's (`time.thread_time`), so waiting for the local cloud's answer is not in it,
+and neither is this module's own writing of its lines.
 `tools.bench.accounting` reads the file.
 """
 
@@ -43,6 +47,9 @@ _CAPACITY_OPERATIONS = {
 
 
 _READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
+# CPU seconds this worker has spent so far inside AWS calls ("sdk") and writing accounting lines ("hook");
+# a worker runs one invocation at a time.
+_spent = {"sdk": 0.0, "hook": 0.0}
 
 
 def units(operation_name: str, consumed: Any) -> tuple[float, float]:
@@ -80,12 +87,14 @@ def record(line: dict[str, Any]) -> None:
     """Append one accounting line (one write call with O_APPEND, so concurrent workers never interleave)."""
     if not _PATH:
         return
+    started = time.thread_time()
     data = (json.dumps(line, separators=(",", ":")) + "\n").encode()
     descriptor = os.open(_PATH, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(descriptor, data)
     finally:
         os.close(descriptor)
+        _spent["hook"] += time.thread_time() - started
 
 
 def install(client_module: Any) -> None:
@@ -106,9 +115,11 @@ def install(client_module: Any) -> None:
             line["table"] = _table_of(params)
         if service == "events" and operation_name == "PutEvents":
             line["types"] = [str(entry.get("DetailType")) for entry in params.get("Entries", [])]
+        cpu_started = time.thread_time()
         try:
             response = original(self, operation_name, params)
         except Exception as exc:
+            _took_cpu(line, cpu_started)
             error = getattr(exc, "response", {}) or {}
             line["err"] = (error.get("Error") or {}).get("Code") or type(exc).__name__
             if asked:
@@ -117,6 +128,7 @@ def install(client_module: Any) -> None:
                     line["rcu"], line["wcu"] = units(operation_name, consumed)
             record(line)
             raise
+        _took_cpu(line, cpu_started)
         if asked:
             line["rcu"], line["wcu"] = units(operation_name, response.get("ConsumedCapacity"))
         if service == "events" and operation_name == "PutEvents":
@@ -128,6 +140,12 @@ def install(client_module: Any) -> None:
     base._make_api_call = accounted
 
 
+def _took_cpu(line: dict[str, Any], started: float) -> None:
+    took = time.thread_time() - started
+    _spent["sdk"] += took
+    line["cpu"] = round(took * 1000, 3)
+
+
 def wrap_handler(module: Any) -> None:
     """Record each invocation of `module.lambda_handler` (every handler of this project has that name)."""
     handler = getattr(module, "lambda_handler", None)
@@ -135,7 +153,7 @@ def wrap_handler(module: Any) -> None:
         return
 
     def accounted(event: Any, context: Any) -> Any:
-        started = time.perf_counter()
+        started, cpu_started, spent = time.perf_counter(), time.thread_time(), dict(_spent)
         error = None
         try:
             return handler(event, context)
@@ -145,6 +163,9 @@ def wrap_handler(module: Any) -> None:
         finally:
             line: dict[str, Any] = {"t": time.time(), "fn": _FUNCTION, "svc": "lambda", "op": "Invoke"}
             line["ms"] = round((time.perf_counter() - started) * 1000, 3)
+            hook = _spent["hook"] - spent["hook"]
+            line["cpu"] = round((time.thread_time() - cpu_started - hook) * 1000, 3)
+            line["sdkCpu"] = round((_spent["sdk"] - spent["sdk"]) * 1000, 3)
             line["records"] = len(event.get("Records", [])) if isinstance(event, dict) else 0
             if error:
                 line["err"] = error

@@ -200,10 +200,11 @@ def test_where_each_functions_cpu_goes_is_counted_per_order_and_reported() -> No
         _line(4, "SagaOnSagaEvent", "lambda", "Invoke", ms=30.0, records=2, cpu=10.0, sdkCpu=8.0),
         _line(4, "SagaOnSagaEvent", "dynamodb", "PutItem", cpu=4.0),
         _line(4, "SagaOnSagaEvent", "dynamodb", "PutItem", cpu=4.0),
+        _line(4, "SagaWatch", "lambda", "Invoke", ms=1.0, records=0, cpu=0.02, sdkCpu=0.0),
         _line(9, "OrderApi", "lambda", "Invoke", ms=10.0, records=0, cpu=60.0, sdkCpu=40.0),  # the next level's
     ]
-    # The level's CPU by function from /proc (SagaWatch's workers used some, and it was not invoked).
-    workers = {"local cloud": 0.5, "OrderApi": 0.020, "SagaOnSagaEvent": 0.014, "SagaWatch": 0.001}
+    # The level's CPU by function from /proc (InventoryApi's workers used some, and it was not invoked).
+    workers = {"local cloud": 0.5, "OrderApi": 0.020, "SagaOnSagaEvent": 0.014, "InventoryApi": 0.001}
     level: dict[str, Any] = {
         "clients": 16,
         "completedInWindow": 2,
@@ -232,9 +233,10 @@ def test_where_each_functions_cpu_goes_is_counted_per_order_and_reported() -> No
     assert "| SagaOnSagaEvent | 7.0 | 5.0 | 4.0 | 1.00 | 4.00 | 2.0 |" in text
     assert text.index("| OrderApi |") < text.index("| SagaOnSagaEvent |")  # the costliest first
     assert "| **all** | 17.0 | 11.0 | 8.0 | 2.00 | 4.00 | 6.0 |" in text
-    assert "- this commit, 16 clients: 17 ms, of it the AWS SDK's 8 ms (47%:" in text
-    assert "- 965cca3, 16 clients: 17 ms, of it the AWS SDK's 8 ms (47%:" in text
-    assert "the handlers' own 3 ms (18%" in text and "6 ms around the handlers (35%" in text
+    assert "| SagaWatch |" not in text and "Under 0.05 ms an order in the level: SagaWatch." in text
+    assert "InventoryApi" not in text
+    assert "| this commit | 16 | 17 | 8 (47%) | 2.0 | 4.00 | 3 (18%) | 6 (35%) |" in text
+    assert "| 965cca3 | 16 | 17 | 8 (47%) | 2.0 | 4.00 | 3 (18%) | 6 (35%) |" in text
     assert report._cpu_rows({"levels": [{"clients": 8}]}) == []  # a run that did not measure it
 
 

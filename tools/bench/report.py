@@ -307,15 +307,27 @@ def _cpu_rows(result: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|---|---|",
     ]
     split = shown["cpuSplit"]
+    idle = sorted(name for name, use in split.items() if max(use["cpuMsPerOrder"], use["handlerCpuMsPerOrder"]) < 0.05)
     for name, use in sorted(split.items(), key=lambda item: -float(item[1]["cpuMsPerOrder"])):
-        out.append(_cpu_row(name, use))
-    out += [_cpu_row("**all**", _total(split)), "", "Of the functions' CPU an order, at each level:", ""]
+        if name not in idle:
+            out.append(_cpu_row(name, use))
+    out.append(_cpu_row("**all**", _total(split)))
+    if idle:
+        out += ["", f"Under 0.05 ms an order in the level: {', '.join(idle)}."]
+    out += [
+        "",
+        "At each level, the functions' CPU an order in three parts: the AWS SDK's (botocore building, signing and "
+        "sending each call and parsing its answer), the handlers' own (the project's code, pydantic, Powertools), "
+        "and around the handlers (the local cloud's worker reading each event and writing its answer and log, and "
+        "the start of any worker started in the level):",
+        "",
+        "| stack | clients | CPU ms/order | AWS SDK | AWS calls/order | CPU ms a call | handlers' own | around |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     baseline = result.get("baseline") or {}
     for who, each in (("this commit", levels), (baseline.get("commit"), baseline.get("levels") or [])):
         out += [
-            _shares(f"{who}, {level['clients']} clients", _total(level["cpuSplit"]))
-            for level in each
-            if level.get("cpuSplit")
+            _shares(str(who), level["clients"], _total(level["cpuSplit"])) for level in each if level.get("cpuSplit")
         ]
     return [*out, ""]
 
@@ -324,28 +336,29 @@ def _total(split: dict[str, dict[str, float]]) -> dict[str, float]:
     return {key: sum(float(use.get(key, 0.0)) for use in split.values()) for key in _SPLIT_KEYS}
 
 
-def _shares(label: str, total: dict[str, float]) -> str:
+def _shares(who: str, clients: int, total: dict[str, float]) -> str:
     workers, handlers, sdk = total["cpuMsPerOrder"], total["handlerCpuMsPerOrder"], total["sdkCpuMsPerOrder"]
     calls = total["awsCallsPerOrder"]
     if workers <= 0:
-        return f"- {label}: not measured"
-    per_call = f", {sdk / calls:.2f} ms each" if calls else ""
+        return f"| {who} | {clients} | - | - | - | - | - | - |"
+    per_call = f"{sdk / calls:.2f}" if calls else "-"
+
+    def part(ms: float) -> str:
+        return f"{ms:.0f} ({ms / workers:.0%})"
+
     return (
-        f"- {label}: {workers:.0f} ms, of it the AWS SDK's {sdk:.0f} ms ({sdk / workers:.0%}: botocore building, "
-        f"signing and sending {calls:.1f} calls and parsing their answers{per_call}), the handlers' own "
-        f"{handlers - sdk:.0f} ms ({(handlers - sdk) / workers:.0%}: the project's code, pydantic, Powertools) and "
-        f"{workers - handlers:.0f} ms around the handlers ({(workers - handlers) / workers:.0%}: the local cloud's "
-        "worker reading each event and writing its answer and log, and the start of a worker started in the level)"
+        f"| {who} | {clients} | {workers:.0f} | {part(sdk)} | {calls:.1f} | {per_call} | {part(handlers - sdk)} "
+        f"| {part(workers - handlers)} |"
     )
 
 
 def _cpu_row(name: str, use: dict[str, Any]) -> str:
     workers, handler = float(use["cpuMsPerOrder"]), float(use.get("handlerCpuMsPerOrder", 0.0))
     sdk, calls = float(use.get("sdkCpuMsPerOrder", 0.0)), float(use.get("awsCallsPerOrder", 0.0))
-    per_call = f"{sdk / calls:.2f}" if calls else "-"
-    return (
-        f"| {name} | {workers:.1f} | {handler:.1f} | {sdk:.1f} | {calls:.2f} | {per_call} | {workers - handler:.1f} |"
-    )
+    per_call = f"{sdk / calls:.2f}" if calls >= 0.01 else "-"
+    # `+ 0.0` writes a rounded -0.0 (a handler's CPU a hair over its workers') as 0.0.
+    around = round(workers - handler, 1) + 0.0
+    return f"| {name} | {workers:.1f} | {handler:.1f} | {sdk:.1f} | {calls:.2f} | {per_call} | {around:.1f} |"
 
 
 def _milliseconds(seconds: float | None) -> str:

@@ -468,7 +468,12 @@ def _client_result() -> dict[str, Any]:
         "levels": [level],
         "cold": cold,
         "readPath": read,
-        "baseline": {"commit": "965cca3", "levels": [{**level, "completedPerMinute": 659.0, "workersStarted": 5}]},
+        "baseline": {
+            "commit": "965cca3",
+            "levels": [{**level, "completedPerMinute": 659.0, "workersStarted": 5}],
+            "host": {"before": {"medianMs": 512.0}, "after": {"medianMs": 498.4}},
+        },
+        "host": {"before": {"medianMs": 347.6}, "after": {"medianMs": 351.0}},
     }
 
 
@@ -491,3 +496,19 @@ def test_the_clients_view_and_the_cold_level_are_reported(tmp_path: Path) -> Non
         in text
     )
     assert report.summary(_client_result()).startswith("bench: 16 clients 1012/min p95 1.90 s; cold burst of 60: 60")
+    # The machine's speed beside the figures, this run's and the baseline's (which ran first, and may differ).
+    assert "**348 / 351 ms** before and after the levels; on the A/B's baseline run, just before, 512 / 498 ms" in text
+    assert "; host loop 348 / 351 ms;" in report.summary(_client_result())
+
+
+def test_the_host_probe_times_a_fixed_loop_in_a_fresh_interpreter(tmp_path: Path) -> None:
+    speed = cpu.host_speed(repeats=3)
+    assert speed["minMs"] <= speed["medianMs"] <= speed["maxMs"]
+    # 3,000,000 additions take this machine 0.3 to 0.8 s; a probe that timed nothing would be near zero.
+    assert speed["minMs"] > 20
+    # The figure is the loop as the fresh interpreter timed it, not its start-up: a stand-in that takes 0.3 s
+    # to start and reports 0.25 s is 250 ms.
+    slow = tmp_path / "python"
+    slow.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'import time; time.sleep(0.3); print(0.25)'\n")
+    slow.chmod(0o755)
+    assert cpu.host_speed(repeats=1, python=str(slow)) == {"medianMs": 250.0, "minMs": 250.0, "maxMs": 250.0}

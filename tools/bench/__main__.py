@@ -22,6 +22,9 @@ with the log level AWS gets), seeds products with stock enough for the run, and 
    against the 250 ms budget, and how it divides between the libraries and the project's own code;
 6. writes the result as JSON, a chart (PNG) and the generated part of docs/benchmarks.md, and ends with
    a one-line summary.
+Before the levels and after them it times a fixed loop in a fresh interpreter (`cpu.host_speed`), and so
+does the A/B's baseline run: this machine's speed moves by a factor of two within hours, and the figures
+of a run are read beside it.
 The local cloud is stopped at the end. Figures are this machine's; docs/benchmarks.md says how to read them.
 """
 
@@ -174,11 +177,24 @@ def run_baseline(options: Options, commit: str) -> dict[str, Any]:
         seed(api, options.cold_stock, stack=stack, priced="UserPoolId" in outputs)
         session = cpu.session_of(int((localcloud.state_dir(port) / "ministack.pid").read_text()))
         people = client_loop.customers(api, outputs, max(options.clients), "baseline")
+        host = {"before": host_speed("before the levels")}
         levels, _, _, _ = _client_levels(options, people, session)
         split_cpu(levels, accounting.read_lines(ROOT / ".localcloud" / str(port) / "accounting.jsonl"), stack)
     finally:
         print(localcloud.stop(port))
-    return {"commit": commit, "levels": levels}
+    host["after"] = host_speed("after the levels, its local cloud stopped")
+    return {"commit": commit, "levels": levels, "host": host}
+
+
+def host_speed(when: str) -> dict[str, float]:
+    """The machine's speed now (`cpu.host_speed`), printed."""
+    speed = cpu.host_speed()
+    print(
+        f"host {when}: {cpu.PROBE_ADDITIONS:,} additions take {speed['medianMs']:.0f} ms "
+        f"(median of 5, {speed['minMs']:.0f}-{speed['maxMs']:.0f})",
+        flush=True,
+    )
+    return speed
 
 
 def seed(api: ApiClient, cold_stock: int, *, stack: str = STACK, priced: bool = True) -> None:
@@ -375,6 +391,8 @@ def run(options: Options) -> dict[str, Any]:
         seed(api, options.cold_stock)
         session = cpu.session_of(int((localcloud.state_dir(options.port) / "ministack.pid").read_text()))
         people = client_loop.customers(api, outputs, max(options.clients), "bench")
+        # With the stack deployed and idle; and again once its local cloud is stopped.
+        host = {"before": host_speed("before the levels")}
         cold, first_order_at = None, None
         if options.cold:
             # First, on the stack as deployed: the order API has never run.
@@ -413,12 +431,14 @@ def run(options: Options) -> dict[str, Any]:
             print(f"the local cloud keeps running with {STACK}; stop it with: make down PORT={options.port}")
         else:
             print(localcloud.stop(options.port))
+    host["after"] = host_speed("after the levels" + ("" if options.keep_running else ", the local cloud stopped"))
     # Once the local cloud is down: its schedules (sweeps, watches, deadlines) fire every minute and, measured
     # while it ran, made one handler's import take twice another's on the same run.
     packages = footprint.measure(repeats=options.import_repeats)
     return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
+        "host": host,
         "options": {
             "clients": options.clients,
             "seconds": options.seconds,

@@ -5,15 +5,26 @@ a session of its own); a Lambda worker runs a script in a folder named after its
 (`ministack-lambda-<function>-.../_worker.py`), which is how its CPU is told apart. Its command line, not
 its working directory: that is its package's folder, which the launcher links to one unpacked copy shared
 by every worker of the function (tools/dev/localcloud_server.py), so it no longer names the worker.
+And how fast the machine is at a given moment (`host_speed`), which a run's figures are read beside.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import statistics
+import subprocess
+import sys
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+# A fixed piece of pure-Python work, timed in a fresh interpreter: how fast this machine is at the moment.
+PROBE_ADDITIONS = 3_000_000
+_PROBE = (
+    "import time\nt = time.perf_counter()\ns = 0\n"
+    f"for i in range({PROBE_ADDITIONS}):\n    s += i\n"
+    "print(time.perf_counter() - t)"
+)
 _WORKER = re.compile(r"ministack-lambda-(?P<function>.+)-[a-z0-9_]{8}(/|$)")
 
 
@@ -108,3 +119,19 @@ def workers_and_memory(session: int) -> tuple[int, int]:
             continue
         workers += _owner(entry.name) != "local cloud"
     return workers, resident
+
+
+def host_speed(repeats: int = 5, python: str = sys.executable) -> dict[str, float]:
+    """Milliseconds a fresh interpreter takes for PROBE_ADDITIONS additions, `repeats` times (median, least,
+    most). The machine's speed moves by a factor of two within hours (other tenants of its host), so a run's
+    figures are read beside it; taken with the local clouds idle or stopped, it measures the host, not the
+    benchmark."""
+    times = []
+    for _ in range(repeats):
+        done = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, check=True, timeout=60)
+        times.append(float(done.stdout.strip()) * 1000)
+    return {
+        "medianMs": round(statistics.median(times), 1),
+        "minMs": round(min(times), 1),
+        "maxMs": round(max(times), 1),
+    }

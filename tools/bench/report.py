@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tools.bench.cpu import PROBE_ADDITIONS
+
 # Each handler's module imports in at most this long (median of 3, a fresh interpreter with its layers).
 IMPORT_BUDGET_MS = 250
 BEGIN = "<!-- bench:begin (written by `make bench`; edit outside these markers) -->"
@@ -70,11 +72,33 @@ def summary(result: dict[str, Any]) -> str:
             f"cold burst of {cold['customers']}: {cold['answeredFirstTry']} answered first try, "
             f"target {'met' if cold['met'] else 'NOT met'}"
         )
+    host = result.get("host")
+    if host:
+        parts.append(f"host loop {_host_span(host)}")
     return (
         f"bench: {'; '.join(parts)}; {result['cost']['microDollarsPerOrder']:.1f} µ$ per order "
         f"({result['perOrder']['invocations']:.1f} invocations, {result['perOrder']['dynamodbWriteUnits']:.1f} WRU); "
         f"{result['orders']} orders in {result['tookSeconds']:.0f}s"
     )
+
+
+def _host_span(host: dict[str, Any]) -> str:
+    """'348 / 512 ms': the host probe's median before and after the levels."""
+    return " / ".join(f"{host[when]['medianMs']:.0f}" for when in ("before", "after") if when in host) + " ms"
+
+
+def _host_line(result: dict[str, Any]) -> list[str]:
+    host = result.get("host")
+    if not host:
+        return []
+    baseline = (result.get("baseline") or {}).get("host")
+    then = f"; on the A/B's baseline run, just before, {_host_span(baseline)}" if baseline else ""
+    return [
+        "",
+        f"The machine's speed (a fixed loop of {PROBE_ADDITIONS:,} additions in a fresh interpreter, median of 5): "
+        f"**{_host_span(host)}** before and after the levels{then}. It moves by a factor of two within hours on "
+        "this machine (about 340 ms at its quietest), so read a run's figures beside it.",
+    ]
 
 
 def _path_position(hop: str) -> int:
@@ -214,6 +238,7 @@ def markdown(result: dict[str, Any], chart_path: Path, docs_dir: Path) -> str:
     out = [
         f"Run of {result['when']} on {result['machine']['cpus']} cores ({result['machine']['system']}), "
         f"Python {result['machine']['python']}: {result['orders']} orders, {result['tookSeconds']:.0f} s in all.",
+        *_host_line(result),
         "",
         f"![throughput and latency against clients]({Path(os.path.relpath(chart_path, docs_dir)).as_posix()})",
         "",

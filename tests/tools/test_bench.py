@@ -486,11 +486,13 @@ def test_the_clients_view_and_the_cold_level_are_reported(tmp_path: Path) -> Non
     text = docs.read_text()
     assert (
         "| 16 | 1012 | 1.10 s | 1.90 s | 2.40 s | 3.00 s | 0.08 s | 0.05 s | 0.12 s | 2.4 | 31 | 0.70 s | 1.20 s "
-        "| 0 | 50 | 70 | 80% | 0 |" in text
+        "| 0 | 50 | 70 | 0.84 | 80% | 0 |" in text
     )
     assert "one GET costs 9.0 ms of the local cloud's CPU" in text
     assert "none by its deadline: **met**" in text
-    assert "**A/B against 965cca3**" in text and "| 16 | 659 | 1012 | 1.90 s | 1.90 s | 120 | 120 | 5 | 0 |" in text
+    assert "**A/B against 965cca3**" in text and (
+        "| 16 | 659 | 1012 | 1.90 s | 1.90 s | 120 | 120 | 0.55 | 0.84 | 5 | 0 |" in text
+    )
     assert (
         "| 201: 60 | 60 | 0 | 2.00 s | 4.00 s | 5.00 s | CANCELLED/out_of_stock 35, CONFIRMED/- 25 | 12.5 s | 14 |"
         in text
@@ -499,6 +501,13 @@ def test_the_clients_view_and_the_cold_level_are_reported(tmp_path: Path) -> Non
     # The machine's speed beside the figures, this run's and the baseline's (which ran first, and may differ).
     assert "**348 / 351 ms** before and after the levels; on the A/B's baseline run, just before, 512 / 498 ms" in text
     assert "; host loop 348 / 351 ms;" in report.summary(_client_result())
+    assert "A saga time of `-`" not in text
+    # A level whose clients saw every outcome before the saga view recorded it says why it has no saga time.
+    lagging = _client_result()
+    lagging["levels"] = [{**lagging["levels"][0], "sagaServerSide": {"p50": None, "p95": None}}]
+    report.write_docs(lagging, docs, chart)
+    assert "| 0.12 s | 2.4 | 31 | - | - | 0 |" in docs.read_text()
+    assert "A saga time of `-`: the saga view had not yet recorded the order's end" in docs.read_text()
 
 
 def test_the_host_probe_times_a_fixed_loop_in_a_fresh_interpreter(tmp_path: Path) -> None:

@@ -82,6 +82,13 @@ def summary(result: dict[str, Any]) -> str:
     )
 
 
+def process_cores(level: dict[str, Any]) -> float:
+    """How many cores the local cloud's own process kept busy in a level: its CPU an order times the orders a
+    second. One Python process (one GIL) serves every AWS call, delivery and invocation; where it levels off
+    whatever the clients, it is what sets the pace."""
+    return float(level["cpuSecondsPerOrder"]["localCloud"]) * float(level["completedPerMinute"]) / 60
+
+
 def _host_span(host: dict[str, Any]) -> str:
     """'348 / 512 ms': the host probe's median before and after the levels."""
     return " / ".join(f"{host[when]['medianMs']:.0f}" for when in ("before", "after") if when in host) + " ms"
@@ -115,8 +122,8 @@ def _client_rows(result: dict[str, Any]) -> list[str]:
         "",
         "| clients | completed/min | POST->outcome seen p50 | p95 | p99 | max | POST p50 | GET p50 | GET p95 "
         "| GETs/order | read CPU ms/order | saga (server) p50 | p95 | 5xx | CPU ms/order: local cloud | functions "
-        "| machine busy | workers started |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| local cloud's process, cores | machine busy | workers started |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for lv in result["levels"]:
         outcome, saga = lv["toOutcome"], lv["sagaServerSide"]
@@ -136,10 +143,18 @@ def _client_rows(result: dict[str, Any]) -> list[str]:
             str(lv["serverErrors"]),
             f"{cpu_ms['localCloud']:.0f}",
             f"{cpu_ms['functions']:.0f}",
+            f"{process_cores(lv):.2f}",
             f"{lv.get('machineBusy', 0):.0%}",
             str(lv.get("workersStarted", "-")),
         ]
         rows.append("| " + " | ".join(cells) + " |")
+    if any(lv["sagaServerSide"]["p50"] is None for lv in result["levels"]):
+        rows += [
+            "",
+            "A saga time of `-`: the saga view had not yet recorded the order's end when its client saw it (the "
+            "client reads the order's status from the order's own record, the timeline from the projector's "
+            "view, which lags behind at that level).",
+        ]
     read = result.get("readPath")
     if read:
         rows += [
@@ -212,8 +227,9 @@ def _baseline_rows(result: dict[str, Any]) -> list[str]:
         "local cloud of its own just before this one's; a stack from before sign-in is called without a token):",
         "",
         "| clients | completed/min: baseline | this commit | POST->outcome p95: baseline | this commit "
-        "| CPU ms/order: baseline | this commit | workers started: baseline | this commit |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| CPU ms/order: baseline | this commit | local cloud's process, cores: baseline | this commit "
+        "| workers started: baseline | this commit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     before = {level["clients"]: level for level in baseline["levels"]}
     for now in result["levels"]:
@@ -227,6 +243,7 @@ def _baseline_rows(result: dict[str, Any]) -> list[str]:
         rows.append(
             f"| {now['clients']} | {then['completedPerMinute']:.0f} | {now['completedPerMinute']:.0f} "
             f"| {seconds(then['toOutcome']['p95'])} | {seconds(now['toOutcome']['p95'])} | {cpu(then)} | {cpu(now)} "
+            f"| {process_cores(then):.2f} | {process_cores(now):.2f} "
             f"| {then.get('workersStarted', '-')} | {now.get('workersStarted', '-')} |"
         )
     return rows

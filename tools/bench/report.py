@@ -104,7 +104,8 @@ def _host_line(result: dict[str, Any]) -> list[str]:
         "",
         f"The machine's speed (a fixed loop of {PROBE_ADDITIONS:,} additions in a fresh interpreter, median of 5): "
         f"**{_host_span(host)}** before and after the levels{then}. It moves by a factor of two within hours on "
-        "this machine (about 340 ms at its quietest), so read a run's figures beside it.",
+        "this machine (310 to 340 ms at the quietest hours measured, over 700 at the slowest), so read a run's figures "
+        "beside it.",
     ]
 
 

@@ -84,8 +84,8 @@ def summary(result: dict[str, Any]) -> str:
 
 def process_cores(level: dict[str, Any]) -> float:
     """How many cores the local cloud's own process kept busy in a level: its CPU an order times the orders a
-    second. One Python process (one GIL) serves every AWS call, delivery and invocation; where it levels off
-    whatever the clients, it is what sets the pace."""
+    second. One Python process (one GIL) serves every AWS call, delivery and invocation; where this stays level
+    whatever the clients, the orders a minute go with the local cloud's CPU an order."""
     return float(level["cpuSecondsPerOrder"]["localCloud"]) * float(level["completedPerMinute"]) / 60
 
 
@@ -103,9 +103,8 @@ def _host_line(result: dict[str, Any]) -> list[str]:
     return [
         "",
         f"The machine's speed (a fixed loop of {PROBE_ADDITIONS:,} additions in a fresh interpreter, median of 5): "
-        f"**{_host_span(host)}** before and after the levels{then}. It moves by a factor of two within hours on "
-        "this machine (310 to 340 ms at the quietest hours measured, over 700 at the slowest), so read a run's figures "
-        "beside it.",
+        f"**{_host_span(host)}** before and after the levels{then}. Read the figures below beside it (how much it "
+        "moves on this machine: what is measured, and how, above).",
     ]
 
 

@@ -4,8 +4,9 @@ ministack's own command serves its ASGI application with hypercorn, whose HTTP/1
 Python in the one process that emulates every service; the launcher serves the same application with
 uvicorn, about half the CPU a request (tools/dev/localcloud_server.py). These tests start the real local
 cloud both ways, through `tools.dev.localcloud.start` as every command does, and hold what a client reads
-to be the same: the status line's reason, one `Date` and no `Server` header, a kept-alive connection, an
-AWS call through botocore, and a body sent after `Expect: 100-continue`.
+to be the same: the status line's reason, header names spelt as the application gave them, one `Date`
+and no `Server` header, a kept-alive connection, an AWS call through botocore, and a body sent after
+`Expect: 100-continue`.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ def test_a_client_reads_the_same_answer_from_either_server(served: tuple[str, in
             response = connection.getresponse()
             response.read()
             assert (response.status, response.reason) == (200, "OK")
-            names = [name.lower() for name, _ in response.getheaders()]
+            spelt = [name for name, _ in response.getheaders()]
+            assert "Content-Type" in spelt  # as the application spelt it, as AWS sends it
+            names = [name.lower() for name in spelt]
             assert names.count("date") == 1
             assert "server" not in names
         assert connection.sock is not None  # not closed by the server between the two

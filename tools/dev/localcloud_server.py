@@ -11,8 +11,9 @@ through it, in the one process that also emulates every service. Measured on thi
 `PutItem`s and `GetItem`s from 8 threads, the server's own CPU): 1.22 ms a request under hypercorn, 0.53-0.83
 under uvicorn (its C parser, httptools, and uvloop's event loop; 0.68-0.91 on asyncio's own loop). The
 application is the same module either way (`ministack.app:app`); what hypercorn's command adds is kept:
-no `Server` and no second `Date` header (the application adds its own), the peer's address as it
-connected (no proxy headers), keep-alive for 75 s and the open-files limit raised to its hard limit.
+no `Server` and no second `Date` header (the application adds its own), header names spelt as the
+application gave them (`ETag`, not uvicorn's `etag`: `HeaderName`), the peer's address as it connected (no
+proxy headers), keep-alive for 75 s and the open-files limit raised to its hard limit.
 
 **A fault mended, always.** CloudFormation hands an SQS event source mapping's
 `ScalingConfig.MaximumConcurrency` from a template parameter to the emulator as a string; its poller then
@@ -507,6 +508,46 @@ def main() -> None:
     serve_with_uvicorn()
 
 
+class HeaderName(bytes):
+    """A response header's name as the application gave it (`ETag`), which uvicorn compares in lower case.
+
+    uvicorn's httptools protocol lowercases every response header name it writes (`name = name.lower()`,
+    then compares it with `b"content-length"` and the like), so `ETag` would reach a client as `etag`. AWS,
+    and hypercorn before, send names as the application gave them; HTTP says they are case-insensitive, yet
+    a client reading a plain dict of them (this project's own `ApiClient` did, and so do scripts like it)
+    breaks on the change. This name's `lower()` is itself, and it equals any spelling of itself, so
+    uvicorn's checks still recognise it and the bytes it writes keep the application's spelling.
+    """
+
+    def lower(self) -> bytes:
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, bytes) and bytes.lower(self) == bytes.lower(other)
+
+    def __hash__(self) -> int:
+        return hash(bytes.lower(self))
+
+
+def names_as_given(app: Any) -> Any:
+    """The ASGI application `app`, its responses' header names wrapped as `HeaderName`s."""
+
+    async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_names_as_given(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(HeaderName(name), value) for name, value in message.get("headers", [])]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await app(scope, receive, send_names_as_given)
+
+    return application
+
+
 def serve_with_uvicorn() -> None:
     """Serve ministack's application as its command does (module docstring), on uvicorn."""
     import resource
@@ -518,7 +559,7 @@ def serve_with_uvicorn() -> None:
     if soft < hard:  # so that a burst of connections does not stop at 1,024
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     uvicorn.run(
-        ministack_app.app,
+        names_as_given(ministack_app.app),
         host=os.environ.get("BIND_HOST", "0.0.0.0"),
         port=int(ministack_app._resolve_port()),
         http="httptools",
